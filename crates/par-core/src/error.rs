@@ -1,0 +1,77 @@
+//! The error type of `par-core`.
+
+use std::path::PathBuf;
+
+use crate::report::TaskFailure;
+
+/// What can go wrong before or around a run. Failures of individual tasks are not errors:
+/// they are reported in [`crate::RunOutput`] beside the results that succeeded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExecError {
+    /// A configuration value is out of range; `field` names it.
+    #[error("invalid configuration: `{field}` {reason}")]
+    Config {
+        /// The offending field, for example `mode.workers` or `timeout`.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The mode needs to serialise the job, but the job was given as a closure.
+    #[error(
+        "mode {mode} ships tasks to other processes and needs a serialisable job: implement \
+         `RemoteJob` and call `Executor::run`"
+    )]
+    NeedsRemoteJob {
+        /// The mode that was asked for.
+        mode: String,
+    },
+    /// The thread pool could not be built.
+    #[error("could not build the thread pool: {0}")]
+    ThreadPool(String),
+    /// A worker process could not be started at all.
+    #[error("could not start worker process `{program}`: {source}")]
+    Spawn {
+        /// The program that was started.
+        program: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Worker processes started but none could run the job (not registered, wrong binary,
+    /// crashed on start-up).
+    #[error("no worker process `{program}` could run the job: {message}")]
+    WorkerStart {
+        /// The program that was started.
+        program: PathBuf,
+        /// What the last worker said or how it ended.
+        message: String,
+    },
+    /// The job or a result could not be serialised for another process.
+    #[error("could not serialise {what}: {message}")]
+    Serialise {
+        /// What was being serialised.
+        what: &'static str,
+        /// The serialiser's message.
+        message: String,
+    },
+    /// Some tasks failed; returned by [`crate::RunOutput::into_values`] only.
+    #[error("{} of {n_tasks} tasks failed; first: task {}: {}", failures.len(),
+            failures.first().map_or(0, |f| f.index),
+            failures.first().map_or("", |f| f.message.as_str()))]
+    TasksFailed {
+        /// Every failure, in index order.
+        failures: Vec<TaskFailure>,
+        /// Number of tasks in the run.
+        n_tasks: usize,
+    },
+}
+
+impl ExecError {
+    pub(crate) fn config(field: &'static str, reason: impl Into<String>) -> Self {
+        Self::Config {
+            field,
+            reason: reason.into(),
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! `par-core`: the one place parallelism lives in this workspace.
+//!
+//! A caller writes its work once as "task `i` of `n`" — a closure or a [`Job`] — and picks the
+//! execution [`Mode`] at run time:
+//!
+//! | mode | where tasks run | for |
+//! |---|---|---|
+//! | [`Mode::Sequential`] | the calling thread | baselines, tiny runs |
+//! | [`Mode::Threads`] | a thread pool the executor owns (never rayon's global pool) | CPU-bound tasks of 10 µs and up |
+//! | [`Mode::Processes`] | worker processes of the same binary, tasks over pipes | isolation from crashes and hangs, time-outs |
+//! | [`Mode::Auto`] | measures the first tasks, then applies the break-even rule | when task size is unknown |
+//!
+//! # Determinism contract
+//!
+//! Task `i` gets its own generator seeded from `(run seed, i)` ([`seed::task_rng`]), results
+//! come back in index order whatever the completion order, and floating-point sums use a fixed
+//! chunking ([`Executor::sum_f64`]). A run's output is therefore **bit-identical for every
+//! mode and every worker count**; a retried task sees the same generator and computes the
+//! same result.
+//!
+//! # Run reports
+//!
+//! Every run returns a [`RunReport`] beside its results: wall time, set-up, marshalling,
+//! per-task min/median/max, busy time per worker, efficiency = busy / (wall × workers), load
+//! imbalance, retries and failures. Failed tasks (panic, crash, time-out) are reported with
+//! their index; every other result is kept.
+//!
+//! # The break-even rule
+//!
+//! With `N` tasks of time `T`, `W` workers and a parallel overhead `O`, the parallel run takes
+//! about `N T / W + O` against `N T` sequentially, so parallelism pays when
+//! `T > O / (N (1 − 1/W))`. [`Mode::Auto`] measures `T` on the first tasks and `O` on the pool,
+//! and records its numbers and choice in [`RunReport::mode_reason`].
+//!
+//! # Also here
+//!
+//! - [`budget`]: one level of parallelism per process; nested calls run inline.
+//! - [`batcher`]: many threads submit single requests, one evaluator runs them as batches.
+//! - [`bench`]: the benchmark result schema that `cargo xtask bench` reads.
+//! - [`progress`]: progress bars on a terminal, silence elsewhere.
+//!
+//! # Example
+//!
+//! ```
+//! use par_core::{ExecConfig, Executor, Mode};
+//! use rand::Rng;
+//!
+//! # fn main() -> Result<(), par_core::ExecError> {
+//! let exec = Executor::new(ExecConfig { seed: 1, ..ExecConfig::with_mode(Mode::Threads { workers: 2 }) })?;
+//! let out = exec.map(1000, |ctx| {
+//!     // A Monte Carlo estimate of pi from 100 points per task.
+//!     (0..100).filter(|_| {
+//!         let (x, y): (f64, f64) = (ctx.rng.random(), ctx.rng.random());
+//!         x * x + y * y < 1.0
+//!     }).count()
+//! })?;
+//! eprintln!("{}", out.report);
+//! let hits: usize = out.into_values()?.into_iter().sum();
+//! let pi = 4.0 * hits as f64 / 100_000.0;
+//! assert!((pi - std::f64::consts::PI).abs() < 0.05);
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod batcher;
+pub mod bench;
+pub mod budget;
+pub mod config;
+mod error;
+mod executor;
+pub mod process;
+pub mod progress;
+pub mod reduce;
+pub mod report;
+pub mod seed;
+
+pub use config::{ExecConfig, Mode, Progress, WorkerCommand};
+pub use error::ExecError;
+pub use executor::{Executor, Job, RemoteJob, RunOutput, TaskContext};
+pub use report::{FailureKind, RunReport, TaskFailure};
+pub use seed::TaskRng;

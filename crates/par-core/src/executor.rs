@@ -463,6 +463,7 @@ impl Executor {
                 "chose sequential"
             }
         );
+        tracing::debug!("{reason}");
         let (logs, mode) = if parallel {
             let mut logs = parallel_logs(
                 &pool,

@@ -36,7 +36,7 @@
 //!
 //! - [`budget`]: one level of parallelism per process; nested calls run inline.
 //! - [`batcher`]: many threads submit single requests, one evaluator runs them as batches.
-//! - [`bench`]: the benchmark result schema that `cargo xtask bench` reads.
+//! - [`bench`](mod@bench): the benchmark result schema that `cargo xtask bench` reads.
 //! - [`progress`]: progress bars on a terminal, silence elsewhere.
 //!
 //! # Example

@@ -42,15 +42,18 @@ const MAX_FRAME: usize = 1 << 30;
 /// How long a starting worker may take to answer `Ready`, at least.
 const MIN_START_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Raw bytes, serialised as a byte string (one copy, not one element at a time).
-mod bytes {
+/// Serialises a `Vec<u8>` as one byte string (a single copy) instead of element by element:
+/// use it on large byte payloads of job outputs with `#[serde(with = "par_core::process::bytes")]`.
+pub mod bytes {
     use serde::{Deserializer, Serializer, de};
     use std::fmt;
 
+    /// Writes `v` as a byte string.
     pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_bytes(v)
     }
 
+    /// Reads a byte string (or a sequence of bytes).
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         struct V;
         impl<'de> de::Visitor<'de> for V {
@@ -456,7 +459,7 @@ struct Scheduler<'a, T> {
     start_failures: usize,
     last_start_error: String,
     ever_ready: bool,
-    all_ready_at: Option<Instant>,
+    first_ready_at: Option<Instant>,
     started: Instant,
     bar: indicatif::ProgressBar,
 }
@@ -538,6 +541,7 @@ impl<T: DeserializeOwned> Scheduler<'_, T> {
 
     /// The worker in slot `w` is gone: fail its task, then replace it if work remains.
     fn lost(&mut self, w: usize, how: String, timed_out: bool) {
+        tracing::debug!(worker = w, timed_out, "worker process lost: {how}");
         let state = std::mem::replace(&mut self.workers[w].state, State::Dead);
         match state {
             State::Busy {
@@ -585,13 +589,8 @@ impl<T: DeserializeOwned> Scheduler<'_, T> {
             (FromWorker::Ready, State::Starting { .. }) => {
                 self.ever_ready = true;
                 self.start_failures = 0;
-                if self.all_ready_at.is_none()
-                    && self
-                        .workers
-                        .iter()
-                        .all(|x| !matches!(x.state, State::Starting { .. }))
-                {
-                    self.all_ready_at = Some(Instant::now());
+                if self.first_ready_at.is_none() {
+                    self.first_ready_at = Some(Instant::now());
                 }
             }
             (
@@ -888,7 +887,7 @@ pub(crate) fn run<J: RemoteJob>(
         start_failures: 0,
         last_start_error: String::new(),
         ever_ready: false,
-        all_ready_at: None,
+        first_ready_at: None,
         started,
         bar: progress::bar(config.progress, n, &config.label),
     };
@@ -924,7 +923,7 @@ pub(crate) fn run<J: RemoteJob>(
     }
     s.bar.finish_and_clear();
     let wall = s.started.elapsed();
-    let setup = s.all_ready_at.map_or(Duration::ZERO, |t| t - s.started);
+    let setup = s.first_ready_at.map_or(Duration::ZERO, |t| t - s.started);
     let mut failures = Vec::new();
     let results: Vec<Result<J::Output, TaskFailure>> = s
         .results

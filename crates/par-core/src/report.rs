@@ -109,7 +109,9 @@ pub struct RunReport {
     pub workers: usize,
     /// Wall time of the whole run, set-up included, in seconds.
     pub wall_s: f64,
-    /// Set-up time (thread-pool build, process spawn and hand-shake), in seconds.
+    /// Set-up time, in seconds: the thread-pool build for threads; for processes, job
+    /// serialisation plus the time until the first worker process was ready (later workers
+    /// start while the first one computes).
     pub setup_s: f64,
     /// Time spent serialising and deserialising jobs and results, in seconds (processes).
     pub marshal_s: f64,

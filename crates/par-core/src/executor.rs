@@ -7,14 +7,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use indicatif::ProgressBar;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::config::{ExecConfig, MAX_TASKS, Mode};
+use crate::progress::TaskBar;
 use crate::report::{FailureKind, RunReport, TaskFailure};
 use crate::seed::{TaskRng, task_rng};
-use crate::{ExecError, budget, progress};
+use crate::{ExecError, budget};
 
 /// What a task receives: its index, the task count, which attempt this is, and its own RNG.
 #[derive(Debug, Clone)]
@@ -305,8 +305,8 @@ impl Executor {
         Ok(crate::reduce::ordered_sum(&sums))
     }
 
-    fn progress_bar(&self, n: usize) -> ProgressBar {
-        progress::bar(self.config.progress, n, &self.config.label)
+    fn progress_bar(&self, n: usize) -> TaskBar {
+        TaskBar::new(self.config.progress, n, &self.config.label)
     }
 
     fn run_sequential<J: Job>(&self, job: &J, n: usize, reason: &str) -> RunOutput<J::Output> {
@@ -315,9 +315,9 @@ impl Executor {
         let mut log = WorkerLog::new();
         for i in 0..n {
             run_one(job, i, n, self.config.seed, self.config.retries, &mut log);
-            bar.inc(1);
+            bar.inc();
         }
-        bar.finish_and_clear();
+        bar.finish();
         assemble(
             n,
             vec![log],
@@ -365,7 +365,7 @@ impl Executor {
             self.config.retries,
             &bar,
         );
-        bar.finish_and_clear();
+        bar.finish();
         Ok(assemble(
             n,
             logs,
@@ -387,7 +387,7 @@ impl Executor {
             type Output = ();
             fn run(&self, _: &mut TaskContext) {}
         }
-        let bar = ProgressBar::hidden();
+        let bar = TaskBar::hidden();
         // Fixed cost: the best of a few runs of one empty task per worker.
         let fixed_s = (0..5)
             .map(|_| {
@@ -425,7 +425,7 @@ impl Executor {
         let mut k = 0;
         while k < n {
             run_one(job, k, n, self.config.seed, self.config.retries, &mut probe);
-            bar.inc(1);
+            bar.inc();
             k += 1;
             if probe.busy >= 2e-3 || k >= 8 {
                 break;
@@ -434,7 +434,7 @@ impl Executor {
         let task_s = probe.busy / k as f64;
         let remaining = n - k;
         if remaining == 0 {
-            bar.finish_and_clear();
+            bar.finish();
             let reason = "auto: every task ran while probing".to_string();
             return Ok(assemble(
                 n,
@@ -484,11 +484,11 @@ impl Executor {
         } else {
             for i in k..n {
                 run_one(job, i, n, self.config.seed, self.config.retries, &mut probe);
-                bar.inc(1);
+                bar.inc();
             }
             (vec![probe], "sequential".into())
         };
-        bar.finish_and_clear();
+        bar.finish();
         Ok(assemble(n, logs, mode, reason, start.elapsed(), setup))
     }
 }
@@ -502,7 +502,7 @@ fn parallel_logs<J: Job>(
     n: usize,
     seed: u64,
     retries: u32,
-    bar: &ProgressBar,
+    bar: &TaskBar,
 ) -> Vec<WorkerLog<J::Output>> {
     let next = AtomicUsize::new(from);
     pool.broadcast(|_| {
@@ -513,7 +513,7 @@ fn parallel_logs<J: Job>(
                 break;
             }
             run_one(job, i, n, seed, retries, &mut log);
-            bar.inc(1);
+            bar.inc();
         }
         log
     })

@@ -30,8 +30,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{ExecConfig, WorkerCommand};
 use crate::executor::{RemoteJob, RunOutput, TaskContext, panic_message};
+use crate::progress::TaskBar;
 use crate::report::{FailureKind, RunReport, TaskFailure};
-use crate::{ExecError, budget, progress};
+use crate::{ExecError, budget};
 
 /// Environment variable that puts a process in the worker role.
 pub const WORKER_ENV: &str = "PAR_CORE_WORKER";
@@ -461,7 +462,7 @@ struct Scheduler<'a, T> {
     ever_ready: bool,
     first_ready_at: Option<Instant>,
     started: Instant,
-    bar: indicatif::ProgressBar,
+    bar: TaskBar,
 }
 
 impl<T: DeserializeOwned> Scheduler<'_, T> {
@@ -520,7 +521,7 @@ impl<T: DeserializeOwned> Scheduler<'_, T> {
         debug_assert!(self.results[index].is_none());
         self.results[index] = Some(result);
         self.done += 1;
-        self.bar.inc(1);
+        self.bar.inc();
     }
 
     /// A task attempt failed: queue it again while retries remain, else record the failure.
@@ -889,7 +890,7 @@ pub(crate) fn run<J: RemoteJob>(
         ever_ready: false,
         first_ready_at: None,
         started,
-        bar: progress::bar(config.progress, n, &config.label),
+        bar: TaskBar::new(config.progress, n, &config.label),
     };
     if n > 0 {
         for w in 0..workers {
@@ -921,7 +922,7 @@ pub(crate) fn run<J: RemoteJob>(
             worker.reap();
         }
     }
-    s.bar.finish_and_clear();
+    s.bar.finish();
     let wall = s.started.elapsed();
     let setup = s.first_ready_at.map_or(Duration::ZERO, |t| t - s.started);
     let mut failures = Vec::new();

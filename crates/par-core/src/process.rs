@@ -133,8 +133,12 @@ fn encode<M: Serialize>(msg: &M) -> io::Result<Vec<u8>> {
     Ok(frame)
 }
 
+/// Writes one frame without first copying it into a buffer of its own.
 fn write_msg<W: Write + ?Sized, M: Serialize>(w: &mut W, msg: &M) -> io::Result<()> {
-    w.write_all(&encode(msg)?)?;
+    let body = postcard::to_stdvec(msg).map_err(io::Error::other)?;
+    let len = u32::try_from(body.len()).map_err(io::Error::other)?;
+    w.write_all(&len.to_le_bytes())?;
+    w.write_all(&body)?;
     w.flush()
 }
 

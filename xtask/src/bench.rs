@@ -1,0 +1,449 @@
+//! `cargo xtask bench`: runs the registered benchmark scenarios, then renders their JSON
+//! reports into `target/bench/report.md` and SVG plots.
+//!
+//! A scenario is a `harness = false` bench target named `scenarios` in a crate
+//! (`crates/<crate>/benches/scenarios.rs`) that writes `<out>/<scenario>.json` with
+//! `par_core::bench::ScenarioReport::write`. A crate registers it by adding a line to
+//! [`REGISTRY`].
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+use par_core::bench::{Machine, ScenarioReport};
+
+use crate::report::{self, ReportPage, ScenarioStatus, ScenarioSummary};
+
+/// One benchmark scenario: a bench target of a workspace package.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scenario {
+    /// Registry name, also the JSON file stem (`target/bench/<name>.json`).
+    pub name: &'static str,
+    /// The cargo package that holds the bench target.
+    pub package: &'static str,
+    /// The package's folder, relative to the workspace root.
+    pub dir: &'static str,
+    /// The `harness = false` bench target.
+    pub bench: &'static str,
+}
+
+impl Scenario {
+    /// The bench target's source file, relative to the workspace root.
+    pub fn source(&self) -> PathBuf {
+        Path::new(self.dir)
+            .join("benches")
+            .join(format!("{}.rs", self.bench))
+    }
+}
+
+/// Every scenario, in the order they run. A crate adds its line here.
+pub const REGISTRY: &[Scenario] = &[
+    Scenario {
+        name: "par-core",
+        package: "par-core",
+        dir: "crates/par-core",
+        bench: "scenarios",
+    },
+    Scenario {
+        name: "mfg",
+        package: "mfg",
+        dir: "crates/mfg",
+        bench: "scenarios",
+    },
+    Scenario {
+        name: "mcts",
+        package: "mcts",
+        dir: "crates/mcts",
+        bench: "scenarios",
+    },
+    Scenario {
+        name: "mpc",
+        package: "mpc",
+        dir: "crates/mpc",
+        bench: "scenarios",
+    },
+];
+
+/// A list of positive worker counts, written `1,2,4` on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerList(pub Vec<usize>);
+
+impl fmt::Display for WorkerList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(usize::to_string).collect();
+        f.write_str(&parts.join(","))
+    }
+}
+
+/// Parses `1,2,4` into a [`WorkerList`]; every entry must be a positive integer.
+fn parse_workers(list: &str) -> Result<WorkerList, String> {
+    let workers = list
+        .split(',')
+        .map(|w| match w.trim().parse::<usize>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(format!(
+                "`{w}` is not a positive integer (expected a list such as 1,2,4)"
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(WorkerList(workers))
+}
+
+/// Options of `cargo xtask bench`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// Run the seed-scale workloads instead of the quick ones.
+    #[arg(long)]
+    pub full: bool,
+    /// Run only this scenario (repeatable); the default is every registered scenario.
+    #[arg(long, value_name = "NAME")]
+    pub only: Vec<String>,
+    /// Worker counts to measure, comma-separated.
+    #[arg(long, value_name = "LIST", default_value = "1,2,4", value_parser = parse_workers)]
+    pub workers: WorkerList,
+    /// Do not run anything: render report.md and the plots from the JSON files already in
+    /// target/bench.
+    #[arg(long)]
+    pub no_run: bool,
+}
+
+/// The scenarios of `registry` named in `only` (all of them when `only` is empty), in
+/// registry order; an unknown name is an error that lists the known ones.
+pub fn select<'a>(registry: &'a [Scenario], only: &[String]) -> Result<Vec<&'a Scenario>> {
+    let unknown: Vec<&str> = only
+        .iter()
+        .filter(|name| !registry.iter().any(|s| s.name == name.as_str()))
+        .map(String::as_str)
+        .collect();
+    if !unknown.is_empty() {
+        let known: Vec<&str> = registry.iter().map(|s| s.name).collect();
+        bail!(
+            "unknown scenario(s) {}; known: {}",
+            unknown.join(", "),
+            known.join(", ")
+        );
+    }
+    Ok(registry
+        .iter()
+        .filter(|s| only.is_empty() || only.iter().any(|o| o == s.name))
+        .collect())
+}
+
+/// The arguments passed to a scenario binary after `--`.
+fn scenario_args(args: &BenchArgs, out_dir: &Path) -> Vec<String> {
+    let mut list = Vec::new();
+    if args.full {
+        list.push("--full".to_string());
+    }
+    list.extend(["--workers".to_string(), args.workers.to_string()]);
+    list.extend(["--out".to_string(), out_dir.display().to_string()]);
+    list
+}
+
+/// Runs `cargo xtask bench`.
+pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
+    let selected = select(REGISTRY, &args.only)?;
+    let out_dir = root.join("target").join("bench");
+    std::fs::create_dir_all(&out_dir)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", out_dir.display()))?;
+    let ort_library = if args.no_run {
+        None
+    } else {
+        Some(crate::setup::ensure_onnxruntime(root)?)
+    };
+
+    let mut summaries = Vec::new();
+    for scenario in selected {
+        let json = out_dir.join(format!("{}.json", scenario.name));
+        let (status, wall) = match &ort_library {
+            None if json.is_file() => (ScenarioStatus::Ok, None),
+            None => {
+                let why = format!("no target/bench/{}.json (--no-run)", scenario.name);
+                (ScenarioStatus::Skipped(why), None)
+            }
+            Some(_) if !root.join(scenario.source()).is_file() => {
+                let why = format!("no {} yet", scenario.source().display());
+                println!("==> {}: skipped ({why})", scenario.name);
+                (ScenarioStatus::Skipped(why), None)
+            }
+            Some(ort) => run_scenario(root, scenario, args, &out_dir, &json, ort),
+        };
+        summaries.push(load_and_plot(
+            scenario, status, wall, &json, &out_dir, args.full,
+        ));
+    }
+
+    let page = ReportPage {
+        machine: Machine::detect(),
+        date: report::utc_timestamp(std::time::SystemTime::now()),
+        full: args.full,
+        workers: args.workers.to_string(),
+        scenarios: summaries,
+    };
+    let report_path = out_dir.join("report.md");
+    std::fs::write(&report_path, report::render(&page))
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", report_path.display()))?;
+
+    println!("\n{}", report::summary_lines(&page));
+    println!("report: {}", report_path.display());
+    let failed: Vec<&str> = page
+        .scenarios
+        .iter()
+        .filter(|s| matches!(s.status, ScenarioStatus::Failed(_)))
+        .map(|s| s.name.as_str())
+        .collect();
+    if !failed.is_empty() {
+        bail!(
+            "{} scenario(s) failed: {} (see {})",
+            failed.len(),
+            failed.join(", "),
+            display(&report_path)
+        );
+    }
+    Ok(())
+}
+
+fn display(path: &Path) -> String {
+    path.display().to_string()
+}
+
+/// Runs one scenario's bench target, streaming its output, and returns its status and wall time.
+fn run_scenario(
+    root: &Path,
+    scenario: &Scenario,
+    args: &BenchArgs,
+    out_dir: &Path,
+    json: &Path,
+    ort_library: &Path,
+) -> (ScenarioStatus, Option<Duration>) {
+    // A stale file from an earlier run must not pass for this run's results.
+    if let Err(e) = std::fs::remove_file(json)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        return (
+            ScenarioStatus::Failed(format!("cannot remove old {}: {e}", display(json))),
+            None,
+        );
+    }
+    let target = ["bench", "-p", scenario.package, "--bench", scenario.bench];
+    // Build first, so that the recorded wall time is the scenario's own.
+    let mut build = crate::cargo_command(root, ort_library);
+    build.args(target).arg("--no-run");
+    println!("==> {}: cargo {} --no-run", scenario.name, target.join(" "));
+    let start = Instant::now();
+    if let Err(e) = crate::run_streaming(
+        &mut build,
+        &format!("building scenario `{}`", scenario.name),
+    ) {
+        return (ScenarioStatus::Failed(format!("{e:#}")), None);
+    }
+    println!("    built in {}", crate::seconds(start.elapsed()));
+
+    let mut cmd = crate::cargo_command(root, ort_library);
+    let scenario_args = scenario_args(args, out_dir);
+    cmd.args(target).arg("--").args(&scenario_args);
+    println!(
+        "==> {}: cargo {} -- {}",
+        scenario.name,
+        target.join(" "),
+        scenario_args.join(" ")
+    );
+    let start = Instant::now();
+    let result = crate::run_streaming(&mut cmd, &format!("scenario `{}`", scenario.name));
+    let wall = start.elapsed();
+    println!("    {} finished in {}", scenario.name, crate::seconds(wall));
+    let status = match result {
+        Ok(()) => ScenarioStatus::Ok,
+        Err(e) => ScenarioStatus::Failed(format!("{e:#}")),
+    };
+    (status, Some(wall))
+}
+
+/// Reads a scenario's JSON report (when its run did not fail) and renders its plots.
+fn load_and_plot(
+    scenario: &Scenario,
+    status: ScenarioStatus,
+    wall: Option<Duration>,
+    json: &Path,
+    out_dir: &Path,
+    full: bool,
+) -> ScenarioSummary {
+    let mut summary = ScenarioSummary {
+        name: scenario.name.to_string(),
+        package: scenario.package.to_string(),
+        status,
+        wall,
+        report: None,
+        plots: Vec::new(),
+        problems: Vec::new(),
+    };
+    if summary.status != ScenarioStatus::Ok {
+        return summary;
+    }
+    let report = match ScenarioReport::read(json) {
+        Ok(report) => report,
+        Err(e) => {
+            summary.status = ScenarioStatus::Failed(format!("cannot read {}: {e}", display(json)));
+            return summary;
+        }
+    };
+    if report.scenario != scenario.name {
+        summary.problems.push(format!(
+            "the JSON names scenario `{}`, the registry `{}`",
+            report.scenario, scenario.name
+        ));
+    }
+    if report.quick == full {
+        let (asked, got) = if full {
+            ("--full", "quick")
+        } else {
+            ("quick", "full")
+        };
+        summary.problems.push(format!(
+            "a {asked} run was asked for but the JSON says {got}"
+        ));
+    }
+    remove_old_plots(scenario, out_dir, &mut summary.problems);
+    for plot in &report.plots {
+        let file = report::plot_file_name(scenario.name, &plot.name);
+        match crate::plot::render(plot, &out_dir.join(&file)) {
+            Ok(()) => summary.plots.push((plot.title.clone(), file)),
+            Err(e) => summary
+                .problems
+                .push(format!("plot `{}` not rendered: {e:#}", plot.name)),
+        }
+    }
+    summary.report = Some(report);
+    summary
+}
+
+/// Removes the SVG files an earlier run wrote for `scenario`, so that the folder holds only the
+/// plots of this report.
+fn remove_old_plots(scenario: &Scenario, out_dir: &Path, problems: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(out_dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if is_plot_of(name, scenario.name, REGISTRY)
+            && let Err(e) = std::fs::remove_file(entry.path())
+        {
+            problems.push(format!("cannot remove old plot {name}: {e}"));
+        }
+    }
+}
+
+/// Whether `file` is an SVG plot of scenario `scenario` (`<scenario>-<plot>.svg`), and not of
+/// another registered scenario whose name starts with `<scenario>-`.
+fn is_plot_of(file: &str, scenario: &str, registry: &[Scenario]) -> bool {
+    let owns = |name: &str| file.ends_with(".svg") && file.starts_with(&format!("{name}-"));
+    owns(scenario)
+        && !registry
+            .iter()
+            .any(|s| s.name.len() > scenario.len() && owns(s.name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn select_defaults_to_everything_in_registry_order() {
+        let all = select(REGISTRY, &[]).expect("no filter");
+        assert_eq!(all.len(), REGISTRY.len());
+        assert_eq!(all[0].name, "par-core");
+    }
+
+    #[test]
+    fn select_filters_by_name_and_keeps_registry_order() {
+        let only = ["mpc".to_string(), "par-core".to_string()];
+        let picked: Vec<&str> = select(REGISTRY, &only)
+            .expect("known")
+            .iter()
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(picked, ["par-core", "mpc"]);
+    }
+
+    #[test]
+    fn select_rejects_unknown_names_and_lists_known_ones() {
+        let err = select(REGISTRY, &["nope".to_string()])
+            .expect_err("unknown")
+            .to_string();
+        assert!(err.contains("nope") && err.contains("par-core"), "{err}");
+    }
+
+    #[test]
+    fn registry_names_are_unique_and_sources_follow_the_pattern() {
+        for (i, a) in REGISTRY.iter().enumerate() {
+            assert!(
+                REGISTRY[i + 1..].iter().all(|b| b.name != a.name),
+                "duplicate {}",
+                a.name
+            );
+        }
+        assert_eq!(
+            REGISTRY[0].source(),
+            Path::new("crates/par-core/benches/scenarios.rs")
+        );
+    }
+
+    #[test]
+    fn old_plots_are_matched_by_scenario_prefix() {
+        let registry = [
+            Scenario {
+                name: "mc",
+                package: "mc",
+                dir: "crates/mc",
+                bench: "scenarios",
+            },
+            Scenario {
+                name: "mc-az",
+                package: "mc",
+                dir: "crates/mc",
+                bench: "az",
+            },
+        ];
+        assert!(is_plot_of("mc-speedup.svg", "mc", &registry));
+        assert!(!is_plot_of("mc-az-speedup.svg", "mc", &registry));
+        assert!(is_plot_of("mc-az-speedup.svg", "mc-az", &registry));
+        assert!(!is_plot_of("mc.json", "mc", &registry));
+        assert!(!is_plot_of("mcts-x.svg", "mc", &registry));
+    }
+
+    #[test]
+    fn workers_parse_and_print() {
+        assert_eq!(parse_workers("1,2,4"), Ok(WorkerList(vec![1, 2, 4])));
+        assert_eq!(parse_workers(" 3 "), Ok(WorkerList(vec![3])));
+        assert!(parse_workers("0").is_err());
+        assert!(parse_workers("").is_err());
+        assert!(parse_workers("1,x").is_err());
+        assert_eq!(WorkerList(vec![1, 2, 4]).to_string(), "1,2,4");
+    }
+
+    #[test]
+    fn scenario_args_follow_the_bench_contract() {
+        let args = BenchArgs {
+            full: true,
+            only: vec![],
+            workers: WorkerList(vec![1, 2]),
+            no_run: false,
+        };
+        let list = scenario_args(&args, Path::new("/w/target/bench"));
+        assert_eq!(
+            list,
+            ["--full", "--workers", "1,2", "--out", "/w/target/bench"]
+        );
+        let parsed = par_core::bench::BenchArgs::parse(list).expect("par-core accepts them");
+        assert!(parsed.full);
+        assert_eq!(parsed.workers, [1, 2]);
+        assert_eq!(parsed.out, Path::new("/w/target/bench"));
+        let quick = BenchArgs {
+            full: false,
+            ..args
+        };
+        assert_eq!(scenario_args(&quick, Path::new("o"))[0], "--workers");
+    }
+}

@@ -57,6 +57,45 @@ pub trait Job: Sync {
 ///
 /// The binary that runs it must call [`crate::process::serve_if_worker`] with a registry that
 /// contains the job's type, first thing in `main`.
+///
+/// ```no_run
+/// use par_core::process::{Registry, serve_if_worker};
+/// use par_core::{ExecConfig, Executor, Job, Mode, RemoteJob, TaskContext};
+/// use serde::{Deserialize, Serialize};
+///
+/// /// Shared inputs travel once to each worker process; task `i` computes one output.
+/// #[derive(Serialize, Deserialize)]
+/// struct Squares {
+///     offset: u64,
+/// }
+///
+/// impl Job for Squares {
+///     type Output = u64;
+///     fn run(&self, ctx: &mut TaskContext) -> u64 {
+///         (ctx.index as u64 + self.offset).pow(2)
+///     }
+/// }
+///
+/// impl RemoteJob for Squares {
+///     const NAME: &'static str = "example.squares";
+/// }
+///
+/// fn main() -> Result<(), par_core::ExecError> {
+///     // In a worker process this serves tasks and exits; otherwise it returns at once.
+///     serve_if_worker(&Registry::new().with::<Squares>());
+///     let exec = Executor::new(ExecConfig {
+///         timeout: Some(std::time::Duration::from_secs(10)),
+///         retries: 1,
+///         ..ExecConfig::with_mode(Mode::Processes { workers: 2 })
+///     })?;
+///     let out = exec.run(&Squares { offset: 1 }, 8)?;
+///     for failure in &out.report.failures {
+///         eprintln!("{failure}"); // crashed, timed-out or panicked tasks, by index
+///     }
+///     assert_eq!(out.into_values()?, vec![1, 4, 9, 16, 25, 36, 49, 64]);
+///     Ok(())
+/// }
+/// ```
 pub trait RemoteJob:
     Job<Output: Serialize + DeserializeOwned> + Serialize + DeserializeOwned
 {

@@ -1,0 +1,158 @@
+//! The Pons benchmark: the mistake rate of a UCT configuration on a Connect Four test set.
+//!
+//! ```text
+//! cargo run -p mcts --release --example pons -- --set ../shared/connect4/Test_L3_R1 \
+//!     --sims 10000 [--threads 2] [--limit 200] [--out result.json]
+//! ```
+//!
+//! For every position the search picks a move; the exact outcome of every legal move is
+//! computed with the crate's solver, and the move is a mistake if another one has a strictly
+//! better outcome. Prints the mistake rate and writes a JSON summary when `--out` is given.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, ValueEnum};
+use mcts::test_set::is_mistake;
+use mcts::{
+    Connect4, FinalMove, ParallelConfig, Rollout, Search, Solver, TreeParallelUct, Uct, UctConfig,
+    load_test_set,
+};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RolloutArg {
+    Random,
+    Heuristic,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FinalArg {
+    Visits,
+    Value,
+}
+
+/// Mistake rate of UCT on one of Pascal Pons' Connect Four test sets.
+#[derive(Debug, Parser)]
+struct Args {
+    /// Test set file (lines of `<moves> <score>`).
+    #[arg(long)]
+    set: PathBuf,
+    /// Simulations per move.
+    #[arg(long)]
+    sims: u64,
+    /// Search threads (1 = the sequential search; more = tree parallelism).
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Evaluate only the first N positions.
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Write a JSON summary here.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Base seed (position i uses seed + i).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// UCB1 exploration constant.
+    #[arg(long, default_value_t = UctConfig::default().exploration)]
+    exploration: f64,
+    /// Rollout policy.
+    #[arg(long, value_enum, default_value_t = RolloutArg::Random)]
+    rollout: RolloutArg,
+    /// Final move rule.
+    #[arg(long, value_enum, default_value_t = FinalArg::Visits)]
+    final_move: FinalArg,
+    /// Virtual loss weight for tree parallelism (0 = off).
+    #[arg(long, default_value_t = ParallelConfig::default().virtual_loss)]
+    virtual_loss: f64,
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    if args.sims == 0 {
+        bail!("--sims must be positive");
+    }
+    let mut set = load_test_set(&args.set)?;
+    if let Some(limit) = args.limit {
+        set.truncate(limit);
+    }
+    let base = UctConfig {
+        exploration: args.exploration,
+        rollout: match args.rollout {
+            RolloutArg::Random => Rollout::Random,
+            RolloutArg::Heuristic => Rollout::Heuristic,
+        },
+        final_move: match args.final_move {
+            FinalArg::Visits => FinalMove::MostVisits,
+            FinalArg::Value => FinalMove::BestValue,
+        },
+        ..UctConfig::default()
+    };
+    let parallel = ParallelConfig {
+        threads: args.threads,
+        virtual_loss: args.virtual_loss,
+    };
+    let mut solver = Solver::new();
+    let mut mistakes = 0usize;
+    let mut search_time = Duration::ZERO;
+    let started = Instant::now();
+    for (i, tp) in set.iter().enumerate() {
+        let config = UctConfig {
+            seed: args.seed.wrapping_add(i as u64),
+            ..base.clone()
+        };
+        let state = Connect4::from_position(tp.position);
+        let t = Instant::now();
+        let mut search: Box<dyn Search<Connect4>> = if args.threads == 1 {
+            Box::new(Uct::new(config, state)?)
+        } else {
+            Box::new(TreeParallelUct::new(config, parallel.clone(), state)?)
+        };
+        let action = search.search(args.sims).best_action;
+        search_time += t.elapsed();
+        let action = action.with_context(|| format!("line {}: no legal move", tp.line))?;
+        let outcomes = solver.child_outcomes(&tp.position);
+        if is_mistake(&outcomes, action as usize).context("search chose an illegal move")? {
+            mistakes += 1;
+        }
+        if (i + 1) % 100 == 0 {
+            eprintln!("{}/{} positions, {mistakes} mistakes", i + 1, set.len());
+        }
+    }
+    let positions = set.len();
+    let rate = if positions > 0 {
+        mistakes as f64 / positions as f64
+    } else {
+        0.0
+    };
+    println!(
+        "{}: {mistakes} mistakes in {positions} positions, mistake rate {:.4} ({:.2}%), \
+         {} sims, {} thread(s), search {:.1} s, total {:.1} s",
+        args.set.display(),
+        rate,
+        rate * 100.0,
+        args.sims,
+        args.threads,
+        search_time.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
+    if let Some(out) = &args.out {
+        let json = serde_json::json!({
+            "set": args.set.display().to_string(),
+            "positions": positions,
+            "mistakes": mistakes,
+            "mistake_rate": rate,
+            "sims": args.sims,
+            "threads": args.threads,
+            "seconds": search_time.as_secs_f64(),
+            "total_seconds": started.elapsed().as_secs_f64(),
+            "exploration": args.exploration,
+            "rollout": format!("{:?}", args.rollout).to_lowercase(),
+            "final_move": format!("{:?}", args.final_move).to_lowercase(),
+            "virtual_loss": if args.threads > 1 { Some(args.virtual_loss) } else { None },
+        });
+        std::fs::write(out, serde_json::to_string_pretty(&json)? + "\n")
+            .with_context(|| format!("writing {}", out.display()))?;
+    }
+    Ok(())
+}

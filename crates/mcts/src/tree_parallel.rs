@@ -1,0 +1,607 @@
+//! Tree parallelism: several threads run UCT simulations on one shared tree.
+//!
+//! Chaslot, Winands and van den Herik, "Parallel Monte-Carlo tree search", Computers and Games
+//! 2008 (doi:10.1007/978-3-540-87608-3_6); Enzenberger and Müller, "A lock-free multithreaded
+//! Monte-Carlo tree search algorithm", Advances in Computer Games 2009
+//! (doi:10.1007/978-3-642-12993-3_2).
+//!
+//! # Shared statistics without locks
+//!
+//! Every node's visit count, value sum and leaf-evaluation count are atomics updated with
+//! read-modify-write operations (`fetch_add`, and a compare-and-swap loop for the `f64` value
+//! sum), so no update is ever lost. Selection reads them with relaxed loads: a thread may see
+//! another's update late, which only perturbs the choice, never the counts.
+//!
+//! # Virtual loss
+//!
+//! With weight `w > 0`, a thread descending into a node adds one visit and subtracts `w` from
+//! its value sum at once; on the way back it adds the real return plus `w`. While simulations
+//! are in flight through a node it looks worse by `w` per simulation, which steers the other
+//! threads elsewhere. With `w = 0` virtual loss is off: visits and values are added on the way
+//! back only, and threads may pile into the same path.
+//!
+//! # Expansion protocol
+//!
+//! A node's child block is described by one `AtomicU64` holding the state (unexpanded,
+//! expanding, expanded), the first child's index and the number of children. A thread that
+//! wants to expand a node wins a compare-and-swap from *unexpanded* to *expanding*, reserves a
+//! contiguous block of the pre-sized arena with a compare-and-swap on the arena's length, writes
+//! the children's actions, and publishes the block by storing *expanded* with `Release`
+//! ordering (readers load it with `Acquire`, so they see the actions). A thread that finds the
+//! node *expanding* does not wait: it evaluates the node with a rollout instead, counted in the
+//! node's leaf evaluations. Hence, once all threads are joined, every node satisfies
+//! `visits = leaf evaluations + sum of child visits`, and the root's visits equal the number of
+//! simulations; [`TreeParallelUct::check_invariants`] verifies both.
+//!
+//! # Threads
+//!
+//! The search threads are scoped threads (`std::thread::scope`) that share the tree by
+//! reference for one `search` call. par-core's executor is not used here: it runs independent
+//! tasks with their own inputs and ordered results, while tree parallelism needs threads that
+//! cooperate on one data structure for the whole search. Thread `t` draws its rollouts from
+//! its own generator: xoshiro256++ seeded with the configured seed XOR the number of earlier
+//! `search` calls on this tree, advanced by `t` jumps of 2^128 steps. With one thread the
+//! simulations run on the caller's thread. Because threads
+//! interleave, a parallel search is not reproducible run to run (a one-thread search is).
+
+use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use serde::{Deserialize, Serialize};
+
+use crate::error::MctsError;
+use crate::game::{Action, Game, backup_step};
+use crate::uct::{
+    ChildStats, Rollout, Search, SearchSummary, UctConfig, choose_final, ln_table, sqrt_ln,
+};
+
+/// Settings of tree parallelism. Missing fields take their defaults when deserialised.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ParallelConfig {
+    /// Search threads. Default 2.
+    pub threads: usize,
+    /// Virtual loss weight `w` (0 turns virtual loss off). Default 1.0.
+    pub virtual_loss: f64,
+}
+
+impl Default for ParallelConfig {
+    fn default() -> Self {
+        Self {
+            threads: 2,
+            virtual_loss: 1.0,
+        }
+    }
+}
+
+impl ParallelConfig {
+    /// Checks every field, naming the first bad one.
+    pub fn validate(&self) -> Result<(), MctsError> {
+        if self.threads == 0 || self.threads > 1024 {
+            return Err(MctsError::Config {
+                field: "threads",
+                reason: format!("must be in 1..=1024, got {}", self.threads),
+            });
+        }
+        if !(self.virtual_loss.is_finite() && self.virtual_loss >= 0.0) {
+            return Err(MctsError::Config {
+                field: "virtual_loss",
+                reason: format!("must be finite and >= 0, got {}", self.virtual_loss),
+            });
+        }
+        Ok(())
+    }
+}
+
+const STATE_SHIFT: u32 = 48;
+const COUNT_SHIFT: u32 = 32;
+const UNEXPANDED: u64 = 0;
+const EXPANDING: u64 = 1;
+const EXPANDED: u64 = 2;
+
+#[inline]
+fn pack(state: u64, first: u32, count: u16) -> u64 {
+    (state << STATE_SHIFT) | (u64::from(count) << COUNT_SHIFT) | u64::from(first)
+}
+
+#[inline]
+fn unpack(word: u64) -> (u64, usize, usize) {
+    (
+        word >> STATE_SHIFT,
+        (word & 0xffff_ffff) as usize,
+        ((word >> COUNT_SHIFT) & 0xffff) as usize,
+    )
+}
+
+#[derive(Debug, Default)]
+struct Node {
+    /// `f64` bits of the value sum.
+    value: AtomicU64,
+    /// State, first child and child count, packed (see [`pack`]).
+    children: AtomicU64,
+    visits: AtomicU32,
+    evals: AtomicU32,
+    /// Cached for selection: `f32` bits of the mean value and of `1 / sqrt(visits)`, stored
+    /// after each update of the sums (a later store may carry slightly older sums; this only
+    /// perturbs selection, never the counts).
+    mean: AtomicU32,
+    inv_sqrt: AtomicU32,
+    action: AtomicU16,
+}
+
+impl Node {
+    /// Adds `delta` to the value sum and returns the new sum.
+    #[inline]
+    fn add_value(&self, delta: f64) -> f64 {
+        let mut current = self.value.load(Ordering::Relaxed);
+        loop {
+            let next = f64::from_bits(current) + delta;
+            match self.value.compare_exchange_weak(
+                current,
+                next.to_bits(),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return next,
+                Err(seen) => current = seen,
+            }
+        }
+    }
+
+    /// Refreshes the cached selection statistics from a value sum and a visit count.
+    #[inline]
+    fn cache(&self, value: f64, visits: u32) {
+        let n = f64::from(visits.max(1));
+        self.mean
+            .store(((value / n) as f32).to_bits(), Ordering::Relaxed);
+        self.inv_sqrt
+            .store(((1.0 / n.sqrt()) as f32).to_bits(), Ordering::Relaxed);
+    }
+
+    #[inline]
+    fn value(&self) -> f64 {
+        f64::from_bits(self.value.load(Ordering::Relaxed))
+    }
+}
+
+impl<G: Game> Search<G> for TreeParallelUct<G> {
+    fn search(&mut self, simulations: u64) -> SearchSummary {
+        TreeParallelUct::search(self, simulations)
+    }
+    fn best_action(&self) -> Option<Action> {
+        TreeParallelUct::best_action(self)
+    }
+    fn root_children(&self) -> Vec<ChildStats> {
+        TreeParallelUct::root_children(self)
+    }
+    fn advance(&mut self, action: Action) -> Result<(), MctsError> {
+        TreeParallelUct::advance(self, action)
+    }
+    fn root_state(&self) -> &G {
+        TreeParallelUct::root_state(self)
+    }
+}
+
+/// Copies one node's fields (with exclusive access to the destination).
+fn copy_node(from: &Node, to: &mut Node) {
+    *to.value.get_mut() = from.value.load(Ordering::Relaxed);
+    *to.children.get_mut() = from.children.load(Ordering::Relaxed);
+    *to.visits.get_mut() = from.visits.load(Ordering::Relaxed);
+    *to.evals.get_mut() = from.evals.load(Ordering::Relaxed);
+    *to.mean.get_mut() = from.mean.load(Ordering::Relaxed);
+    *to.inv_sqrt.get_mut() = from.inv_sqrt.load(Ordering::Relaxed);
+    *to.action.get_mut() = from.action.load(Ordering::Relaxed);
+}
+
+/// `n >= 1` default nodes from zeroed memory: the operating system hands out zero pages lazily,
+/// so sizing the arena for the worst case costs only the memory the search touches.
+fn zeroed_nodes(n: usize) -> Box<[Node]> {
+    let n = n.max(1);
+    let layout = std::alloc::Layout::array::<Node>(n).expect("arena size overflows");
+    // SAFETY: `layout` has non-zero size (n >= 1 and `Node` is not zero-sized). `Node` consists
+    // only of atomic integers, for which all-zero bytes are a valid value (equal to
+    // `Node::default()`), so the zeroed allocation holds `n` initialised nodes; it was made by
+    // the global allocator with the layout of `[Node; n]`, as `Box<[Node]>` requires.
+    unsafe {
+        let ptr = std::alloc::alloc_zeroed(layout).cast::<Node>();
+        if ptr.is_null() {
+            std::alloc::handle_alloc_error(layout);
+        }
+        Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr, n))
+    }
+}
+
+/// A UCT search whose simulations run on several threads over one shared tree.
+///
+/// ```
+/// use mcts::{Connect4, ParallelConfig, TreeParallelUct, UctConfig};
+/// let par = ParallelConfig { threads: 2, virtual_loss: 1.0 };
+/// let mut search = TreeParallelUct::new(UctConfig::default(), par, Connect4::new())?;
+/// let summary = search.search(4_000);
+/// assert_eq!(search.root_visits(), 4_000);
+/// search.check_invariants()?;
+/// assert!(summary.best_action.is_some());
+/// # Ok::<(), mcts::MctsError>(())
+/// ```
+#[derive(Debug)]
+pub struct TreeParallelUct<G: Game> {
+    config: UctConfig,
+    parallel: ParallelConfig,
+    root_state: G,
+    /// The arena, sized before each search; `len` is the number of nodes in use.
+    nodes: Box<[Node]>,
+    len: AtomicUsize,
+    searches: u64,
+    ln_table: &'static [f32],
+}
+
+struct Worker {
+    rng: Xoshiro256PlusPlus,
+    path: Vec<u32>,
+    edges: Vec<(f64, f64, bool)>,
+    actions: Vec<Action>,
+    full: bool,
+}
+
+impl<G: Game> TreeParallelUct<G> {
+    /// A search from `root_state`; fails on an invalid config.
+    pub fn new(
+        config: UctConfig,
+        parallel: ParallelConfig,
+        root_state: G,
+    ) -> Result<Self, MctsError> {
+        config.validate()?;
+        parallel.validate()?;
+        let nodes = zeroed_nodes(1);
+        Ok(Self {
+            config,
+            parallel,
+            root_state,
+            nodes,
+            len: AtomicUsize::new(1),
+            searches: 0,
+            ln_table: ln_table(),
+        })
+    }
+
+    /// The state at the root.
+    pub fn root_state(&self) -> &G {
+        &self.root_state
+    }
+
+    /// Nodes in the tree.
+    pub fn tree_size(&self) -> usize {
+        self.len.load(Ordering::Relaxed).min(self.nodes.len())
+    }
+
+    /// Simulations that went through the root so far.
+    pub fn root_visits(&self) -> u32 {
+        self.nodes[0].visits.load(Ordering::Relaxed)
+    }
+
+    /// Runs `simulations` simulations split evenly over the threads and returns what it did.
+    pub fn search(&mut self, simulations: u64) -> SearchSummary {
+        if self.root_state.is_terminal() || simulations == 0 {
+            return self.summary(0, false);
+        }
+        // Each simulation expands at most one node: size the arena for the worst case.
+        let used = self.tree_size();
+        let want = (used as u64 + simulations.saturating_mul(G::NUM_ACTIONS as u64))
+            .min(self.config.max_nodes as u64) as usize;
+        if self.nodes.len() < want {
+            let mut bigger = zeroed_nodes(want);
+            for (new, old) in bigger.iter_mut().zip(self.nodes.iter()) {
+                copy_node(old, new);
+            }
+            self.nodes = bigger;
+        }
+        let mut actions = Vec::with_capacity(G::NUM_ACTIONS);
+        let root_full = !self.expanded(0) && !self.try_expand(0, &self.root_state, &mut actions);
+        let threads = self.parallel.threads;
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(self.config.seed ^ self.searches);
+        self.searches += 1;
+        let mut workers: Vec<Worker> = (0..threads)
+            .map(|_| {
+                let w = Worker {
+                    rng: rng.clone(),
+                    path: Vec::with_capacity(64),
+                    edges: Vec::with_capacity(64),
+                    actions: Vec::with_capacity(G::NUM_ACTIONS),
+                    full: false,
+                };
+                rng.jump();
+                w
+            })
+            .collect();
+        let this = &*self;
+        if let [only] = workers.as_mut_slice() {
+            // One thread: run on the caller's thread, no spawn.
+            for _ in 0..simulations {
+                this.simulate(only);
+            }
+            let full = root_full || only.full;
+            return self.summary(simulations, full);
+        }
+        std::thread::scope(|scope| {
+            for (t, worker) in workers.iter_mut().enumerate() {
+                let share = simulations / threads as u64
+                    + u64::from((t as u64) < simulations % threads as u64);
+                scope.spawn(move || {
+                    for _ in 0..share {
+                        this.simulate(worker);
+                    }
+                });
+            }
+        });
+        let full = root_full || workers.iter().any(|w| w.full);
+        self.summary(simulations, full)
+    }
+
+    fn summary(&self, simulations: u64, tree_full: bool) -> SearchSummary {
+        SearchSummary {
+            simulations,
+            nodes: self.tree_size(),
+            tree_full,
+            best_action: self.best_action(),
+        }
+    }
+
+    /// The move to play under the configured final-move rule; `None` at a terminal root.
+    pub fn best_action(&self) -> Option<Action> {
+        if self.root_state.is_terminal() {
+            return None;
+        }
+        let children = self.root_children();
+        if children.is_empty() {
+            let mut actions = Vec::new();
+            self.root_state.legal_actions(&mut actions);
+            return actions.first().copied();
+        }
+        choose_final(&children, self.config.final_move)
+    }
+
+    /// Statistics of the root's children, in legal-action order (empty before expansion).
+    pub fn root_children(&self) -> Vec<ChildStats> {
+        let (state, first, count) = unpack(self.nodes[0].children.load(Ordering::Acquire));
+        if state != EXPANDED {
+            return Vec::new();
+        }
+        (first..first + count)
+            .map(|i| {
+                let n = &self.nodes[i];
+                let visits = n.visits.load(Ordering::Relaxed);
+                ChildStats {
+                    action: n.action.load(Ordering::Relaxed),
+                    visits,
+                    mean_value: if visits > 0 {
+                        n.value() / f64::from(visits)
+                    } else {
+                        0.0
+                    },
+                }
+            })
+            .collect()
+    }
+
+    /// Plays `action` at the root and keeps its subtree, compacted into a fresh arena.
+    pub fn advance(&mut self, action: Action) -> Result<(), MctsError> {
+        let mut actions = Vec::new();
+        self.root_state.legal_actions(&mut actions);
+        if !actions.contains(&action) {
+            return Err(MctsError::IllegalAction { action });
+        }
+        self.root_state.apply(action);
+        let (state, first, count) = unpack(*self.nodes[0].children.get_mut());
+        let child = (state == EXPANDED)
+            .then(|| (first..first + count).find(|&i| *self.nodes[i].action.get_mut() == action))
+            .flatten();
+        let old = std::mem::replace(&mut self.nodes, zeroed_nodes(1));
+        let mut fresh: Vec<Node> = Vec::new();
+        let copy = |n: &Node| {
+            let mut new = Node::default();
+            copy_node(n, &mut new);
+            new
+        };
+        match child {
+            Some(c) => fresh.push(copy(&old[c])),
+            None => fresh.push(Node::default()),
+        }
+        let mut i = 0;
+        while i < fresh.len() {
+            let (state, first, count) = unpack(*fresh[i].children.get_mut());
+            if state == EXPANDED {
+                let new_first = fresh.len() as u32;
+                *fresh[i].children.get_mut() = pack(EXPANDED, new_first, count as u16);
+                fresh.extend(old[first..first + count].iter().map(copy));
+            } else {
+                *fresh[i].children.get_mut() = pack(UNEXPANDED, 0, 0);
+            }
+            i += 1;
+        }
+        self.len = AtomicUsize::new(fresh.len());
+        self.nodes = fresh.into_boxed_slice();
+        Ok(())
+    }
+
+    /// Verifies, once no search is running, that no update was lost: for every node
+    /// `visits = leaf evaluations + sum of child visits`, child blocks are in bounds and only
+    /// expanded nodes have children. Returns the first violation.
+    pub fn check_invariants(&self) -> Result<(), MctsError> {
+        let len = self.tree_size();
+        for i in 0..len {
+            let n = &self.nodes[i];
+            let (state, first, count) = unpack(n.children.load(Ordering::Acquire));
+            let visits = u64::from(n.visits.load(Ordering::Relaxed));
+            let evals = u64::from(n.evals.load(Ordering::Relaxed));
+            let children = if state == EXPANDED {
+                if first + count > len || (count > 0 && first <= i) {
+                    return Err(MctsError::Inconsistent {
+                        node: i,
+                        reason: "child range".into(),
+                    });
+                }
+                self.nodes[first..first + count]
+                    .iter()
+                    .map(|c| u64::from(c.visits.load(Ordering::Relaxed)))
+                    .sum()
+            } else if state == UNEXPANDED {
+                0
+            } else {
+                return Err(MctsError::Inconsistent {
+                    node: i,
+                    reason: "left in the expanding state".into(),
+                });
+            };
+            if visits != evals + children {
+                return Err(MctsError::Inconsistent {
+                    node: i,
+                    reason: format!(
+                        "visits {visits} != leaf evaluations {evals} + child visits {children}"
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn expanded(&self, node: usize) -> bool {
+        unpack(self.nodes[node].children.load(Ordering::Acquire)).0 == EXPANDED
+    }
+
+    /// Tries to expand `node`; false when another thread is expanding it or the arena is full.
+    fn try_expand(&self, node: usize, state: &G, actions: &mut Vec<Action>) -> bool {
+        let n = &self.nodes[node];
+        if n.children
+            .compare_exchange(
+                pack(UNEXPANDED, 0, 0),
+                pack(EXPANDING, 0, 0),
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            )
+            .is_err()
+        {
+            return false;
+        }
+        state.legal_actions(actions);
+        let count = actions.len();
+        // Reserve `count` slots with a compare-and-swap loop, never past the end of the arena
+        // (a `fetch_add` that had to be undone could hand out overlapping blocks).
+        let capacity = self.nodes.len();
+        let reserved = self
+            .len
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |len| {
+                (len + count <= capacity).then_some(len + count)
+            });
+        let Ok(first) = reserved else {
+            // Arena full: leave the node unexpanded for good (it is evaluated by rollouts).
+            n.children.store(pack(UNEXPANDED, 0, 0), Ordering::Release);
+            return false;
+        };
+        for (k, &a) in actions.iter().enumerate() {
+            self.nodes[first + k].action.store(a, Ordering::Relaxed);
+        }
+        n.children.store(
+            pack(EXPANDED, first as u32, count as u16),
+            Ordering::Release,
+        );
+        true
+    }
+
+    #[inline]
+    fn select(&self, first: usize, count: usize, parent_visits: u32) -> usize {
+        let c = self.config.exploration as f32 * sqrt_ln(self.ln_table, parent_visits);
+        let mut best = first;
+        let mut best_score = f32::NEG_INFINITY;
+        for (i, child) in self.nodes[first..first + count].iter().enumerate() {
+            if child.visits.load(Ordering::Relaxed) == 0 {
+                return first + i;
+            }
+            let mean = f32::from_bits(child.mean.load(Ordering::Relaxed));
+            let inv_sqrt = f32::from_bits(child.inv_sqrt.load(Ordering::Relaxed));
+            let score = mean + c * inv_sqrt;
+            if score > best_score {
+                best_score = score;
+                best = first + i;
+            }
+        }
+        best
+    }
+
+    fn simulate(&self, w: &mut Worker) {
+        let vl = self.parallel.virtual_loss;
+        let eager = vl > 0.0;
+        let mut state = self.root_state.clone();
+        w.path.clear();
+        w.edges.clear();
+        let mut node = 0usize;
+        w.path.push(0);
+        // Visits of the current node before this simulation arrived.
+        let mut prior = if eager {
+            self.nodes[0].visits.fetch_add(1, Ordering::Relaxed)
+        } else {
+            self.nodes[0].visits.load(Ordering::Relaxed)
+        };
+        let g = loop {
+            if state.is_terminal() {
+                self.nodes[node].evals.fetch_add(1, Ordering::Relaxed);
+                break 0.0;
+            }
+            let mut word = self.nodes[node].children.load(Ordering::Acquire);
+            if unpack(word).0 != EXPANDED {
+                // Expand on the second arrival (the first one had its rollout); the root always.
+                let wanted = prior > 0 || node == 0;
+                if wanted && self.try_expand(node, &state, &mut w.actions) {
+                    word = self.nodes[node].children.load(Ordering::Acquire);
+                } else {
+                    word = self.nodes[node].children.load(Ordering::Acquire);
+                    if unpack(word).0 != EXPANDED {
+                        // Not wanted yet, being expanded by another thread, or the arena is
+                        // full: evaluate this node as a leaf.
+                        w.full |= wanted && unpack(word).0 == UNEXPANDED;
+                        self.nodes[node].evals.fetch_add(1, Ordering::Relaxed);
+                        break match self.config.rollout {
+                            Rollout::Random => state.random_rollout(&mut w.rng),
+                            Rollout::Heuristic => state.heuristic_rollout(&mut w.rng),
+                        };
+                    }
+                }
+            }
+            let (_, first, count) = unpack(word);
+            let parent_visits = self.nodes[node].visits.load(Ordering::Relaxed);
+            let child = self.select(first, count, parent_visits);
+            let c = &self.nodes[child];
+            prior = if eager {
+                let value = c.add_value(-vl);
+                let prior = c.visits.fetch_add(1, Ordering::Relaxed);
+                c.cache(value, prior + 1);
+                prior
+            } else {
+                c.visits.load(Ordering::Relaxed)
+            };
+            let player = state.current_player();
+            let reward = state.apply(c.action.load(Ordering::Relaxed));
+            w.edges
+                .push((reward, state.discount(), state.current_player() == player));
+            w.path.push(child as u32);
+            node = child;
+        };
+        let mut g = g;
+        for (k, &(reward, discount, same)) in w.edges.iter().enumerate().rev() {
+            g = backup_step(reward, discount, same, g);
+            let n = &self.nodes[w.path[k + 1] as usize];
+            if eager {
+                let value = n.add_value(g + vl);
+                n.cache(value, n.visits.load(Ordering::Relaxed));
+            } else {
+                let visits = n.visits.fetch_add(1, Ordering::Relaxed) + 1;
+                let value = n.add_value(g);
+                n.cache(value, visits);
+            }
+        }
+        if !eager {
+            self.nodes[0].visits.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}

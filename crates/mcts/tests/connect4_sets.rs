@@ -1,0 +1,143 @@
+//! The solver against Pascal Pons' test sets in `../shared/connect4` (beside the workspace).
+//!
+//! The folder can be moved with `MCTS_CONNECT4_DIR`; when it is absent the tests say so and
+//! pass without checking anything.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use mcts::{Outcome, Solver, TestPosition, load_test_set};
+
+fn set_path(name: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("MCTS_CONNECT4_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/connect4")
+        });
+    let path = dir.join(name);
+    if path.is_file() {
+        Some(path)
+    } else {
+        println!(
+            "skipped: {} not found (set MCTS_CONNECT4_DIR)",
+            path.display()
+        );
+        None
+    }
+}
+
+fn check_scores(set: &[TestPosition], solver: &mut Solver) {
+    for tp in set {
+        assert_eq!(
+            solver.solve(&tp.position),
+            tp.score,
+            "line {}: {}",
+            tp.line,
+            tp.moves
+        );
+    }
+}
+
+#[test]
+fn solver_reproduces_every_score_of_test_l3_r1() {
+    let Some(path) = set_path("Test_L3_R1") else {
+        return;
+    };
+    let set = load_test_set(&path).unwrap();
+    assert_eq!(set.len(), 1000);
+    let mut solver = Solver::with_table_bits(22);
+    let t = Instant::now();
+    check_scores(&set, &mut solver);
+    println!(
+        "Test_L3_R1: {} positions in {:.2?}, {} nodes",
+        set.len(),
+        t.elapsed(),
+        solver.nodes()
+    );
+}
+
+#[test]
+fn solver_reproduces_every_score_of_test_l2_r1() {
+    let Some(path) = set_path("Test_L2_R1") else {
+        return;
+    };
+    let set = load_test_set(&path).unwrap();
+    assert_eq!(set.len(), 1000);
+    let mut solver = Solver::with_table_bits(22);
+    let t = Instant::now();
+    check_scores(&set, &mut solver);
+    println!(
+        "Test_L2_R1: {} positions in {:.2?}, {} nodes",
+        set.len(),
+        t.elapsed(),
+        solver.nodes()
+    );
+}
+
+#[test]
+fn weak_outcomes_agree_with_scores_and_children() {
+    let Some(path) = set_path("Test_L2_R1") else {
+        return;
+    };
+    let set = load_test_set(&path).unwrap();
+    let mut solver = Solver::with_table_bits(22);
+    for tp in set.iter().step_by(4) {
+        let expected = Outcome::from_score(tp.score);
+        assert_eq!(solver.outcome(&tp.position), expected, "line {}", tp.line);
+        let best = solver
+            .child_outcomes(&tp.position)
+            .into_iter()
+            .flatten()
+            .max();
+        assert_eq!(best, Some(expected), "line {}", tp.line);
+    }
+}
+
+#[test]
+fn a_bad_move_in_a_set_file_names_file_and_line() {
+    let dir = std::env::temp_dir().join(format!("mcts-bad-set-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("Test_bad");
+    std::fs::write(&path, "4455 0\n44556 0\n4409 1\n").unwrap();
+    let err = load_test_set(&path).unwrap_err().to_string();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(err.contains("Test_bad:3:"), "{err}");
+    assert!(err.contains("'0'"), "{err}");
+}
+
+#[test]
+fn uct_rarely_errs_on_the_first_endgames_of_test_l3_r1() {
+    use mcts::test_set::judge_move;
+    use mcts::{Connect4, ParallelConfig, TreeParallelUct, Uct, UctConfig};
+    let Some(path) = set_path("Test_L3_R1") else {
+        return;
+    };
+    let set = load_test_set(&path).unwrap();
+    let mut solver = Solver::with_table_bits(22);
+    let (mut seq_mistakes, mut par_mistakes) = (0, 0);
+    for (i, tp) in set.iter().take(60).enumerate() {
+        let config = UctConfig {
+            seed: i as u64,
+            ..UctConfig::default()
+        };
+        let state = Connect4::from_position(tp.position);
+        let a = Uct::new(config.clone(), state)
+            .unwrap()
+            .search(5_000)
+            .best_action
+            .unwrap();
+        seq_mistakes += usize::from(judge_move(&mut solver, &tp.position, a as usize).unwrap());
+        let par = ParallelConfig {
+            threads: 2,
+            virtual_loss: 1.0,
+        };
+        let mut p = TreeParallelUct::new(config, par, state).unwrap();
+        let a = p.search(5_000).best_action.unwrap();
+        p.check_invariants().unwrap();
+        par_mistakes += usize::from(judge_move(&mut solver, &tp.position, a as usize).unwrap());
+    }
+    println!("60 positions, 5000 simulations: {seq_mistakes} / {par_mistakes} mistakes");
+    // Measured: 0 sequential. Allow a little slack for the (non-reproducible) parallel search.
+    assert!(seq_mistakes <= 2, "{seq_mistakes} sequential mistakes");
+    assert!(par_mistakes <= 3, "{par_mistakes} tree-parallel mistakes");
+}

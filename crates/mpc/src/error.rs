@@ -1,0 +1,124 @@
+//! The crate's error type.
+
+use std::path::PathBuf;
+
+/// Why ONNX Runtime could not be set up. Cloneable because the process-wide runtime is set up once
+/// and the same failure is reported to every later caller.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum OrtLibraryError {
+    /// No ONNX Runtime library was found where it is looked for.
+    #[error(
+        "ONNX Runtime library not found (looked at {searched}); run `cargo xtask setup` or set ORT_DYLIB_PATH"
+    )]
+    Missing {
+        /// The places that were looked at, in order.
+        searched: String,
+    },
+    /// The library was found but could not be loaded or initialised.
+    #[error("could not load ONNX Runtime from {path}: {reason}")]
+    Load {
+        /// The library file.
+        path: PathBuf,
+        /// What the loader said.
+        reason: String,
+    },
+}
+
+/// Errors of the simulator, the models, the controllers and the evaluation.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MpcError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A segment CSV is malformed.
+    #[error("{path}:{line}: {problem}")]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number (the header is line 1).
+        line: usize,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A segment has too few rows for the simulator.
+    #[error("{path}: {rows} data rows, the simulator needs at least {needed}")]
+    SegmentTooShort {
+        /// The file.
+        path: PathBuf,
+        /// Data rows found.
+        rows: usize,
+        /// Data rows needed.
+        needed: usize,
+    },
+    /// ONNX Runtime could not be set up.
+    #[error(transparent)]
+    OrtLibrary(#[from] OrtLibraryError),
+    /// The model file could not be loaded into a session.
+    #[error("model {path}: {reason}")]
+    ModelLoad {
+        /// The model file.
+        path: PathBuf,
+        /// What ONNX Runtime said.
+        reason: String,
+    },
+    /// The model's inputs or outputs differ from the tinyphysics interface.
+    #[error(
+        "model {path}: {problem} (expected inputs `states` float32 [batch, 20, 4] and `tokens` int64 [batch, 20], output `output` float32 [batch, 20, 1024])"
+    )]
+    ModelInterface {
+        /// The model file.
+        path: PathBuf,
+        /// The mismatch.
+        problem: String,
+    },
+    /// Running the model failed, or its input was inconsistent.
+    #[error("model {path}: inference failed: {reason}")]
+    Inference {
+        /// The model file (or a description of an in-memory model).
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The model's soft-max output could not be sampled (numpy would raise `ValueError`).
+    #[error("step {step}: invalid sampling distribution: {reason}")]
+    Sampling {
+        /// The simulator step.
+        step: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A configuration field has an invalid value.
+    #[error("invalid configuration: `{field}`: {reason}")]
+    Config {
+        /// The field.
+        field: &'static str,
+        /// Why it is invalid.
+        reason: String,
+    },
+    /// A JSON file could not be parsed or written.
+    #[error("{path}: {source}")]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: serde_json::Error,
+    },
+    /// The parallel executor failed.
+    #[error(transparent)]
+    Exec(#[from] par_core::ExecError),
+    /// A segment's evaluation failed inside the executor.
+    #[error("segment {file}: {reason}")]
+    Segment {
+        /// The segment file.
+        file: String,
+        /// The failure.
+        reason: String,
+    },
+}

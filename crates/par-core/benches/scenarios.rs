@@ -478,8 +478,14 @@ fn main() {
     // Threads efficiency at 2 workers for 1 ms tasks.
     let n_eff = if quick { 400 } else { 2000 };
     let job = job_of(1e-3);
-    let seq = wall(Mode::Sequential, &job, n_eff, 1);
-    let par = wall(Mode::Threads { workers: 2 }, &job, n_eff, 1);
+    // Interleaved repetitions, median of each: one baseline alone moves by several per cent
+    // on a shared virtual machine.
+    let (mut seqs, mut pars) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        seqs.push(wall(Mode::Sequential, &job, n_eff, 1));
+        pars.push(wall(Mode::Threads { workers: 2 }, &job, n_eff, 1));
+    }
+    let (seq, par) = (median(seqs), median(pars));
     report.metrics.push(
         Metric::new(
             "threads_efficiency_2w_1ms",

@@ -19,7 +19,7 @@ use rand::RngCore;
 
 use crate::error::MctsError;
 use crate::game::{Action, Game};
-use crate::uct::{ChildStats, SearchSummary, Uct, UctConfig, choose_final};
+use crate::uct::{ChildStats, SearchSummary, Uct, UctConfig, best_root_action};
 
 /// Several independent UCT trees over the same root, merged at the root.
 ///
@@ -132,16 +132,11 @@ impl<G: Game> RootParallelUct<G> {
 
     /// The move chosen from the merged statistics by the configured final-move rule.
     pub fn best_action(&self) -> Option<Action> {
-        if self.root_state.is_terminal() {
-            return None;
-        }
-        let children = self.root_children();
-        if children.is_empty() {
-            let mut actions = Vec::new();
-            self.root_state.legal_actions(&mut actions);
-            return actions.first().copied();
-        }
-        choose_final(&children, self.config.final_move)
+        best_root_action(
+            &self.root_state,
+            || self.root_children(),
+            self.config.final_move,
+        )
     }
 
     /// Plays `action` in every tree, keeping each subtree.

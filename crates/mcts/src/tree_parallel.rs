@@ -53,7 +53,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::MctsError;
 use crate::game::{Action, Game, backup_step};
 use crate::uct::{
-    ChildStats, Rollout, Search, SearchSummary, UctConfig, choose_final, ln_table, sqrt_ln,
+    ChildStats, Rollout, Search, SearchSummary, UctConfig, best_root_action, ln_table, sqrt_ln,
 };
 
 /// Settings of tree parallelism. Missing fields take their defaults when deserialised.
@@ -349,16 +349,11 @@ impl<G: Game> TreeParallelUct<G> {
 
     /// The move to play under the configured final-move rule; `None` at a terminal root.
     pub fn best_action(&self) -> Option<Action> {
-        if self.root_state.is_terminal() {
-            return None;
-        }
-        let children = self.root_children();
-        if children.is_empty() {
-            let mut actions = Vec::new();
-            self.root_state.legal_actions(&mut actions);
-            return actions.first().copied();
-        }
-        choose_final(&children, self.config.final_move)
+        best_root_action(
+            &self.root_state,
+            || self.root_children(),
+            self.config.final_move,
+        )
     }
 
     /// Statistics of the root's children, in legal-action order (empty before expansion).

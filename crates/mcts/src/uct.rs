@@ -169,6 +169,25 @@ impl<G: Game> Search<G> for Uct<G> {
     }
 }
 
+/// The move to play from a root: `None` at a terminal root, the first legal action before any
+/// search, otherwise [`choose_final`] over the root's children (computed only when needed).
+pub(crate) fn best_root_action<G: Game>(
+    root: &G,
+    children: impl FnOnce() -> Vec<ChildStats>,
+    rule: FinalMove,
+) -> Option<Action> {
+    if root.is_terminal() {
+        return None;
+    }
+    let children = children();
+    if children.is_empty() {
+        let mut actions = Vec::new();
+        root.legal_actions(&mut actions);
+        return actions.first().copied();
+    }
+    choose_final(&children, rule)
+}
+
 /// Chooses the final move from root statistics.
 pub(crate) fn choose_final(children: &[ChildStats], rule: FinalMove) -> Option<Action> {
     let better = |a: &ChildStats, b: &ChildStats| match rule {
@@ -341,16 +360,11 @@ impl<G: Game> Uct<G> {
     /// The move to play under the configured [`FinalMove`] rule; `None` at a terminal root.
     /// Before any search it is the first legal action.
     pub fn best_action(&self) -> Option<Action> {
-        if self.root_state.is_terminal() {
-            return None;
-        }
-        let children = self.root_children();
-        if children.is_empty() {
-            let mut actions = Vec::new();
-            self.root_state.legal_actions(&mut actions);
-            return actions.first().copied();
-        }
-        choose_final(&children, self.config.final_move)
+        best_root_action(
+            &self.root_state,
+            || self.root_children(),
+            self.config.final_move,
+        )
     }
 
     /// Statistics of the root's children, in legal-action order (empty before expansion).

@@ -7,25 +7,44 @@
 //!
 //! # Shared statistics without locks
 //!
-//! Every node's visit count, value sum and leaf-evaluation count are atomics updated with
-//! read-modify-write operations (`fetch_add`, and a compare-and-swap loop for the `f64` value
-//! sum), so no update is ever lost. Selection reads them with relaxed loads: a thread may see
-//! another's update late, which only perturbs the choice, never the counts.
+//! Every node's counts (visits and completed back-ups, packed in one `AtomicU64`), value sum
+//! and leaf-evaluation count are atomics updated with read-modify-write operations
+//! (`fetch_add`, and a compare-and-swap loop for the `f64` value sum), so no update is ever
+//! lost. Selection reads them with relaxed loads: a thread may see another's update late, which
+//! only perturbs the choice, never the counts.
+//!
+//! The nodes near the root are written by every simulation of every thread, so the number of
+//! shared writes per simulation is what limits the speed-up. A simulation therefore makes at
+//! most three read-modify-writes per node on its path (one on the way down with virtual loss,
+//! two on the way back). The root's visits are counted once per claim of `CLAIM` (16)
+//! simulations. The root's children, which every simulation goes through, are not written per
+//! simulation at all: each thread keeps its visits and returns there in a private tally and
+//! merges it into the tree at the end of each claim (threads see each other's statistics at
+//! that level up to `CLAIM` simulations late, and virtual loss does not apply there). Arena
+//! slots come from a per-thread chunk (one shared compare-and-swap per `ARENA_CHUNK` (512)
+//! slots), and the shared counters that are touched (the arena length, the simulations left)
+//! sit on cache lines of their own. Threads claim simulations from a shared counter, so a
+//! thread slowed down by the system does not leave the other idle at the end.
 //!
 //! # Virtual loss
 //!
-//! With weight `w > 0`, a thread descending into a node adds one visit and subtracts `w` from
-//! its value sum at once; on the way back it adds the real return plus `w`. While simulations
-//! are in flight through a node it looks worse by `w` per simulation, which steers the other
-//! threads elsewhere. With `w = 0` virtual loss is off: visits and values are added on the way
-//! back only, and threads may pile into the same path.
+//! With weight `w > 0`, a thread descending into a node counts its visit at once (one
+//! `fetch_add`); the simulation is then *in flight* through the node (visits minus completed
+//! back-ups) until its back-up adds the real return and counts the back-up. Selection scores a
+//! child with `k` simulations in flight as if each had returned `-w`: mean
+//! `(value - w k) / visits`, exploration term from `visits`. While simulations are in flight
+//! through a node it thus looks worse by `w` per simulation, which steers the other threads
+//! elsewhere; the value sum itself only ever receives real returns. With `w = 0` virtual loss
+//! is off: visits and values are added on the way back only, and threads may pile into the
+//! same path.
 //!
 //! # Expansion protocol
 //!
 //! A node's child block is described by one `AtomicU64` holding the state (unexpanded,
 //! expanding, expanded), the first child's index and the number of children. A thread that
-//! wants to expand a node wins a compare-and-swap from *unexpanded* to *expanding*, reserves a
-//! contiguous block of the pre-sized arena with a compare-and-swap on the arena's length, writes
+//! wants to expand a node wins a compare-and-swap from *unexpanded* to *expanding*, takes a
+//! contiguous block of the pre-sized arena from its own reservation (refilled by a
+//! compare-and-swap on the arena's length; a block may therefore lie before its parent), writes
 //! the children's actions, and publishes the block by storing *expanded* with `Release`
 //! ordering (readers load it with `Acquire`, so they see the actions). A thread that finds the
 //! node *expanding* does not wait: it evaluates the node with a rollout instead, counted in the
@@ -38,7 +57,8 @@
 //! The search threads are scoped threads (`std::thread::scope`) that share the tree by
 //! reference for one `search` call. par-core's executor is not used here: it runs independent
 //! tasks with their own inputs and ordered results, while tree parallelism needs threads that
-//! cooperate on one data structure for the whole search. Thread `t` draws its rollouts from
+//! cooperate on one data structure for the whole search. Each thread's own state is aligned to
+//! its own cache lines. Thread `t` draws its rollouts from
 //! its own generator: xoshiro256++ seeded with the configured seed XOR the number of earlier
 //! `search` calls on this tree, advanced by `t` jumps of 2^128 steps. With one thread the
 //! simulations run on the caller's thread. Because threads
@@ -114,17 +134,39 @@ fn unpack(word: u64) -> (u64, usize, usize) {
     )
 }
 
+/// Bit position of the completed-back-up count in [`Node::stats`].
+const DONE_SHIFT: u32 = 32;
+/// One arrival in [`Node::stats`].
+const ARRIVAL: u64 = 1;
+/// One completed back-up in [`Node::stats`].
+const DONE: u64 = 1 << DONE_SHIFT;
+
+#[inline]
+fn arrivals(stats: u64) -> u32 {
+    stats as u32
+}
+
+#[inline]
+fn done(stats: u64) -> u32 {
+    (stats >> DONE_SHIFT) as u32
+}
+
 #[derive(Debug, Default)]
 struct Node {
-    /// `f64` bits of the value sum.
+    /// `f64` bits of the sum of the returns backed up through the node (real returns only:
+    /// virtual loss is never written here, it is derived from the simulations in flight).
     value: AtomicU64,
+    /// Low 32 bits: visits, counted on arrival (with virtual loss) or on back-up (without);
+    /// high 32 bits: completed back-ups. Their difference is the number of simulations in
+    /// flight through the node. One word, so that a back-up without virtual loss bumps both
+    /// with one `fetch_add`.
+    stats: AtomicU64,
     /// State, first child and child count, packed (see [`pack`]).
     children: AtomicU64,
-    visits: AtomicU32,
     evals: AtomicU32,
-    /// Cached for selection: `f32` bits of the mean value and of `1 / sqrt(visits)`, stored
-    /// after each update of the sums (a later store may carry slightly older sums; this only
-    /// perturbs selection, never the counts).
+    /// Cached for selection: `f32` bits of `value / done` and of `1 / sqrt(done)`, stored
+    /// after each back-up (a later store may carry slightly older sums; this only perturbs
+    /// selection, never the counts).
     mean: AtomicU32,
     inv_sqrt: AtomicU32,
     action: AtomicU16,
@@ -149,10 +191,10 @@ impl Node {
         }
     }
 
-    /// Refreshes the cached selection statistics from a value sum and a visit count.
+    /// Refreshes the cached selection statistics from a value sum and a back-up count.
     #[inline]
-    fn cache(&self, value: f64, visits: u32) {
-        let n = f64::from(visits.max(1));
+    fn cache(&self, value: f64, done: u32) {
+        let n = f64::from(done.max(1));
         self.mean
             .store(((value / n) as f32).to_bits(), Ordering::Relaxed);
         self.inv_sqrt
@@ -162,6 +204,11 @@ impl Node {
     #[inline]
     fn value(&self) -> f64 {
         f64::from_bits(self.value.load(Ordering::Relaxed))
+    }
+
+    #[inline]
+    fn visits(&self) -> u32 {
+        arrivals(self.stats.load(Ordering::Relaxed))
     }
 }
 
@@ -187,7 +234,7 @@ impl<G: Game> Search<G> for TreeParallelUct<G> {
 fn copy_node(from: &Node, to: &mut Node) {
     *to.value.get_mut() = from.value.load(Ordering::Relaxed);
     *to.children.get_mut() = from.children.load(Ordering::Relaxed);
-    *to.visits.get_mut() = from.visits.load(Ordering::Relaxed);
+    *to.stats.get_mut() = from.stats.load(Ordering::Relaxed);
     *to.evals.get_mut() = from.evals.load(Ordering::Relaxed);
     *to.mean.get_mut() = from.mean.load(Ordering::Relaxed);
     *to.inv_sqrt.get_mut() = from.inv_sqrt.load(Ordering::Relaxed);
@@ -229,20 +276,48 @@ pub struct TreeParallelUct<G: Game> {
     config: UctConfig,
     parallel: ParallelConfig,
     root_state: G,
-    /// The arena, sized before each search; `len` is the number of nodes in use.
+    /// The arena, sized before each search; `len` is the number of slots handed out (nodes in
+    /// use plus `holes`).
     nodes: Box<[Node]>,
-    len: AtomicUsize,
+    /// On its own cache line: the fields beside it (`nodes`) are read on every node access.
+    len: Padded<AtomicUsize>,
+    /// Slots handed out to threads but left unused (see [`ARENA_CHUNK`]).
+    holes: AtomicUsize,
     searches: u64,
     ln_table: &'static [f32],
 }
 
+/// One search thread's own state. Aligned to two cache lines (the unit the prefetcher pulls
+/// in pairs) so that neighbouring workers in the `Vec` never share a line: the generator state
+/// and the path lengths are written on every simulation.
+#[repr(align(128))]
 struct Worker {
     rng: Xoshiro256PlusPlus,
     path: Vec<u32>,
     edges: Vec<(f64, f64, bool)>,
     actions: Vec<Action>,
+    /// Arena slots reserved by this thread and not used yet.
+    block: std::ops::Range<usize>,
+    /// Index of the root's first child.
+    root_first: usize,
+    /// Visits and value sum of each root child from this thread's simulations of the current
+    /// claim, not yet added to the shared tree (see `TreeParallelUct::flush_root`).
+    root_delta: Vec<(u32, f64)>,
     full: bool,
 }
+
+/// Simulations a thread claims at a time (see `TreeParallelUct::run`).
+const CLAIM: u64 = 16;
+
+/// Arena slots a thread reserves at a time, so that threads rarely touch the shared arena
+/// length (one compare-and-swap per chunk instead of one per expansion).
+const ARENA_CHUNK: usize = 512;
+
+/// A value alone on its cache lines (two, as adjacent-line prefetchers pull pairs), so that
+/// writes to it do not invalidate neighbouring data that other threads read.
+#[derive(Debug)]
+#[repr(align(128))]
+struct Padded<T>(T);
 
 impl<G: Game> TreeParallelUct<G> {
     /// A search from `root_state`; fails on an invalid config.
@@ -259,7 +334,8 @@ impl<G: Game> TreeParallelUct<G> {
             parallel,
             root_state,
             nodes,
-            len: AtomicUsize::new(1),
+            len: Padded(AtomicUsize::new(1)),
+            holes: AtomicUsize::new(0),
             searches: 0,
             ln_table: ln_table(),
         })
@@ -272,12 +348,17 @@ impl<G: Game> TreeParallelUct<G> {
 
     /// Nodes in the tree.
     pub fn tree_size(&self) -> usize {
-        self.len.load(Ordering::Relaxed).min(self.nodes.len())
+        self.used() - self.holes.load(Ordering::Relaxed)
+    }
+
+    /// Arena slots handed out, tree nodes and holes.
+    fn used(&self) -> usize {
+        self.len.0.load(Ordering::Relaxed).min(self.nodes.len())
     }
 
     /// Simulations that went through the root so far.
     pub fn root_visits(&self) -> u32 {
-        self.nodes[0].visits.load(Ordering::Relaxed)
+        self.nodes[0].visits()
     }
 
     /// Runs `simulations` simulations split evenly over the threads and returns what it did.
@@ -286,8 +367,11 @@ impl<G: Game> TreeParallelUct<G> {
             return self.summary(0, false);
         }
         // Each simulation expands at most one node: size the arena for the worst case.
-        let used = self.tree_size();
-        let want = (used as u64 + simulations.saturating_mul(G::NUM_ACTIONS as u64))
+        // Each thread may leave up to one chunk of its reservation unused.
+        let used = self.used();
+        let threads = self.parallel.threads;
+        let slack = ((threads + 1) * ARENA_CHUNK) as u64;
+        let want = (used as u64 + simulations.saturating_mul(G::NUM_ACTIONS as u64) + slack)
             .min(self.config.max_nodes as u64) as usize;
         if self.nodes.len() < want {
             let mut bigger = zeroed_nodes(want);
@@ -297,8 +381,17 @@ impl<G: Game> TreeParallelUct<G> {
             self.nodes = bigger;
         }
         let mut actions = Vec::with_capacity(G::NUM_ACTIONS);
-        let root_full = !self.expanded(0) && !self.try_expand(0, &self.root_state, &mut actions);
-        let threads = self.parallel.threads;
+        let mut block = 0..0;
+        let root_full =
+            !self.expanded(0) && !self.try_expand(0, &self.root_state, &mut actions, &mut block);
+        self.holes.fetch_add(block.len(), Ordering::Relaxed);
+        let (root_state, root_first, root_count) =
+            unpack(self.nodes[0].children.load(Ordering::Acquire));
+        let root_count = if root_state == EXPANDED {
+            root_count
+        } else {
+            0
+        };
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(self.config.seed ^ self.searches);
         self.searches += 1;
         let mut workers: Vec<Worker> = (0..threads)
@@ -308,6 +401,9 @@ impl<G: Game> TreeParallelUct<G> {
                     path: Vec::with_capacity(64),
                     edges: Vec::with_capacity(64),
                     actions: Vec::with_capacity(G::NUM_ACTIONS),
+                    block: 0..0,
+                    root_first,
+                    root_delta: vec![(0, 0.0); root_count],
                     full: false,
                 };
                 rng.jump();
@@ -315,27 +411,91 @@ impl<G: Game> TreeParallelUct<G> {
             })
             .collect();
         let this = &*self;
+        let remaining = Padded(AtomicU64::new(simulations));
+        let remaining = &remaining.0;
         if let [only] = workers.as_mut_slice() {
             // One thread: run on the caller's thread, no spawn.
-            for _ in 0..simulations {
-                this.simulate(only);
-            }
-            let full = root_full || only.full;
-            return self.summary(simulations, full);
+            this.run(only, remaining);
+        } else {
+            std::thread::scope(|scope| {
+                for worker in &mut workers {
+                    scope.spawn(move || this.run(worker, remaining));
+                }
+            });
         }
-        std::thread::scope(|scope| {
-            for (t, worker) in workers.iter_mut().enumerate() {
-                let share = simulations / threads as u64
-                    + u64::from((t as u64) < simulations % threads as u64);
-                scope.spawn(move || {
-                    for _ in 0..share {
-                        this.simulate(worker);
-                    }
-                });
-            }
-        });
+        let unused: usize = workers.iter().map(|w| w.block.len()).sum();
+        self.holes.fetch_add(unused, Ordering::Relaxed);
         let full = root_full || workers.iter().any(|w| w.full);
         self.summary(simulations, full)
+    }
+
+    /// Claims simulations [`CLAIM`] at a time until none are left and runs them. The root's
+    /// visits are counted per claim: one shared read-modify-write per claim instead of one
+    /// per simulation (selection at the root sees at most `CLAIM - 1` visits early per thread,
+    /// and once the threads are joined the count is exact).
+    fn run(&self, w: &mut Worker, remaining: &AtomicU64) {
+        while let Ok(left) = remaining.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+            (left > 0).then(|| left.saturating_sub(CLAIM))
+        }) {
+            let claimed = left.min(CLAIM);
+            self.nodes[0]
+                .stats
+                .fetch_add(claimed * ARRIVAL, Ordering::Relaxed);
+            for _ in 0..claimed {
+                self.simulate(w);
+            }
+            self.flush_root(w);
+        }
+    }
+
+    /// Adds a thread's pending root-child statistics to the shared tree: one update per root
+    /// child and claim instead of three per simulation, on the nodes that every simulation of
+    /// every thread goes through. Virtual loss does not apply at the root's children (their
+    /// in-flight count stays 0); the other thread sees this thread's root statistics up to
+    /// `CLAIM` simulations late.
+    fn flush_root(&self, w: &mut Worker) {
+        for (i, delta) in w.root_delta.iter_mut().enumerate() {
+            let (visits, value) = std::mem::take(delta);
+            if visits > 0 {
+                let n = &self.nodes[w.root_first + i];
+                let value = n.add_value(value);
+                let step = u64::from(visits) * (DONE | ARRIVAL);
+                let done = done(n.stats.fetch_add(step, Ordering::Relaxed)) + visits;
+                n.cache(value, done);
+            }
+        }
+    }
+
+    /// [`Self::select`] at the root, counting this thread's pending statistics.
+    #[inline]
+    fn select_root(&self, parent_visits: u32, w: &Worker) -> usize {
+        let first = w.root_first;
+        let c = self.config.exploration as f32 * sqrt_ln(self.ln_table, parent_visits);
+        let mut best = first;
+        let mut best_score = f32::NEG_INFINITY;
+        for (i, (child, &(dn, dv))) in self.nodes[first..first + w.root_delta.len()]
+            .iter()
+            .zip(&w.root_delta)
+            .enumerate()
+        {
+            let shared = done(child.stats.load(Ordering::Relaxed));
+            let visits = shared + dn;
+            if visits == 0 {
+                return first + i;
+            }
+            let mean = f32::from_bits(child.mean.load(Ordering::Relaxed));
+            let score = if dn == 0 {
+                mean + c * f32::from_bits(child.inv_sqrt.load(Ordering::Relaxed))
+            } else {
+                let n = visits as f32;
+                (mean * shared as f32 + dv as f32) / n + c / n.sqrt()
+            };
+            if score > best_score {
+                best_score = score;
+                best = first + i;
+            }
+        }
+        best
     }
 
     fn summary(&self, simulations: u64, tree_full: bool) -> SearchSummary {
@@ -365,7 +525,7 @@ impl<G: Game> TreeParallelUct<G> {
         (first..first + count)
             .map(|i| {
                 let n = &self.nodes[i];
-                let visits = n.visits.load(Ordering::Relaxed);
+                let visits = n.visits();
                 ChildStats {
                     action: n.action.load(Ordering::Relaxed),
                     visits,
@@ -414,31 +574,52 @@ impl<G: Game> TreeParallelUct<G> {
             }
             i += 1;
         }
-        self.len = AtomicUsize::new(fresh.len());
+        self.len = Padded(AtomicUsize::new(fresh.len()));
+        self.holes = AtomicUsize::new(0);
         self.nodes = fresh.into_boxed_slice();
         Ok(())
     }
 
     /// Verifies, once no search is running, that no update was lost: for every node
-    /// `visits = leaf evaluations + sum of child visits`, child blocks are in bounds and only
-    /// expanded nodes have children. Returns the first violation.
+    /// `visits = leaf evaluations + sum of child visits`, every node but the root has completed
+    /// as many back-ups as it had visits, child blocks are in bounds, no node is the child of
+    /// two parents and only expanded nodes have children. Returns the first violation.
     pub fn check_invariants(&self) -> Result<(), MctsError> {
-        let len = self.tree_size();
+        let len = self.used();
+        let mut has_parent = vec![false; len];
         for i in 0..len {
             let n = &self.nodes[i];
             let (state, first, count) = unpack(n.children.load(Ordering::Acquire));
-            let visits = u64::from(n.visits.load(Ordering::Relaxed));
+            let stats = n.stats.load(Ordering::Relaxed);
+            let visits = u64::from(arrivals(stats));
+            if i > 0 && done(stats) != arrivals(stats) {
+                return Err(MctsError::Inconsistent {
+                    node: i,
+                    reason: format!("{} back-ups for {} visits", done(stats), arrivals(stats)),
+                });
+            }
             let evals = u64::from(n.evals.load(Ordering::Relaxed));
             let children = if state == EXPANDED {
-                if first + count > len || (count > 0 && first <= i) {
+                // Threads take child blocks from their own chunks, so a block may lie before its
+                // parent; it must stay in bounds and never hold the root or the node itself.
+                if first + count > len
+                    || (count > 0 && (first == 0 || (first..first + count).contains(&i)))
+                {
                     return Err(MctsError::Inconsistent {
                         node: i,
                         reason: "child range".into(),
                     });
                 }
+                if let Some(c) = (first..first + count).find(|&c| has_parent[c]) {
+                    return Err(MctsError::Inconsistent {
+                        node: c,
+                        reason: "child of two parents".into(),
+                    });
+                }
+                has_parent[first..first + count].fill(true);
                 self.nodes[first..first + count]
                     .iter()
-                    .map(|c| u64::from(c.visits.load(Ordering::Relaxed)))
+                    .map(|c| u64::from(c.visits()))
                     .sum()
             } else if state == UNEXPANDED {
                 0
@@ -465,8 +646,16 @@ impl<G: Game> TreeParallelUct<G> {
         unpack(self.nodes[node].children.load(Ordering::Acquire)).0 == EXPANDED
     }
 
-    /// Tries to expand `node`; false when another thread is expanding it or the arena is full.
-    fn try_expand(&self, node: usize, state: &G, actions: &mut Vec<Action>) -> bool {
+    /// Tries to expand `node`, taking its children's slots from `block` (the calling thread's
+    /// reservation, refilled from the arena when too short); false when another thread is
+    /// expanding it or the arena is full.
+    fn try_expand(
+        &self,
+        node: usize,
+        state: &G,
+        actions: &mut Vec<Action>,
+        block: &mut std::ops::Range<usize>,
+    ) -> bool {
         let n = &self.nodes[node];
         if n.children
             .compare_exchange(
@@ -481,19 +670,38 @@ impl<G: Game> TreeParallelUct<G> {
         }
         state.legal_actions(actions);
         let count = actions.len();
-        // Reserve `count` slots with a compare-and-swap loop, never past the end of the arena
-        // (a `fetch_add` that had to be undone could hand out overlapping blocks).
-        let capacity = self.nodes.len();
-        let reserved = self
-            .len
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |len| {
-                (len + count <= capacity).then_some(len + count)
-            });
-        let Ok(first) = reserved else {
-            // Arena full: leave the node unexpanded for good (it is evaluated by rollouts).
-            n.children.store(pack(UNEXPANDED, 0, 0), Ordering::Release);
-            return false;
-        };
+        if block.len() < count {
+            // Reserve a new chunk of `ARENA_CHUNK` slots (or just `count` near the end of the
+            // arena) with a compare-and-swap loop, never past the end of the arena (a
+            // `fetch_add` that had to be undone could hand out overlapping blocks). What was
+            // left of the old chunk becomes a hole: zeroed slots that no node refers to.
+            let capacity = self.nodes.len();
+            let reserved = self
+                .len
+                .0
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |len| {
+                    let size = if len + ARENA_CHUNK.max(count) <= capacity {
+                        ARENA_CHUNK.max(count)
+                    } else {
+                        count
+                    };
+                    (len + size <= capacity).then_some(len + size)
+                });
+            let Ok(start) = reserved else {
+                // Arena full: leave the node unexpanded for good (it is evaluated by rollouts).
+                n.children.store(pack(UNEXPANDED, 0, 0), Ordering::Release);
+                return false;
+            };
+            self.holes.fetch_add(block.len(), Ordering::Relaxed);
+            let size = if start + ARENA_CHUNK.max(count) <= capacity {
+                ARENA_CHUNK.max(count)
+            } else {
+                count
+            };
+            *block = start..start + size;
+        }
+        let first = block.start;
+        block.start += count;
         for (k, &a) in actions.iter().enumerate() {
             self.nodes[first + k].action.store(a, Ordering::Relaxed);
         }
@@ -504,18 +712,28 @@ impl<G: Game> TreeParallelUct<G> {
         true
     }
 
+    /// The child maximising UCB1. A child with simulations in flight (virtual loss on) is
+    /// scored as if each of them had returned `-vl`; the others use the cached statistics.
     #[inline]
-    fn select(&self, first: usize, count: usize, parent_visits: u32) -> usize {
+    fn select(&self, first: usize, count: usize, parent_visits: u32, vl: f32) -> usize {
         let c = self.config.exploration as f32 * sqrt_ln(self.ln_table, parent_visits);
         let mut best = first;
         let mut best_score = f32::NEG_INFINITY;
         for (i, child) in self.nodes[first..first + count].iter().enumerate() {
-            if child.visits.load(Ordering::Relaxed) == 0 {
+            let stats = child.stats.load(Ordering::Relaxed);
+            let visits = arrivals(stats);
+            if visits == 0 {
                 return first + i;
             }
             let mean = f32::from_bits(child.mean.load(Ordering::Relaxed));
-            let inv_sqrt = f32::from_bits(child.inv_sqrt.load(Ordering::Relaxed));
-            let score = mean + c * inv_sqrt;
+            let done = done(stats);
+            let score = if done >= visits {
+                mean + c * f32::from_bits(child.inv_sqrt.load(Ordering::Relaxed))
+            } else {
+                let n = visits as f32;
+                let in_flight = (visits - done) as f32;
+                (mean * done as f32 - vl * in_flight) / n + c / n.sqrt()
+            };
             if score > best_score {
                 best_score = score;
                 best = first + i;
@@ -532,12 +750,9 @@ impl<G: Game> TreeParallelUct<G> {
         w.edges.clear();
         let mut node = 0usize;
         w.path.push(0);
-        // Visits of the current node before this simulation arrived.
-        let mut prior = if eager {
-            self.nodes[0].visits.fetch_add(1, Ordering::Relaxed)
-        } else {
-            self.nodes[0].visits.load(Ordering::Relaxed)
-        };
+        // Visits of the current node before this simulation arrived (the root's were counted
+        // when the simulation was claimed, see `run`; the root is always expanded anyway).
+        let mut prior = 1;
         let g = loop {
             if state.is_terminal() {
                 self.nodes[node].evals.fetch_add(1, Ordering::Relaxed);
@@ -547,7 +762,7 @@ impl<G: Game> TreeParallelUct<G> {
             if unpack(word).0 != EXPANDED {
                 // Expand on the second arrival (the first one had its rollout); the root always.
                 let wanted = prior > 0 || node == 0;
-                if wanted && self.try_expand(node, &state, &mut w.actions) {
+                if wanted && self.try_expand(node, &state, &mut w.actions, &mut w.block) {
                     word = self.nodes[node].children.load(Ordering::Acquire);
                 } else {
                     word = self.nodes[node].children.load(Ordering::Acquire);
@@ -564,16 +779,23 @@ impl<G: Game> TreeParallelUct<G> {
                 }
             }
             let (_, first, count) = unpack(word);
-            let parent_visits = self.nodes[node].visits.load(Ordering::Relaxed);
-            let child = self.select(first, count, parent_visits);
-            let c = &self.nodes[child];
-            prior = if eager {
-                let value = c.add_value(-vl);
-                let prior = c.visits.fetch_add(1, Ordering::Relaxed);
-                c.cache(value, prior + 1);
-                prior
+            let parent_visits = self.nodes[node].visits();
+            let at_root = node == 0 && !w.root_delta.is_empty();
+            let child = if at_root {
+                self.select_root(parent_visits, w)
             } else {
-                c.visits.load(Ordering::Relaxed)
+                self.select(first, count, parent_visits, vl as f32)
+            };
+            let c = &self.nodes[child];
+            // With virtual loss, one `fetch_add` both counts the visit and marks the
+            // simulation as in flight (visits - back-ups), which selection penalises. The root's
+            // children are counted locally until the end of the claim.
+            prior = if at_root {
+                c.visits() + w.root_delta[child - first].0
+            } else if eager {
+                arrivals(c.stats.fetch_add(ARRIVAL, Ordering::Relaxed))
+            } else {
+                c.visits()
             };
             let player = state.current_player();
             let reward = state.apply(c.action.load(Ordering::Relaxed));
@@ -582,21 +804,21 @@ impl<G: Game> TreeParallelUct<G> {
             w.path.push(child as u32);
             node = child;
         };
+        let step = if eager { DONE } else { DONE | ARRIVAL };
         let mut g = g;
         for (k, &(reward, discount, same)) in w.edges.iter().enumerate().rev() {
             g = backup_step(reward, discount, same, g);
-            let n = &self.nodes[w.path[k + 1] as usize];
-            if eager {
-                let value = n.add_value(g + vl);
-                n.cache(value, n.visits.load(Ordering::Relaxed));
-            } else {
-                let visits = n.visits.fetch_add(1, Ordering::Relaxed) + 1;
-                let value = n.add_value(g);
-                n.cache(value, visits);
+            let index = w.path[k + 1] as usize;
+            if k == 0 && !w.root_delta.is_empty() {
+                let delta = &mut w.root_delta[index - w.root_first];
+                delta.0 += 1;
+                delta.1 += g;
+                continue;
             }
-        }
-        if !eager {
-            self.nodes[0].visits.fetch_add(1, Ordering::Relaxed);
+            let n = &self.nodes[index];
+            let value = n.add_value(g);
+            let done = done(n.stats.fetch_add(step, Ordering::Relaxed)) + 1;
+            n.cache(value, done);
         }
     }
 }

@@ -38,9 +38,9 @@ fn check_scores(set: &[TestPosition], solver: &mut Solver) {
     }
 }
 
-#[test]
-fn solver_reproduces_every_score_of_test_l3_r1() {
-    let Some(path) = set_path("Test_L3_R1") else {
+/// Solves every position of the set `name` (1000 lines) and checks each exact score.
+fn solve_whole_set(name: &str) {
+    let Some(path) = set_path(name) else {
         return;
     };
     let set = load_test_set(&path).unwrap();
@@ -49,7 +49,7 @@ fn solver_reproduces_every_score_of_test_l3_r1() {
     let t = Instant::now();
     check_scores(&set, &mut solver);
     println!(
-        "Test_L3_R1: {} positions in {:.2?}, {} nodes",
+        "{name}: {} positions in {:.2?}, {} nodes",
         set.len(),
         t.elapsed(),
         solver.nodes()
@@ -57,21 +57,13 @@ fn solver_reproduces_every_score_of_test_l3_r1() {
 }
 
 #[test]
+fn solver_reproduces_every_score_of_test_l3_r1() {
+    solve_whole_set("Test_L3_R1");
+}
+
+#[test]
 fn solver_reproduces_every_score_of_test_l2_r1() {
-    let Some(path) = set_path("Test_L2_R1") else {
-        return;
-    };
-    let set = load_test_set(&path).unwrap();
-    assert_eq!(set.len(), 1000);
-    let mut solver = Solver::with_table_bits(22);
-    let t = Instant::now();
-    check_scores(&set, &mut solver);
-    println!(
-        "Test_L2_R1: {} positions in {:.2?}, {} nodes",
-        set.len(),
-        t.elapsed(),
-        solver.nodes()
-    );
+    solve_whole_set("Test_L2_R1");
 }
 
 #[test]

@@ -74,6 +74,7 @@
 //! ```
 
 pub mod connect4;
+pub mod encode;
 pub mod error;
 pub mod game;
 pub mod root_parallel;
@@ -85,6 +86,7 @@ pub mod uct;
 pub mod voxel_sensor;
 
 pub use connect4::{Connect4, Position};
+pub use encode::Encode;
 pub use error::MctsError;
 pub use game::{Action, Game};
 pub use root_parallel::RootParallelUct;

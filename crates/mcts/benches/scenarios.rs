@@ -16,13 +16,15 @@ use std::time::Instant;
 
 use mcts::connect4::WIDTH;
 use mcts::test_set::is_mistake;
-use mcts::voxel_sensor::{Belief, Camera, SensorModel, VoxelGrid};
 use mcts::{
     Connect4, Outcome, ParallelConfig, RootParallelUct, Solver, TestPosition, TreeParallelUct, Uct,
     UctConfig, load_test_set,
 };
 use par_core::bench::{BenchArgs, Better, Metric, Plot, ScenarioReport, Series, Table};
 use par_core::{ExecConfig, Executor, Mode, Progress};
+
+#[path = "scenarios/inspection.rs"]
+mod inspection;
 
 /// CPU time of the whole process (every thread), in seconds.
 fn process_cpu_seconds() -> f64 {
@@ -350,46 +352,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         load_average()
     ));
 
-    // 3. One 64 x 64 ray-cast observation of the 20^3 inspection grid.
-    {
-        let grid = VoxelGrid::default();
-        let mut truth = vec![false; grid.len()];
-        for x in 7..13 {
-            for y in 8..12 {
-                for z in 6..14 {
-                    truth[grid.index(x, y, z)] = true;
-                }
-            }
-        }
-        let (camera, sensor) = (Camera::default(), SensorModel::default());
-        let mut belief = Belief::new(grid)?;
-        let mut rng = par_core::seed::task_rng(0, 0);
-        let images = if quick { 300 } else { 2000 };
-        let (t, c) = (Instant::now(), process_cpu_seconds());
-        for k in 0..images {
-            let angle = k as f64 * 0.05;
-            let position = [
-                30.0 * angle.cos(),
-                30.0 * angle.sin(),
-                5.0 * (angle * 0.3).sin(),
-            ];
-            belief.observe(&truth, &camera, &sensor, position, [0.0; 3], &mut rng);
-        }
-        let cpu_ms = (process_cpu_seconds() - c) * 1e3 / images as f64;
-        let wall_ms = t.elapsed().as_secs_f64() * 1e3 / images as f64;
-        report
-            .metrics
-            .push(Metric::new("raycast_ms", cpu_ms, "ms", Better::Lower).with_target(0.3));
-        report
-            .metrics
-            .push(Metric::new("raycast_wall_ms", wall_ms, "ms", Better::Lower));
-        report.notes.push(format!(
-            "raycast_ms: CPU time of one 64 x 64 observation (ray generation, Amanatides-Woo \
-             traversal of the 20^3 grid, a sensor draw and a log-odds update per voxel) of a \
-             6 x 4 x 8 m box from 30 m, mean over {images} images on one thread \
-             (raycast_wall_ms: wall time)."
-        ));
-    }
+    // 3. Inspection: ray casting and MCTS episodes.
+    inspection::run(&mut report, quick)?;
 
     // 4. Pons mistake rates.
     let dir = data_dir();

@@ -16,6 +16,10 @@
 //!   protocol.
 //! - [`voxel_sensor`]: the observation model of the inspection task (a log-odds voxel belief,
 //!   a camera of 64 x 64 rays, Amanatides-Woo traversal, a noisy hit sensor).
+//! - [`inspection`]: the spacecraft inspection task (a hidden target in a voxel grid, the
+//!   inspector's relative orbit in relative orbital elements, 13 impulsive burns, rewards for
+//!   entropy removed), its POMCP-style planning copy that never sees the target, and episodes
+//!   with passive, random or pure-MCTS policies (sequential, tree-parallel, episode-parallel).
 //! - [`RootParallelUct`]: root parallelism, independent trees run as par-core tasks and merged
 //!   at the root (bit-identical for any worker count).
 //!
@@ -37,9 +41,7 @@
 //! on one shared tree for the length of a search (see [`tree_parallel`]). Root parallelism,
 //! whose trees are independent, runs through par-core's `Executor` (see [`root_parallel`]).
 //!
-//! Not yet here (issue 4): PUCT/AlphaZero with a policy-value network, leaf batching,
-//! episode parallelism, and the inspection environment around the sensor (orbital dynamics,
-//! actions, rewards).
+//! Not yet here (issue 4): PUCT/AlphaZero with a policy-value network, leaf batching.
 //!
 //! # Determinism
 //!
@@ -77,6 +79,7 @@ pub mod connect4;
 pub mod encode;
 pub mod error;
 pub mod game;
+pub mod inspection;
 pub mod root_parallel;
 pub mod solver;
 pub mod test_set;

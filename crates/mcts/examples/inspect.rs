@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run -p mcts --release --example inspect -- [--policy mcts|passive|random] \
-//!     [--sims 3000] [--threads 1] [--steps 50] [--variant default|vbar-hold] [--seed 0] \
+//!     [--sims 3000] [--threads 1] [--steps N] [--variant default|vbar-hold] [--seed 0] \
 //!     [--horizon 6] [--target satellite|cylinder|blocks] [--out inspect-out]
 //! ```
 //!
@@ -57,9 +57,9 @@ struct Args {
     /// MCTS look-ahead in steps (tree and rollout).
     #[arg(long, default_value_t = 6)]
     horizon: usize,
-    /// Steps in the episode.
-    #[arg(long, default_value_t = 50)]
-    steps: usize,
+    /// Steps in the episode (default: the variant's, 50 or 20).
+    #[arg(long)]
+    steps: Option<usize>,
     /// Starting conditions.
     #[arg(long, value_enum, default_value_t = VariantArg::Default)]
     variant: VariantArg,
@@ -84,7 +84,7 @@ fn main() -> Result<()> {
         VariantArg::VbarHold => Variant::VbarHold,
     };
     let config = InspectionConfig {
-        steps: args.steps,
+        steps: args.steps.unwrap_or(variant.steps()),
         target: match args.target {
             TargetArg::Satellite => TargetShape::Satellite,
             TargetArg::Cylinder => TargetShape::Cylinder,

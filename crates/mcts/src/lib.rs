@@ -28,11 +28,17 @@
 //! - `pons --set FILE --sims N [--threads T] [--limit N] [--out FILE.json]`: the mistake rate of
 //!   a search configuration on one of Pons' test sets, judged by the solver;
 //! - `play [--sims N] [--threads T] [--engine-first]`: Connect Four against the engine;
-//! - `speed [SIMS] [THREADS] [VIRTUAL_LOSS]`: simulations per second from the empty board.
+//! - `speed [SIMS] [THREADS] [VIRTUAL_LOSS]`: simulations per second from the empty board;
+//! - `inspect [--policy mcts|passive|random] [--sims N] [--threads T] [--steps N]
+//!   [--variant default|vbar-hold] [--seed S] [--out DIR]`: one inspection episode, printed step
+//!   by step, with the belief and trajectory written to files and an SVG of entropy and
+//!   coverage against steps beside the no-burn baseline.
 //!
 //! The benchmark scenario `mcts` (`cargo bench -p mcts --bench scenarios`, run by
 //! `cargo xtask bench`) measures UCT speed, tree-parallel scaling with virtual loss on and off,
-//! and the Pons mistake rates at 1k and 10k simulations.
+//! the Pons mistake rates at 1k and 10k simulations, the ray-cast time of one observation, and
+//! inspection episodes with pure MCTS (sequential, tree-parallel, episode-parallel) beside the
+//! no-burn baseline.
 //!
 //! # Parallelism
 //!

@@ -53,7 +53,8 @@ pub enum Variant {
     /// Passively safe relative orbit: `a de = a di = 100 m`, parallel vectors.
     #[default]
     Default,
-    /// Parked 100 m behind the target on the V-bar, no relative motion (the harder variant).
+    /// Parked 100 m behind the target on the V-bar, no relative motion, scored after 20 steps
+    /// (the harder variant).
     VbarHold,
 }
 
@@ -66,10 +67,19 @@ impl Variant {
         }
     }
 
+    /// Steps of an episode of this variant: 50 for `Default`, 20 for `VbarHold`.
+    pub fn steps(self) -> usize {
+        match self {
+            Variant::Default => 50,
+            Variant::VbarHold => 20,
+        }
+    }
+
     /// The default configuration of this variant.
     pub fn config(self) -> InspectionConfig {
         InspectionConfig {
             initial_roe_m: self.initial_roe_m(),
+            steps: self.steps(),
             ..InspectionConfig::default()
         }
     }

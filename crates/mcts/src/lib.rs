@@ -16,6 +16,11 @@
 //!   protocol.
 //! - [`voxel_sensor`]: the observation model of the inspection task (a log-odds voxel belief,
 //!   a camera of 64 x 64 rays, Amanatides-Woo traversal, a noisy hit sensor).
+//! - [`alphazero`]: AlphaZero (Silver et al. 2017, 2018): PUCT search with priors and values
+//!   from a policy-value network, leaf batching with virtual loss, root Dirichlet noise, a
+//!   temperature schedule and tree reuse; an MLP network trained in Rust (Adam); a replay
+//!   buffer with mirror augmentation; self-play of many games at once sharing one batched
+//!   evaluator (par-core's `Batcher`); checkpoints; the training loop (example `az_train`).
 //! - [`RootParallelUct`]: root parallelism, independent trees run as par-core tasks and merged
 //!   at the root (bit-identical for any worker count).
 //!
@@ -73,6 +78,7 @@
 //! # Ok::<(), mcts::MctsError>(())
 //! ```
 
+pub mod alphazero;
 pub mod connect4;
 pub mod encode;
 pub mod error;

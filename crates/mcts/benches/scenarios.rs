@@ -24,6 +24,9 @@ use mcts::{
 use par_core::bench::{BenchArgs, Better, Metric, Plot, ScenarioReport, Series, Table};
 use par_core::{ExecConfig, Executor, Mode, Progress};
 
+#[path = "scenarios/az.rs"]
+mod az;
+
 /// CPU time of the whole process (every thread), in seconds.
 fn process_cpu_seconds() -> f64 {
     let mut ts = libc::timespec {
@@ -464,6 +467,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ));
     }
 
+    az::run(&mut report, quick)?;
     let path = report.write(&args.out)?;
     for m in &report.metrics {
         println!("{:<40} {:>14.4} {}", m.name, m.value, m.unit);

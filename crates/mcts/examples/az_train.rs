@@ -4,7 +4,7 @@
 //! cargo run -p mcts --release --example az_train -- --minutes 30 --out DIR [--resume]
 //!     [--games-per-iter 64] [--full-sims 100] [--fast-sims 25] [--full-prob 1]
 //!     [--hidden 256,256] [--eval-sims 200] [--eval-positions 100] [--set FILE]
-//!     [--match-games 0] [--seed 0]
+//!     [--match-games 0] [--temperature-moves 8] [--replay 100000] [--seed 0]
 //! ```
 //!
 //! After every iteration it writes `DIR/checkpoint.bin` (network and Adam state) and
@@ -52,6 +52,12 @@ struct Args {
     /// Probability of a full search per move (1: always).
     #[arg(long, default_value_t = 1.0)]
     full_prob: f64,
+    /// Self-play moves played at temperature 1 at the start of each game.
+    #[arg(long, default_value_t = 8)]
+    temperature_moves: usize,
+    /// Replay buffer capacity in samples.
+    #[arg(long, default_value_t = 100_000)]
+    replay: usize,
     /// Hidden widths, comma separated.
     #[arg(long, default_value = "256,256", value_delimiter = ',')]
     hidden: Vec<usize>,
@@ -110,6 +116,8 @@ fn main() -> anyhow::Result<()> {
     config.selfplay.full_sims = args.full_sims;
     config.selfplay.fast_sims = args.fast_sims;
     config.selfplay.full_search_prob = args.full_prob;
+    config.selfplay.temperature_moves = args.temperature_moves;
+    config.replay_capacity = args.replay;
 
     let set2_path = args
         .set2

@@ -12,7 +12,9 @@
 //! mistake rate of the current network with `--eval-sims` PUCT simulations on the first
 //! `--eval-positions` positions of `--set` (default `../shared/connect4/Test_L3_R1`), judged by
 //! the crate's exact solver (iteration 0 is the untrained network), and the same on the first
-//! positions of `--set2` (default `Test_L2_R1`, middle-game positions) as `mistake_rate_2`. `--match-games N` ends with
+//! positions of `--set2` (default `Test_L2_R1`, middle-game positions) as `mistake_rate_2`;
+//! `policy_mistake_rate` and `policy_mistake_rate_2` judge the network alone (the legal
+//! column of highest prior, no search). `--match-games N` ends with
 //! N games against pure MCTS (UCT, 200 simulations, random rollouts) at 200 simulations each,
 //! colours alternated, a draw counting half. A progress bar shows on a terminal.
 
@@ -22,7 +24,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use mcts::alphazero::train::{
-    IterationLog, JudgedPosition, MatchConfig, match_vs_uct, puct_mistakes,
+    IterationLog, JudgedPosition, MatchConfig, match_vs_uct, policy_mistakes, puct_mistakes,
 };
 use mcts::alphazero::{Checkpoint, PuctConfig, TrainConfig, Trainer};
 use mcts::{Connect4, Solver, load_test_set};
@@ -160,7 +162,13 @@ fn main() -> anyhow::Result<()> {
     if log.iterations.is_empty() {
         let m = puct_mistakes(trainer.net(), &judged, &eval_config, args.eval_sims)?;
         let m2 = puct_mistakes(trainer.net(), &judged2, &eval_config, args.eval_sims)?;
+        let (q, q2) = (
+            policy_mistakes(trainer.net(), &judged)?,
+            policy_mistakes(trainer.net(), &judged2)?,
+        );
         log.iterations.push(serde_json::json!({
+            "policy_mistake_rate": q as f64 / judged.len().max(1) as f64,
+            "policy_mistake_rate_2": q2 as f64 / judged2.len().max(1) as f64,
             "iteration": 0, "total_s": 0.0, "total_games": 0,
             "mistakes": m, "mistake_rate": m as f64 / judged.len().max(1) as f64,
             "mistakes_2": m2, "mistake_rate_2": m2 as f64 / judged2.len().max(1) as f64,
@@ -187,6 +195,12 @@ fn main() -> anyhow::Result<()> {
         v["mistake_rate"] = rate.into();
         v["mistakes_2"] = m2.into();
         v["mistake_rate_2"] = rate2.into();
+        let (q, q2) = (
+            policy_mistakes(t.net(), &judged)?,
+            policy_mistakes(t.net(), &judged2)?,
+        );
+        v["policy_mistake_rate"] = (q as f64 / judged.len().max(1) as f64).into();
+        v["policy_mistake_rate_2"] = (q2 as f64 / judged2.len().max(1) as f64).into();
         log.iterations.push(v);
         t.checkpoint().save(&ckpt_path)?;
         let text = serde_json::to_string_pretty(&log)

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use mcts::alphazero::train::{JudgedPosition, MatchConfig, match_vs_uct, puct_mistakes};
+use mcts::alphazero::train::{
+    JudgedPosition, MatchConfig, match_vs_uct, policy_mistakes, puct_mistakes,
+};
 use mcts::alphazero::{
     Adam, AdamConfig, Checkpoint, Evaluator, Mlp, NetShape, Puct, PuctConfig, ReplayBuffer, Sample,
     SelfPlayConfig, Symmetry, TrainConfig, Trainer, UniformEvaluator, self_play,
@@ -29,6 +31,28 @@ impl Evaluator for ConstEvaluator {
     fn evaluate(&self, _: &[f32], policy: &mut [f32], values: &mut [f32]) -> Result<(), MctsError> {
         policy.fill(1.0 / self.num_actions as f32);
         values.fill(self.value);
+        Ok(())
+    }
+}
+
+/// All prior on one column, value 0.
+struct FixedPolicy {
+    column: usize,
+}
+
+impl Evaluator for FixedPolicy {
+    fn input_len(&self) -> usize {
+        Connect4::INPUT_LEN
+    }
+    fn num_actions(&self) -> usize {
+        7
+    }
+    fn evaluate(&self, _: &[f32], policy: &mut [f32], values: &mut [f32]) -> Result<(), MctsError> {
+        for row in policy.chunks_exact_mut(7) {
+            row.fill(0.0);
+            row[self.column] = 1.0;
+        }
+        values.fill(0.0);
         Ok(())
     }
 }
@@ -537,6 +561,11 @@ fn mistakes_and_matches_are_counted() {
     }];
     let m = puct_mistakes(&net, &judged, &PuctConfig::default(), 200).unwrap();
     assert_eq!(m, 0, "a 200-simulation search finds a win in one");
+    // The network alone: a policy on column 1 is right, one on column 7 is a mistake.
+    for (column, mistakes) in [(0, 0), (6, 1)] {
+        let fixed = FixedPolicy { column };
+        assert_eq!(policy_mistakes(&fixed, &judged).unwrap(), mistakes);
+    }
     let config = MatchConfig {
         games: 2,
         az_sims: 16,

@@ -15,7 +15,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mcts::alphazero::train::{JudgedPosition, MatchConfig, match_vs_uct, puct_mistakes};
+use mcts::alphazero::train::{
+    JudgedPosition, MatchConfig, match_vs_uct, policy_mistakes, puct_mistakes,
+};
 use mcts::alphazero::{
     Checkpoint, Evaluator, Mlp, NetShape, Puct, PuctConfig, SelfPlayConfig, TrainConfig, Trainer,
     self_play,
@@ -366,6 +368,8 @@ pub fn run(report: &mut ScenarioReport, quick: bool) -> Result<(), Box<dyn Error
     let eval_config = PuctConfig::default();
     let mut curve_l3 = Vec::new();
     let mut curve_l2 = Vec::new();
+    let mut policy_l3 = Vec::new();
+    let mut policy_l2 = Vec::new();
     let (trained, minutes, source) = if let Some(c) = existing {
         // Training curve from the example's log.
         if let Ok(text) = std::fs::read_to_string(dir.join("log.json"))
@@ -379,6 +383,12 @@ pub fn run(report: &mut ScenarioReport, quick: bool) -> Result<(), Box<dyn Error
                 }
                 if let Some(r) = it["mistake_rate_2"].as_f64() {
                     curve_l2.push((t, r));
+                }
+                if let Some(r) = it["policy_mistake_rate"].as_f64() {
+                    policy_l3.push((t, r));
+                }
+                if let Some(r) = it["policy_mistake_rate_2"].as_f64() {
+                    policy_l2.push((t, r));
                 }
             }
         }
@@ -400,19 +410,29 @@ pub fn run(report: &mut ScenarioReport, quick: bool) -> Result<(), Box<dyn Error
             }
             Ok(puct_mistakes(net, set, &eval_config, 200)? as f64 / set.len() as f64)
         };
-        curve_l3.push((0.0, rate(trainer.net(), &l3)?));
-        curve_l2.push((0.0, rate(trainer.net(), &l2)?));
+        let prate = |net: &Mlp, set: &[JudgedPosition]| -> Result<f64, mcts::MctsError> {
+            if set.is_empty() {
+                return Ok(f64::NAN);
+            }
+            Ok(policy_mistakes(net, set)? as f64 / set.len() as f64)
+        };
+        let mut measure = |net: &Mlp, minutes: f64| -> Result<(), mcts::MctsError> {
+            curve_l3.push((minutes, rate(net, &l3)?));
+            curve_l2.push((minutes, rate(net, &l2)?));
+            policy_l3.push((minutes, prate(net, &l3)?));
+            policy_l2.push((minutes, prate(net, &l2)?));
+            Ok(())
+        };
+        measure(trainer.net(), 0.0)?;
         let every = if quick { 10 } else { 20 };
         trainer.run_for(Duration::from_secs_f64(budget_min * 60.0), |t, it| {
             if it.iteration % every == 0 {
-                curve_l3.push((it.total_s / 60.0, rate(t.net(), &l3)?));
-                curve_l2.push((it.total_s / 60.0, rate(t.net(), &l2)?));
+                measure(t.net(), it.total_s / 60.0)?;
             }
             Ok(())
         })?;
         let net = trainer.net().clone();
-        curve_l3.push((trainer.seconds() / 60.0, rate(&net, &l3)?));
-        curve_l2.push((trainer.seconds() / 60.0, rate(&net, &l2)?));
+        measure(&net, trainer.seconds() / 60.0)?;
         let m = trainer.seconds() / 60.0;
         (
             net,
@@ -452,6 +472,8 @@ pub fn run(report: &mut ScenarioReport, quick: bool) -> Result<(), Box<dyn Error
     for (name, curve) in [
         ("az_mistake_rate_l3r1_100", &curve_l3),
         ("az_mistake_rate_l2r1_100", &curve_l2),
+        ("az_policy_mistake_rate_l3r1_100", &policy_l3),
+        ("az_policy_mistake_rate_l2r1_100", &policy_l2),
     ] {
         if let (Some(first), Some(last)) = (curve.first(), curve.last()) {
             report.metrics.push(Metric::new(
@@ -467,7 +489,7 @@ pub fn run(report: &mut ScenarioReport, quick: bool) -> Result<(), Box<dyn Error
     }
     report.plots.push(Plot {
         name: "az_mistake_rate".into(),
-        title: "AlphaZero (PUCT, 200 simulations): Pons mistake rate along training".into(),
+        title: "AlphaZero on Connect Four: Pons mistake rate along training".into(),
         x_label: "training time (minutes)".into(),
         y_label: "mistake rate (first 100 positions)".into(),
         log_x: false,
@@ -481,6 +503,14 @@ pub fn run(report: &mut ScenarioReport, quick: bool) -> Result<(), Box<dyn Error
                 label: "Test_L2_R1".into(),
                 points: curve_l2,
             },
+            Series {
+                label: "Test_L3_R1, network alone".into(),
+                points: policy_l3,
+            },
+            Series {
+                label: "Test_L2_R1, network alone".into(),
+                points: policy_l2,
+            },
         ],
     });
     report.notes.push(format!(
@@ -489,8 +519,9 @@ pub fn run(report: &mut ScenarioReport, quick: bool) -> Result<(), Box<dyn Error
          c = 1), {games} games, colours alternated, both keeping their trees; score = (wins + \
          draws / 2) / games: {} wins, {} draws, {} losses ({match_s:.0} s). az_mistake_rate_*: \
          mistake rate of the same search on the first 100 positions of each Pons set (judged by \
-         the crate's solver), `_untrained` before the first iteration; the plot follows it \
-         along training.",
+         the crate's solver), `_untrained` before the first iteration; az_policy_mistake_rate_*: \
+         the network alone (legal column of highest prior, no search). The plot follows both \
+         along training (200-simulation PUCT, and the network alone).",
         result.wins, result.draws, result.losses
     ));
     Ok(())

@@ -363,6 +363,39 @@ pub fn puct_mistakes<E: Evaluator + ?Sized>(
     Ok(mistakes)
 }
 
+/// Counts the positions where the network's own choice, without search (the legal action of
+/// highest prior), is a mistake: how much the policy head alone has learned.
+pub fn policy_mistakes<E: Evaluator + ?Sized>(
+    net: &E,
+    positions: &[JudgedPosition],
+) -> Result<usize, MctsError> {
+    use crate::encode::Encode;
+    let n = positions.len();
+    let mut inputs = vec![0.0f32; n * Connect4::INPUT_LEN];
+    for (k, p) in positions.iter().enumerate() {
+        p.state
+            .encode(&mut inputs[k * Connect4::INPUT_LEN..(k + 1) * Connect4::INPUT_LEN]);
+    }
+    let mut policy = vec![0.0f32; n * WIDTH];
+    let mut values = vec![0.0f32; n];
+    net.evaluate(&inputs, &mut policy, &mut values)?;
+    let mut mistakes = 0;
+    let mut actions = Vec::new();
+    for (k, p) in positions.iter().enumerate() {
+        p.state.legal_actions(&mut actions);
+        let row = &policy[k * WIDTH..(k + 1) * WIDTH];
+        let best = actions
+            .iter()
+            .copied()
+            .max_by(|&a, &b| row[a as usize].total_cmp(&row[b as usize]))
+            .ok_or(MctsError::IllegalAction { action: u16::MAX })?;
+        if is_mistake(&p.outcomes, best as usize) == Some(true) {
+            mistakes += 1;
+        }
+    }
+    Ok(mistakes)
+}
+
 /// Result of a match of AlphaZero against pure MCTS.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct MatchResult {

@@ -487,7 +487,7 @@ pub fn run(report: &mut ScenarioReport, quick: bool) -> Result<(), Box<dyn Error
                 .push(Metric::new(name, last.1, "ratio", Better::Lower));
         }
     }
-    report.plots.push(Plot {
+    let mut plot = Plot {
         name: "az_mistake_rate".into(),
         title: "AlphaZero on Connect Four: Pons mistake rate along training".into(),
         x_label: "training time (minutes)".into(),
@@ -512,7 +512,10 @@ pub fn run(report: &mut ScenarioReport, quick: bool) -> Result<(), Box<dyn Error
                 points: policy_l2,
             },
         ],
-    });
+    };
+    // A log from before the network-alone rates were logged has none: leave those lines out.
+    plot.series.retain(|s| !s.points.is_empty());
+    report.plots.push(plot);
     report.notes.push(format!(
         "az_win_rate_vs_uct_200: {source}, with 200 PUCT simulations per move (c_puct 1.5, leaf \
          batch 8, most visits, no noise) against UCT with 200 simulations (random rollouts, \

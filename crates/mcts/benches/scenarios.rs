@@ -23,6 +23,8 @@ use mcts::{
 use par_core::bench::{BenchArgs, Better, Metric, Plot, ScenarioReport, Series, Table};
 use par_core::{ExecConfig, Executor, Mode, Progress};
 
+#[path = "scenarios/az.rs"]
+mod az;
 #[path = "scenarios/inspection.rs"]
 mod inspection;
 
@@ -428,6 +430,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ));
     }
 
+    az::run(&mut report, quick)?;
     let path = report.write(&args.out)?;
     for m in &report.metrics {
         println!("{:<40} {:>14.4} {}", m.name, m.value, m.unit);

@@ -422,6 +422,45 @@ impl Game for Connect4 {
     }
 }
 
+impl crate::encode::Encode for Connect4 {
+    /// Two planes of 42 cells: the stones of the player to move, then the opponent's, cell
+    /// `col * 6 + row` (row 0 at the bottom), 1.0 where a stone is.
+    const INPUT_LEN: usize = 2 * CELLS;
+
+    fn encode(&self, out: &mut [f32]) {
+        out[..2 * CELLS].fill(0.0);
+        let mine = self.position.current;
+        let theirs = self.position.current ^ self.position.mask;
+        for (plane, bits) in [(0, mine), (CELLS, theirs)] {
+            let mut b = bits;
+            while b != 0 {
+                let bit = b.trailing_zeros() as usize;
+                let (col, row) = (bit / (HEIGHT + 1), bit % (HEIGHT + 1));
+                out[plane + col * HEIGHT + row] = 1.0;
+                b &= b - 1;
+            }
+        }
+    }
+}
+
+impl crate::alphazero::Symmetry for Connect4 {
+    /// The left-right mirror: column `c` becomes `6 - c` in both planes and in the policy.
+    fn mirror(input: &mut [f32], policy: &mut [f32]) -> bool {
+        for plane in [0, CELLS] {
+            for col in 0..WIDTH / 2 {
+                for row in 0..HEIGHT {
+                    input.swap(
+                        plane + col * HEIGHT + row,
+                        plane + (WIDTH - 1 - col) * HEIGHT + row,
+                    );
+                }
+            }
+        }
+        policy[..WIDTH].reverse();
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -61,4 +61,15 @@ pub enum MctsError {
     /// The par-core executor running parallel searches failed.
     #[error("parallel execution failed: {0}")]
     Executor(#[from] par_core::ExecError),
+    /// A checkpoint file could not be written, read or decoded, or does not fit.
+    #[error("checkpoint {}: {reason}", path.display())]
+    Checkpoint {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A network evaluator (for instance a shared, batched one) could not answer.
+    #[error("network evaluator failed: {0}")]
+    Evaluator(String),
 }

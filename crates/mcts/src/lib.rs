@@ -20,6 +20,11 @@
 //!   inspector's relative orbit in relative orbital elements, 13 impulsive burns, rewards for
 //!   entropy removed), its POMCP-style planning copy that never sees the target, and episodes
 //!   with passive, random or pure-MCTS policies (sequential, tree-parallel, episode-parallel).
+//! - [`alphazero`]: AlphaZero (Silver et al. 2017, 2018): PUCT search with priors and values
+//!   from a policy-value network, leaf batching with virtual loss, root Dirichlet noise, a
+//!   temperature schedule and tree reuse; an MLP network trained in Rust (Adam); a replay
+//!   buffer with mirror augmentation; self-play of many games at once sharing one batched
+//!   evaluator (par-core's `Batcher`); checkpoints; the training loop (example `az_train`).
 //! - [`RootParallelUct`]: root parallelism, independent trees run as par-core tasks and merged
 //!   at the root (bit-identical for any worker count).
 //!
@@ -32,13 +37,17 @@
 //! - `inspect [--policy mcts|passive|random] [--sims N] [--threads T] [--steps N]
 //!   [--variant default|vbar-hold] [--seed S] [--out DIR]`: one inspection episode, printed step
 //!   by step, with the belief and trajectory written to files and an SVG of entropy and
-//!   coverage against steps beside the no-burn baseline.
+//!   coverage against steps beside the no-burn baseline;
+//! - `az_train -- --minutes M --out DIR [--resume]`: the AlphaZero loop on Connect Four
+//!   (self-play, training, evaluation) with a progress bar, checkpoints and a JSON log;
+//! - `az_match`: a checkpoint against pure MCTS.
 //!
 //! The benchmark scenario `mcts` (`cargo bench -p mcts --bench scenarios`, run by
 //! `cargo xtask bench`) measures UCT speed, tree-parallel scaling with virtual loss on and off,
 //! the Pons mistake rates at 1k and 10k simulations, the ray-cast time of one observation, and
 //! inspection episodes with pure MCTS (sequential, tree-parallel, episode-parallel) beside the
-//! no-burn baseline.
+//! no-burn baseline, and AlphaZero (network evaluations per second against batch size, leaf
+//! batching, self-play workers, the win rate against UCT-200, mistake rates along training).
 //!
 //! # Parallelism
 //!
@@ -46,8 +55,6 @@
 //! executor runs independent tasks with ordered results, while the search threads cooperate
 //! on one shared tree for the length of a search (see [`tree_parallel`]). Root parallelism,
 //! whose trees are independent, runs through par-core's `Executor` (see [`root_parallel`]).
-//!
-//! Not yet here (issue 4): PUCT/AlphaZero with a policy-value network, leaf batching.
 //!
 //! # Determinism
 //!
@@ -81,6 +88,7 @@
 //! # Ok::<(), mcts::MctsError>(())
 //! ```
 
+pub mod alphazero;
 pub mod connect4;
 pub mod encode;
 pub mod error;

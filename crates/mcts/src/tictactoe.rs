@@ -95,6 +95,32 @@ pub fn negamax(state: &TicTacToe) -> i32 {
     best
 }
 
+impl crate::encode::Encode for TicTacToe {
+    /// Two planes of 9 cells: the marks of the player to move, then the opponent's.
+    const INPUT_LEN: usize = 18;
+
+    fn encode(&self, out: &mut [f32]) {
+        let me = self.to_move as usize & 1;
+        for cell in 0..9 {
+            out[cell] = f32::from(self.boards[me] >> cell & 1);
+            out[9 + cell] = f32::from(self.boards[1 - me] >> cell & 1);
+        }
+    }
+}
+
+impl crate::alphazero::Symmetry for TicTacToe {
+    /// The left-right mirror: cell `(r, c)` becomes `(r, 2 - c)`.
+    fn mirror(input: &mut [f32], policy: &mut [f32]) -> bool {
+        for r in 0..3 {
+            for plane in [0, 9] {
+                input.swap(plane + r * 3, plane + r * 3 + 2);
+            }
+            policy.swap(r * 3, r * 3 + 2);
+        }
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

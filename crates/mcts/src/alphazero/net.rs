@@ -1,0 +1,638 @@
+//! A policy-value multilayer perceptron with hand-written forward and backward passes, the
+//! AlphaZero loss, and the Adam optimiser (Kingma and Ba 2015).
+//!
+//! # Architecture
+//!
+//! `input -> [dense + ReLU] x L -> policy head (dense, softmax over every action)` and
+//! `-> value head (dense, tanh)`. Every dense layer stores its weights input-major
+//! (`w[i * out + o]`), so the batched products are runs of `y += x_i * w_i` over contiguous
+//! rows: the compiler vectorises them, and a zero input (one-hot planes, ReLU outputs) skips
+//! its whole row.
+//!
+//! # Loss
+//!
+//! Over a batch of `B` samples with visit distributions `pi`, targets `z` and outputs
+//! `p = softmax(logits)`, `v = tanh(.)`:
+//!
+//! ```text
+//! loss = 1/B sum_b [ -sum_a pi_a log p_a  +  (v - z)^2 ]  +  l2 * sum of squared weights
+//! ```
+//!
+//! as in AlphaGo Zero (biases carry no L2 term). Illegal actions have `pi_a = 0`: the policy
+//! learns to give them little mass, and the search masks them anyway.
+
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use serde::{Deserialize, Serialize};
+
+use super::Evaluator;
+use crate::error::MctsError;
+
+/// Sizes of the network: input length, hidden widths, number of actions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetShape {
+    /// Length of one encoded state.
+    pub input: usize,
+    /// Widths of the hidden ReLU layers (at least one).
+    pub hidden: Vec<usize>,
+    /// Number of actions (the policy head's width).
+    pub actions: usize,
+}
+
+impl NetShape {
+    /// Checks the sizes, naming the bad one.
+    pub fn validate(&self) -> Result<(), MctsError> {
+        let bad = |field: &'static str, reason: String| Err(MctsError::Config { field, reason });
+        if self.input == 0 || self.input > 1 << 20 {
+            return bad("input", format!("must be in 1..=2^20, got {}", self.input));
+        }
+        if self.hidden.is_empty() || self.hidden.iter().any(|&h| h == 0 || h > 1 << 14) {
+            return bad(
+                "hidden",
+                format!(
+                    "must list at least one width in 1..=16384, got {:?}",
+                    self.hidden
+                ),
+            );
+        }
+        if self.actions == 0 || self.actions > u16::MAX as usize {
+            return bad(
+                "actions",
+                format!("must be in 1..=65535, got {}", self.actions),
+            );
+        }
+        Ok(())
+    }
+
+    /// `(inputs, outputs)` of every dense layer: the trunk, then the policy head, then the
+    /// value head.
+    pub fn layers(&self) -> Vec<(usize, usize)> {
+        let mut out = Vec::with_capacity(self.hidden.len() + 2);
+        let mut prev = self.input;
+        for &h in &self.hidden {
+            out.push((prev, h));
+            prev = h;
+        }
+        out.push((prev, self.actions));
+        out.push((prev, 1));
+        out
+    }
+
+    /// Number of parameters (weights and biases).
+    pub fn num_params(&self) -> usize {
+        self.layers().iter().map(|(i, o)| i * o + o).sum()
+    }
+
+    /// Multiply-adds of one forward pass for one state.
+    pub fn flops_per_eval(&self) -> usize {
+        self.layers().iter().map(|(i, o)| i * o).sum()
+    }
+}
+
+/// Offsets of one dense layer's weights and biases in the flat parameter vector.
+#[derive(Debug, Clone, Copy)]
+struct Layer {
+    inputs: usize,
+    outputs: usize,
+    w: usize,
+    b: usize,
+}
+
+fn layout(shape: &NetShape) -> Vec<Layer> {
+    let mut at = 0;
+    shape
+        .layers()
+        .into_iter()
+        .map(|(inputs, outputs)| {
+            let l = Layer {
+                inputs,
+                outputs,
+                w: at,
+                b: at + inputs * outputs,
+            };
+            at += inputs * outputs + outputs;
+            l
+        })
+        .collect()
+}
+
+/// The loss terms of one batch (means over the batch).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Losses {
+    /// Cross-entropy of the policy against the visit distribution.
+    pub policy: f64,
+    /// Squared error of the value against its target.
+    pub value: f64,
+    /// `l2 * sum of squared weights`.
+    pub l2: f64,
+}
+
+impl Losses {
+    /// The sum of the three terms.
+    pub fn total(&self) -> f64 {
+        self.policy + self.value + self.l2
+    }
+}
+
+/// The policy-value network: its shape and every parameter in one flat vector.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mlp {
+    shape: NetShape,
+    params: Vec<f32>,
+}
+
+/// Activations of one forward pass, kept for the backward pass.
+struct Activations {
+    /// `acts[0]` is the input, `acts[l + 1]` the output of trunk layer `l` (after ReLU).
+    acts: Vec<Vec<f32>>,
+    /// Softmax probabilities, `batch x actions`.
+    probs: Vec<f32>,
+    /// `tanh` values, `batch`.
+    values: Vec<f32>,
+}
+
+impl Mlp {
+    /// A network with He-initialised weights (normal, variance `2 / inputs`; the heads use
+    /// `1 / inputs`) and zero biases, from `seed`.
+    pub fn new(shape: NetShape, seed: u64) -> Result<Self, MctsError> {
+        shape.validate()?;
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let layers = layout(&shape);
+        let mut params = vec![0.0f32; shape.num_params()];
+        let trunk = shape.hidden.len();
+        for (k, l) in layers.iter().enumerate() {
+            let gain = if k < trunk { 2.0 } else { 1.0 };
+            let std = (gain / l.inputs as f64).sqrt();
+            for p in &mut params[l.w..l.b] {
+                *p = (normal(&mut rng) * std) as f32;
+            }
+        }
+        Ok(Self { shape, params })
+    }
+
+    /// A network from its shape and flat parameters; fails when their number does not match.
+    pub fn from_params(shape: NetShape, params: Vec<f32>) -> Result<Self, MctsError> {
+        shape.validate()?;
+        if params.len() != shape.num_params() {
+            return Err(MctsError::Config {
+                field: "params",
+                reason: format!(
+                    "the shape needs {} parameters, got {}",
+                    shape.num_params(),
+                    params.len()
+                ),
+            });
+        }
+        Ok(Self { shape, params })
+    }
+
+    /// The shape.
+    pub fn shape(&self) -> &NetShape {
+        &self.shape
+    }
+
+    /// Every parameter, layer by layer (weights input-major, then biases).
+    pub fn params(&self) -> &[f32] {
+        &self.params
+    }
+
+    /// Mutable access to the parameters (finite-difference tests, loading).
+    pub fn params_mut(&mut self) -> &mut [f32] {
+        &mut self.params
+    }
+
+    fn forward_full(&self, inputs: &[f32], batch: usize) -> Activations {
+        let layers = layout(&self.shape);
+        let trunk = self.shape.hidden.len();
+        let mut acts = Vec::with_capacity(trunk + 1);
+        acts.push(inputs[..batch * self.shape.input].to_vec());
+        for l in &layers[..trunk] {
+            let mut y = bias_rows(&self.params[l.b..l.b + l.outputs], batch);
+            let x = acts.last().expect("the input is there");
+            gemm_acc(
+                x,
+                &self.params[l.w..l.b],
+                &mut y,
+                batch,
+                l.inputs,
+                l.outputs,
+            );
+            for v in &mut y {
+                *v = v.max(0.0);
+            }
+            acts.push(y);
+        }
+        let h = acts.last().expect("the trunk has layers");
+        let (lp, lv) = (layers[trunk], layers[trunk + 1]);
+        let mut probs = bias_rows(&self.params[lp.b..lp.b + lp.outputs], batch);
+        gemm_acc(
+            h,
+            &self.params[lp.w..lp.b],
+            &mut probs,
+            batch,
+            lp.inputs,
+            lp.outputs,
+        );
+        for row in probs.chunks_exact_mut(lp.outputs) {
+            softmax(row);
+        }
+        let mut values = bias_rows(&self.params[lv.b..lv.b + 1], batch);
+        gemm_acc(
+            h,
+            &self.params[lv.w..lv.b],
+            &mut values,
+            batch,
+            lv.inputs,
+            1,
+        );
+        for v in &mut values {
+            *v = v.tanh();
+        }
+        Activations {
+            acts,
+            probs,
+            values,
+        }
+    }
+
+    /// Evaluates `values.len()` states: softmax probabilities over every action into `policy`
+    /// and `tanh` values into `values`.
+    pub fn forward(&self, inputs: &[f32], policy: &mut [f32], values: &mut [f32]) {
+        let batch = values.len();
+        let a = self.forward_full(inputs, batch);
+        policy[..a.probs.len()].copy_from_slice(&a.probs);
+        values.copy_from_slice(&a.values);
+    }
+
+    /// The loss of a batch and its gradient with respect to every parameter (written into
+    /// `grad`, same layout as [`Mlp::params`]). `policy_targets` holds `batch x actions`
+    /// distributions and `value_targets` `batch` values.
+    pub fn loss_and_grad(
+        &self,
+        inputs: &[f32],
+        policy_targets: &[f32],
+        value_targets: &[f32],
+        l2: f32,
+        grad: &mut [f32],
+    ) -> Losses {
+        let batch = value_targets.len();
+        let na = self.shape.actions;
+        let layers = layout(&self.shape);
+        let trunk = self.shape.hidden.len();
+        let a = self.forward_full(inputs, batch);
+        grad.fill(0.0);
+        let inv_b = 1.0 / batch as f32;
+        // Output gradients.
+        let mut policy_loss = 0.0f64;
+        let mut value_loss = 0.0f64;
+        let mut dlogits = vec![0.0f32; batch * na];
+        for b in 0..batch {
+            for k in 0..na {
+                let p = a.probs[b * na + k];
+                let t = policy_targets[b * na + k];
+                if t > 0.0 {
+                    policy_loss -= f64::from(t) * f64::from(p.max(1e-30)).ln();
+                }
+                dlogits[b * na + k] = (p - t) * inv_b;
+            }
+        }
+        // The softmax gradient `p - t` assumes targets that sum to 1; scale for the rest.
+        for b in 0..batch {
+            let s: f32 = policy_targets[b * na..(b + 1) * na].iter().sum();
+            if (s - 1.0).abs() > 1e-6 {
+                for k in 0..na {
+                    dlogits[b * na + k] =
+                        (a.probs[b * na + k] * s - policy_targets[b * na + k]) * inv_b;
+                }
+            }
+        }
+        let mut dz = vec![0.0f32; batch];
+        for b in 0..batch {
+            let v = a.values[b];
+            let d = v - value_targets[b];
+            value_loss += f64::from(d * d);
+            dz[b] = 2.0 * d * (1.0 - v * v) * inv_b;
+        }
+        // Heads.
+        let h = &a.acts[trunk];
+        let width = layers[trunk].inputs;
+        let mut dh = vec![0.0f32; batch * width];
+        for (l, dy) in [(layers[trunk], &dlogits), (layers[trunk + 1], &dz)] {
+            let (gw, rest) = grad[l.w..].split_at_mut(l.b - l.w);
+            gemm_tn_acc(h, dy, gw, batch, l.inputs, l.outputs);
+            col_sums(dy, &mut rest[..l.outputs], batch, l.outputs);
+            gemm_nt_acc(
+                dy,
+                &self.params[l.w..l.b],
+                &mut dh,
+                batch,
+                l.inputs,
+                l.outputs,
+            );
+        }
+        // Trunk, last layer first.
+        for k in (0..trunk).rev() {
+            let l = layers[k];
+            let y = &a.acts[k + 1];
+            for (d, &yv) in dh.iter_mut().zip(y) {
+                if yv <= 0.0 {
+                    *d = 0.0;
+                }
+            }
+            let x = &a.acts[k];
+            let (gw, rest) = grad[l.w..].split_at_mut(l.b - l.w);
+            gemm_tn_acc(x, &dh, gw, batch, l.inputs, l.outputs);
+            col_sums(&dh, &mut rest[..l.outputs], batch, l.outputs);
+            if k > 0 {
+                let mut dx = vec![0.0f32; batch * l.inputs];
+                gemm_nt_acc(
+                    &dh,
+                    &self.params[l.w..l.b],
+                    &mut dx,
+                    batch,
+                    l.inputs,
+                    l.outputs,
+                );
+                dh = dx;
+            }
+        }
+        // L2 on the weights.
+        let mut l2_loss = 0.0f64;
+        if l2 > 0.0 {
+            for l in &layers {
+                for (g, &w) in grad[l.w..l.b].iter_mut().zip(&self.params[l.w..l.b]) {
+                    l2_loss += f64::from(w) * f64::from(w);
+                    *g += 2.0 * l2 * w;
+                }
+            }
+        }
+        Losses {
+            policy: policy_loss / batch as f64,
+            value: value_loss / batch as f64,
+            l2: f64::from(l2) * l2_loss,
+        }
+    }
+
+    /// The loss of a batch without its gradient.
+    pub fn loss(
+        &self,
+        inputs: &[f32],
+        policy_targets: &[f32],
+        value_targets: &[f32],
+        l2: f32,
+    ) -> Losses {
+        let mut grad = vec![0.0f32; self.params.len()];
+        self.loss_and_grad(inputs, policy_targets, value_targets, l2, &mut grad)
+    }
+}
+
+impl Evaluator for Mlp {
+    fn input_len(&self) -> usize {
+        self.shape.input
+    }
+    fn num_actions(&self) -> usize {
+        self.shape.actions
+    }
+    fn evaluate(
+        &self,
+        inputs: &[f32],
+        policy: &mut [f32],
+        values: &mut [f32],
+    ) -> Result<(), MctsError> {
+        self.forward(inputs, policy, values);
+        Ok(())
+    }
+}
+
+/// Settings of Adam. Missing fields take their defaults when deserialised.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AdamConfig {
+    /// Step size. Default 1e-3.
+    pub learning_rate: f32,
+    /// Decay of the first moment. Default 0.9.
+    pub beta1: f32,
+    /// Decay of the second moment. Default 0.999.
+    pub beta2: f32,
+    /// Added to the root of the second moment. Default 1e-8.
+    pub epsilon: f32,
+}
+
+impl Default for AdamConfig {
+    fn default() -> Self {
+        Self {
+            learning_rate: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-8,
+        }
+    }
+}
+
+impl AdamConfig {
+    /// Checks every field, naming the first bad one.
+    pub fn validate(&self) -> Result<(), MctsError> {
+        let bad = |field: &'static str, reason: String| Err(MctsError::Config { field, reason });
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return bad(
+                "learning_rate",
+                format!("must be finite and > 0, got {}", self.learning_rate),
+            );
+        }
+        for (field, b) in [("beta1", self.beta1), ("beta2", self.beta2)] {
+            if !(0.0..1.0).contains(&b) {
+                return bad(field, format!("must be in [0, 1), got {b}"));
+            }
+        }
+        if !(self.epsilon.is_finite() && self.epsilon > 0.0) {
+            return bad(
+                "epsilon",
+                format!("must be finite and > 0, got {}", self.epsilon),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Adam (Kingma and Ba 2015): per-parameter steps from bias-corrected running means of the
+/// gradient and of its square.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Adam {
+    /// Settings.
+    pub config: AdamConfig,
+    /// First moments.
+    m: Vec<f32>,
+    /// Second moments.
+    v: Vec<f32>,
+    /// Steps taken.
+    t: u64,
+}
+
+impl Adam {
+    /// An optimiser for `num_params` parameters.
+    pub fn new(config: AdamConfig, num_params: usize) -> Result<Self, MctsError> {
+        config.validate()?;
+        Ok(Self {
+            config,
+            m: vec![0.0; num_params],
+            v: vec![0.0; num_params],
+            t: 0,
+        })
+    }
+
+    /// Steps taken so far.
+    pub fn steps(&self) -> u64 {
+        self.t
+    }
+
+    /// Number of parameters it optimises.
+    pub fn len(&self) -> usize {
+        self.m.len()
+    }
+
+    /// Whether it optimises no parameter.
+    pub fn is_empty(&self) -> bool {
+        self.m.is_empty()
+    }
+
+    /// One step: `params -= lr * m_hat / (sqrt(v_hat) + eps)`.
+    pub fn step(&mut self, params: &mut [f32], grad: &[f32]) {
+        self.t += 1;
+        let c = self.config;
+        let bc1 = 1.0 - f64::from(c.beta1).powi(self.t.min(i32::MAX as u64) as i32);
+        let bc2 = 1.0 - f64::from(c.beta2).powi(self.t.min(i32::MAX as u64) as i32);
+        let step = (f64::from(c.learning_rate) * bc2.sqrt() / bc1) as f32;
+        let eps = c.epsilon * bc2.sqrt() as f32;
+        for (((p, &g), m), v) in params
+            .iter_mut()
+            .zip(grad)
+            .zip(&mut self.m)
+            .zip(&mut self.v)
+        {
+            *m = c.beta1 * *m + (1.0 - c.beta1) * g;
+            *v = c.beta2 * *v + (1.0 - c.beta2) * g * g;
+            *p -= step * *m / (v.sqrt() + eps);
+        }
+    }
+}
+
+fn normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+    let u1: f64 = rng.random::<f64>().max(f64::MIN_POSITIVE);
+    let u2: f64 = rng.random();
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
+fn bias_rows(bias: &[f32], batch: usize) -> Vec<f32> {
+    let mut y = Vec::with_capacity(batch * bias.len());
+    for _ in 0..batch {
+        y.extend_from_slice(bias);
+    }
+    y
+}
+
+fn softmax(row: &mut [f32]) {
+    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0.0;
+    for v in row.iter_mut() {
+        *v = (*v - max).exp();
+        sum += *v;
+    }
+    for v in row.iter_mut() {
+        *v /= sum;
+    }
+}
+
+/// `y (batch x o) += x (batch x i) * w (i x o)`, skipping zero inputs. Four rows of `y`
+/// share each pass over a row of `w`.
+pub(crate) fn gemm_acc(x: &[f32], w: &[f32], y: &mut [f32], batch: usize, ni: usize, no: usize) {
+    let mut b = 0;
+    while b + 4 <= batch {
+        let (y0, rest) = y[b * no..(b + 4) * no].split_at_mut(no);
+        let (y1, rest) = rest.split_at_mut(no);
+        let (y2, y3) = rest.split_at_mut(no);
+        for i in 0..ni {
+            let xs = [
+                x[b * ni + i],
+                x[(b + 1) * ni + i],
+                x[(b + 2) * ni + i],
+                x[(b + 3) * ni + i],
+            ];
+            if xs == [0.0; 4] {
+                continue;
+            }
+            let wr = &w[i * no..(i + 1) * no];
+            for o in 0..no {
+                let wv = wr[o];
+                y0[o] += xs[0] * wv;
+                y1[o] += xs[1] * wv;
+                y2[o] += xs[2] * wv;
+                y3[o] += xs[3] * wv;
+            }
+        }
+        b += 4;
+    }
+    for b in b..batch {
+        let yr = &mut y[b * no..(b + 1) * no];
+        for i in 0..ni {
+            let xv = x[b * ni + i];
+            if xv == 0.0 {
+                continue;
+            }
+            for (yv, &wv) in yr.iter_mut().zip(&w[i * no..(i + 1) * no]) {
+                *yv += xv * wv;
+            }
+        }
+    }
+}
+
+/// `gw (i x o) += x^T (i x batch) * dy (batch x o)`, skipping zero inputs.
+fn gemm_tn_acc(x: &[f32], dy: &[f32], gw: &mut [f32], batch: usize, ni: usize, no: usize) {
+    for b in 0..batch {
+        let dyr = &dy[b * no..(b + 1) * no];
+        for i in 0..ni {
+            let xv = x[b * ni + i];
+            if xv == 0.0 {
+                continue;
+            }
+            for (g, &d) in gw[i * no..(i + 1) * no].iter_mut().zip(dyr) {
+                *g += xv * d;
+            }
+        }
+    }
+}
+
+/// `dx (batch x i) += dy (batch x o) * w^T (o x i)`.
+fn gemm_nt_acc(dy: &[f32], w: &[f32], dx: &mut [f32], batch: usize, ni: usize, no: usize) {
+    for b in 0..batch {
+        let dyr = &dy[b * no..(b + 1) * no];
+        for i in 0..ni {
+            dx[b * ni + i] += dot(dyr, &w[i * no..(i + 1) * no]);
+        }
+    }
+}
+
+/// A dot product with eight partial sums, so that it vectorises.
+#[inline]
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let mut s: f32 = acc.iter().sum();
+    for (x, y) in ra.iter().zip(rb) {
+        s += x * y;
+    }
+    s
+}
+
+fn col_sums(dy: &[f32], out: &mut [f32], batch: usize, no: usize) {
+    for b in 0..batch {
+        for (o, &d) in out.iter_mut().zip(&dy[b * no..(b + 1) * no]) {
+            *o += d;
+        }
+    }
+}

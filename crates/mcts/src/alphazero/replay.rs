@@ -1,0 +1,174 @@
+//! The replay buffer: the most recent self-play samples in a ring of fixed capacity, and the
+//! symmetries that multiply them.
+
+use rand::Rng;
+
+use crate::encode::Encode;
+use crate::error::MctsError;
+
+/// One training sample: an encoded state, the search's visit distribution over every action,
+/// and the return that followed (for the player to move).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    /// The encoded state ([`Encode::INPUT_LEN`] values).
+    pub input: Vec<f32>,
+    /// The policy target (`NUM_ACTIONS` values summing to 1).
+    pub policy: Vec<f32>,
+    /// The value target in `[-1, 1]`.
+    pub value: f32,
+}
+
+/// Symmetries of a game that leave its values unchanged, used to augment training data.
+///
+/// The default has none. Connect Four and tic-tac-toe are symmetric under the left-right
+/// mirror.
+pub trait Symmetry: Encode {
+    /// Writes the mirror image of an encoded state and of its policy target in place and
+    /// returns `true`; returns `false` (leaving both unchanged) when the game has no mirror.
+    fn mirror(input: &mut [f32], policy: &mut [f32]) -> bool {
+        let _ = (input, policy);
+        false
+    }
+}
+
+/// A ring buffer of samples: once full, each new sample replaces the oldest.
+#[derive(Debug, Clone)]
+pub struct ReplayBuffer {
+    input_len: usize,
+    num_actions: usize,
+    capacity: usize,
+    inputs: Vec<f32>,
+    policies: Vec<f32>,
+    values: Vec<f32>,
+    next: usize,
+    len: usize,
+    pushed: u64,
+}
+
+impl ReplayBuffer {
+    /// An empty buffer for `capacity` samples of the given sizes.
+    pub fn new(capacity: usize, input_len: usize, num_actions: usize) -> Result<Self, MctsError> {
+        if capacity == 0 || capacity > 1 << 26 {
+            return Err(MctsError::Config {
+                field: "replay_capacity",
+                reason: format!("must be in 1..=2^26, got {capacity}"),
+            });
+        }
+        Ok(Self {
+            input_len,
+            num_actions,
+            capacity,
+            inputs: Vec::new(),
+            policies: Vec::new(),
+            values: Vec::new(),
+            next: 0,
+            len: 0,
+            pushed: 0,
+        })
+    }
+
+    /// Samples held.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether it holds no sample.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Largest number of samples held.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Samples pushed since creation (including those overwritten).
+    pub fn total_pushed(&self) -> u64 {
+        self.pushed
+    }
+
+    /// Adds a sample, overwriting the oldest when full. Fails on a sample of the wrong size.
+    pub fn push(&mut self, sample: &Sample) -> Result<(), MctsError> {
+        if sample.input.len() != self.input_len || sample.policy.len() != self.num_actions {
+            return Err(MctsError::Config {
+                field: "sample",
+                reason: format!(
+                    "has {} inputs and {} actions, the buffer holds {} and {}",
+                    sample.input.len(),
+                    sample.policy.len(),
+                    self.input_len,
+                    self.num_actions
+                ),
+            });
+        }
+        let k = self.next;
+        if self.len < self.capacity {
+            self.inputs.extend_from_slice(&sample.input);
+            self.policies.extend_from_slice(&sample.policy);
+            self.values.push(sample.value);
+            self.len += 1;
+        } else {
+            self.inputs[k * self.input_len..(k + 1) * self.input_len]
+                .copy_from_slice(&sample.input);
+            self.policies[k * self.num_actions..(k + 1) * self.num_actions]
+                .copy_from_slice(&sample.policy);
+            self.values[k] = sample.value;
+        }
+        self.next = (k + 1) % self.capacity;
+        self.pushed += 1;
+        Ok(())
+    }
+
+    /// Adds a sample and, when `G` has a mirror, its mirror image too.
+    pub fn push_augmented<G: Symmetry>(&mut self, sample: &Sample) -> Result<(), MctsError> {
+        self.push(sample)?;
+        let mut m = sample.clone();
+        if G::mirror(&mut m.input, &mut m.policy) && m != *sample {
+            self.push(&m)?;
+        }
+        Ok(())
+    }
+
+    /// Sample `k` (0 = oldest still held).
+    pub fn get(&self, k: usize) -> Option<Sample> {
+        if k >= self.len {
+            return None;
+        }
+        let i = if self.len < self.capacity {
+            k
+        } else {
+            (self.next + k) % self.capacity
+        };
+        Some(Sample {
+            input: self.inputs[i * self.input_len..(i + 1) * self.input_len].to_vec(),
+            policy: self.policies[i * self.num_actions..(i + 1) * self.num_actions].to_vec(),
+            value: self.values[i],
+        })
+    }
+
+    /// Fills a training batch of `batch` samples drawn uniformly with replacement: inputs,
+    /// policy targets and value targets, flat. Empty when the buffer is.
+    pub fn sample_batch<R: Rng + ?Sized>(
+        &self,
+        rng: &mut R,
+        batch: usize,
+        inputs: &mut Vec<f32>,
+        policies: &mut Vec<f32>,
+        values: &mut Vec<f32>,
+    ) {
+        inputs.clear();
+        policies.clear();
+        values.clear();
+        if self.len == 0 {
+            return;
+        }
+        for _ in 0..batch {
+            let i = rng.random_range(0..self.len);
+            inputs.extend_from_slice(&self.inputs[i * self.input_len..(i + 1) * self.input_len]);
+            policies.extend_from_slice(
+                &self.policies[i * self.num_actions..(i + 1) * self.num_actions],
+            );
+            values.push(self.values[i]);
+        }
+    }
+}

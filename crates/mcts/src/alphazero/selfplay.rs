@@ -1,0 +1,501 @@
+//! Self-play with episode-level parallelism: `W` worker threads, each playing several games at
+//! once, all feeding one network through par-core's [`Batcher`] (the pattern of KataGo and
+//! AlphaZero.jl, where the original Python project ran one process per game, each with its own
+//! copy of the network and no batching).
+//!
+//! # One worker
+//!
+//! A worker holds up to `games_per_worker` games in progress. In each round it asks every
+//! game's PUCT search for up to `leaf_batch` leaves ([`Puct::gather`]), sends all of them as one
+//! request to the shared [`BatchedEvaluator`], hands each game its answers
+//! ([`Puct::scatter`]), and plays a move in every game whose search has its simulations. The
+//! batcher merges the requests of all workers into one network call.
+//!
+//! # Playout cap randomisation
+//!
+//! With `full_search_prob < 1`, each move is searched either fully (`full_sims`, root noise,
+//! recorded as a training sample) or cheaply (`fast_sims`, no noise, not recorded), after
+//! KataGo (Wu 2019): more games per second for the value targets, full searches for the
+//! policy targets.
+//!
+//! # Determinism
+//!
+//! Each game has its own seed (`seed` and its index), the network's answer for a state does
+//! not depend on the batch it travels in, and games are returned in index order: the samples
+//! are the same for any number of workers, games per worker or batch timing.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use par_core::batcher::{BatchStats, Batcher, BatcherConfig};
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use serde::{Deserialize, Serialize};
+
+use super::replay::{Sample, Symmetry};
+use super::{Evaluator, Puct, PuctConfig};
+use crate::error::MctsError;
+use crate::game::{Game, backup_step};
+
+type Request = Vec<f32>;
+type Response = (Vec<f32>, Vec<f32>);
+/// A finished game: its samples and the return of the first player.
+type Finished = (Vec<Sample>, f64);
+
+/// One network shared by many threads: each [`Evaluator::evaluate`] call becomes a request to a
+/// par-core [`Batcher`], whose thread evaluates the requests of all callers together.
+pub struct BatchedEvaluator {
+    batcher: Batcher<Request, Response>,
+    input_len: usize,
+    num_actions: usize,
+}
+
+impl std::fmt::Debug for BatchedEvaluator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchedEvaluator")
+            .field("input_len", &self.input_len)
+            .field("num_actions", &self.num_actions)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BatchedEvaluator {
+    /// Starts the evaluator thread for `net`. A batch closes after `max_requests` requests
+    /// (each holding several states) or `max_wait` after its first request.
+    pub fn spawn<E: Evaluator + 'static>(
+        net: Arc<E>,
+        max_requests: usize,
+        max_wait: Duration,
+    ) -> Result<Self, MctsError> {
+        let (input_len, num_actions) = (net.input_len(), net.num_actions());
+        let batcher = Batcher::spawn(
+            BatcherConfig {
+                max_batch: max_requests,
+                max_wait,
+            },
+            move |requests: Vec<Request>| {
+                let sizes: Vec<usize> = requests.iter().map(|r| r.len() / input_len).collect();
+                let total: usize = sizes.iter().sum();
+                let inputs = requests.concat();
+                let mut policy = vec![0.0f32; total * num_actions];
+                let mut values = vec![0.0f32; total];
+                if net.evaluate(&inputs, &mut policy, &mut values).is_err() {
+                    // Uniform priors and value 0 rather than a panic in the batcher thread.
+                    policy.fill(1.0 / num_actions as f32);
+                    values.fill(0.0);
+                }
+                let mut at = 0;
+                sizes
+                    .into_iter()
+                    .map(|n| {
+                        let r = (
+                            policy[at * num_actions..(at + n) * num_actions].to_vec(),
+                            values[at..at + n].to_vec(),
+                        );
+                        at += n;
+                        r
+                    })
+                    .collect()
+            },
+        )?;
+        Ok(Self {
+            batcher,
+            input_len,
+            num_actions,
+        })
+    }
+
+    /// What the batcher did so far (batches are of requests, each holding several states).
+    pub fn stats(&self) -> BatchStats {
+        self.batcher.stats()
+    }
+}
+
+impl Evaluator for BatchedEvaluator {
+    fn input_len(&self) -> usize {
+        self.input_len
+    }
+    fn num_actions(&self) -> usize {
+        self.num_actions
+    }
+    fn evaluate(
+        &self,
+        inputs: &[f32],
+        policy: &mut [f32],
+        values: &mut [f32],
+    ) -> Result<(), MctsError> {
+        let (p, v) = self
+            .batcher
+            .submit(inputs.to_vec())
+            .map_err(|e| MctsError::Evaluator(e.to_string()))?;
+        if p.len() != policy.len() || v.len() != values.len() {
+            return Err(MctsError::Evaluator(format!(
+                "answer of {} values for {} states",
+                v.len(),
+                values.len()
+            )));
+        }
+        policy.copy_from_slice(&p);
+        values.copy_from_slice(&v);
+        Ok(())
+    }
+}
+
+/// Settings of self-play. Missing fields take their defaults when deserialised.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SelfPlayConfig {
+    /// The search (its `dirichlet_epsilon` is used on full searches; default here 0.25).
+    pub puct: PuctConfig,
+    /// Simulations of a full search. Default 100.
+    pub full_sims: u64,
+    /// Simulations of a cheap search (playout cap randomisation). Default 25.
+    pub fast_sims: u64,
+    /// Probability that a move gets a full search; 1 turns playout cap randomisation off.
+    /// Default 1.
+    pub full_search_prob: f64,
+    /// Moves played at temperature 1 (drawn in proportion to visits) at the start of each
+    /// game; greedy afterwards. Default 8.
+    pub temperature_moves: usize,
+    /// Worker threads; 0 takes par-core's thread budget
+    /// ([`available_threads`](par_core::budget::available_threads)). Default 0.
+    pub workers: usize,
+    /// Games each worker plays at once. Default 16.
+    pub games_per_worker: usize,
+    /// Longest wait of the batcher for more requests, in microseconds. Default 200.
+    pub max_wait_us: u64,
+}
+
+impl Default for SelfPlayConfig {
+    fn default() -> Self {
+        Self {
+            puct: PuctConfig {
+                dirichlet_epsilon: 0.25,
+                ..PuctConfig::default()
+            },
+            full_sims: 100,
+            fast_sims: 25,
+            full_search_prob: 1.0,
+            temperature_moves: 8,
+            workers: 0,
+            games_per_worker: 16,
+            max_wait_us: 200,
+        }
+    }
+}
+
+impl SelfPlayConfig {
+    /// Checks every field, naming the first bad one.
+    pub fn validate(&self) -> Result<(), MctsError> {
+        self.puct.validate()?;
+        let bad = |field: &'static str, reason: String| Err(MctsError::Config { field, reason });
+        if self.full_sims == 0 {
+            return bad("full_sims", "must be at least 1".into());
+        }
+        if self.full_search_prob < 1.0 && self.fast_sims == 0 {
+            return bad(
+                "fast_sims",
+                "must be at least 1 when full_search_prob < 1".into(),
+            );
+        }
+        if !(0.0..=1.0).contains(&self.full_search_prob) || self.full_search_prob == 0.0 {
+            return bad(
+                "full_search_prob",
+                format!("must be in (0, 1], got {}", self.full_search_prob),
+            );
+        }
+        if self.games_per_worker == 0 {
+            return bad("games_per_worker", "must be at least 1".into());
+        }
+        if self.max_wait_us > 1_000_000 {
+            return bad(
+                "max_wait_us",
+                format!("must be at most 1 s, got {}", self.max_wait_us),
+            );
+        }
+        Ok(())
+    }
+
+    /// The number of workers this config runs with.
+    pub fn worker_count(&self) -> usize {
+        if self.workers == 0 {
+            par_core::budget::available_threads()
+        } else {
+            self.workers
+        }
+    }
+}
+
+/// What one call to [`self_play`] did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SelfPlayStats {
+    /// Games played.
+    pub games: usize,
+    /// Moves played in all games.
+    pub moves: usize,
+    /// Samples recorded (before augmentation).
+    pub samples: usize,
+    /// States the network evaluated.
+    pub evaluations: u64,
+    /// Network calls (batches of the batcher).
+    pub network_calls: u64,
+    /// Mean states per network call.
+    pub mean_states_per_call: f64,
+    /// Games won by the first player, by the second, drawn (by the sign of the first player's
+    /// return).
+    pub outcomes: [usize; 3],
+    /// Wall time in seconds.
+    pub seconds: f64,
+    /// Worker threads used.
+    pub workers: usize,
+}
+
+/// One game in progress on a worker.
+struct Slot<G: Game + Symmetry> {
+    index: usize,
+    search: Puct<G>,
+    rng: Xoshiro256PlusPlus,
+    /// Recorded states: (input, policy), and the index of the move in `trail`.
+    recorded: Vec<(Vec<f32>, Vec<f32>, usize)>,
+    /// (reward, discount, same player) of every move played.
+    trail: Vec<(f64, f64, bool)>,
+    target: u64,
+    done: u64,
+    full: bool,
+}
+
+impl<G: Game + Symmetry> Slot<G> {
+    fn new(index: usize, start: &G, config: &SelfPlayConfig, seed: u64) -> Result<Self, MctsError> {
+        let game_seed = par_core::seed::task_seed(seed, index as u64);
+        let puct = PuctConfig {
+            seed: game_seed,
+            ..config.puct.clone()
+        };
+        let mut slot = Self {
+            index,
+            search: Puct::new(puct, start.clone())?,
+            rng: Xoshiro256PlusPlus::seed_from_u64(game_seed ^ 0x5eed),
+            recorded: Vec::new(),
+            trail: Vec::new(),
+            target: 0,
+            done: 0,
+            full: true,
+        };
+        slot.next_move(config)?;
+        Ok(slot)
+    }
+
+    /// Draws the kind of search for the next move.
+    fn next_move(&mut self, config: &SelfPlayConfig) -> Result<(), MctsError> {
+        self.full =
+            config.full_search_prob >= 1.0 || self.rng.random::<f64>() < config.full_search_prob;
+        self.target = if self.full {
+            config.full_sims
+        } else {
+            config.fast_sims
+        };
+        self.done = 0;
+        let eps = if self.full {
+            config.puct.dirichlet_epsilon
+        } else {
+            0.0
+        };
+        self.search.set_dirichlet_epsilon(eps)
+    }
+
+    /// Plays a move; returns the finished game's samples when it ends.
+    fn play(&mut self, config: &SelfPlayConfig) -> Result<Option<Finished>, MctsError> {
+        let state = self.search.root_state().clone();
+        if self.full {
+            let mut input = vec![0.0f32; G::INPUT_LEN];
+            state.encode(&mut input);
+            self.recorded
+                .push((input, self.search.visit_distribution(), self.trail.len()));
+        }
+        let temperature = if self.trail.len() < config.temperature_moves {
+            1.0
+        } else {
+            0.0
+        };
+        let action = self
+            .search
+            .select_move(temperature)
+            .ok_or(MctsError::Inconsistent {
+                node: 0,
+                reason: "no move at a non-terminal root".into(),
+            })?;
+        let mut next = state.clone();
+        let player = state.current_player();
+        let reward = next.apply(action);
+        self.trail
+            .push((reward, next.discount(), next.current_player() == player));
+        self.search.advance(action)?;
+        if !next.is_terminal() {
+            self.next_move(config)?;
+            return Ok(None);
+        }
+        // Returns for the player to move before each move, back to front.
+        let mut returns = vec![0.0f64; self.trail.len() + 1];
+        for t in (0..self.trail.len()).rev() {
+            let (r, d, same) = self.trail[t];
+            returns[t] = backup_step(r, d, same, returns[t + 1]);
+        }
+        let samples = self
+            .recorded
+            .drain(..)
+            .map(|(input, policy, t)| Sample {
+                input,
+                policy,
+                value: returns[t].clamp(-1.0, 1.0) as f32,
+            })
+            .collect();
+        Ok(Some((samples, returns[0])))
+    }
+}
+
+/// Plays `games` games of `G` from `start` with `net` shared by the workers through one
+/// [`BatchedEvaluator`]. Returns the samples of each game, in game order, and what was done.
+pub fn self_play<G, E>(
+    net: Arc<E>,
+    start: &G,
+    games: usize,
+    config: &SelfPlayConfig,
+    seed: u64,
+) -> Result<(Vec<Vec<Sample>>, SelfPlayStats), MctsError>
+where
+    G: Game + Symmetry,
+    E: Evaluator + 'static,
+{
+    config.validate()?;
+    if net.input_len() != G::INPUT_LEN || net.num_actions() != G::NUM_ACTIONS {
+        return Err(MctsError::Config {
+            field: "net",
+            reason: format!(
+                "reads {} inputs and writes {} actions, the game has {} and {}",
+                net.input_len(),
+                net.num_actions(),
+                G::INPUT_LEN,
+                G::NUM_ACTIONS
+            ),
+        });
+    }
+    let t0 = Instant::now();
+    let workers = config.worker_count().clamp(1, games.max(1));
+    let evaluator =
+        BatchedEvaluator::spawn(net, workers, Duration::from_micros(config.max_wait_us))?;
+    let results: Mutex<Vec<Option<Finished>>> = Mutex::new(vec![None; games]);
+    let moves = std::sync::atomic::AtomicUsize::new(0);
+    let evaluations = std::sync::atomic::AtomicU64::new(0);
+    let first_error: Mutex<Option<MctsError>> = Mutex::new(None);
+    std::thread::scope(|s| {
+        for w in 0..workers {
+            let (evaluator, results, moves, evaluations, first_error) =
+                (&evaluator, &results, &moves, &evaluations, &first_error);
+            s.spawn(move || {
+                let run = || -> Result<(), MctsError> {
+                    let mut next_game = w;
+                    let mut slots: Vec<Slot<G>> = Vec::new();
+                    let mut inputs = Vec::new();
+                    let mut counts = Vec::new();
+                    loop {
+                        while slots.len() < config.games_per_worker && next_game < games {
+                            slots.push(Slot::new(next_game, start, config, seed)?);
+                            next_game += workers;
+                        }
+                        if slots.is_empty() {
+                            return Ok(());
+                        }
+                        if first_error.lock().map(|e| e.is_some()).unwrap_or(true) {
+                            return Ok(());
+                        }
+                        inputs.clear();
+                        counts.clear();
+                        for slot in &mut slots {
+                            let want = (slot.target - slot.done.min(slot.target))
+                                .min(config.puct.leaf_batch as u64)
+                                as usize;
+                            let (n, immediate) = slot.search.gather(want, &mut inputs);
+                            slot.done += immediate as u64;
+                            counts.push(n);
+                        }
+                        let total: usize = counts.iter().sum();
+                        if total > 0 {
+                            evaluations
+                                .fetch_add(total as u64, std::sync::atomic::Ordering::Relaxed);
+                            let mut policy = vec![0.0f32; total * G::NUM_ACTIONS];
+                            let mut values = vec![0.0f32; total];
+                            evaluator.evaluate(&inputs, &mut policy, &mut values)?;
+                            let mut at = 0;
+                            for (slot, &n) in slots.iter_mut().zip(&counts) {
+                                slot.search.scatter(
+                                    &policy[at * G::NUM_ACTIONS..(at + n) * G::NUM_ACTIONS],
+                                    &values[at..at + n],
+                                );
+                                slot.done += n as u64;
+                                at += n;
+                            }
+                        }
+                        let mut k = 0;
+                        while k < slots.len() {
+                            if slots[k].done >= slots[k].target {
+                                moves.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                if let Some(finished) = slots[k].play(config)? {
+                                    let slot = slots.swap_remove(k);
+                                    let mut r = results.lock().map_err(|_| {
+                                        MctsError::Evaluator("a worker panicked".into())
+                                    })?;
+                                    r[slot.index] = Some(finished);
+                                    continue;
+                                }
+                            }
+                            k += 1;
+                        }
+                    }
+                };
+                if let Err(e) = run()
+                    && let Ok(mut slot) = first_error.lock()
+                {
+                    slot.get_or_insert(e);
+                }
+            });
+        }
+    });
+    if let Some(e) = first_error.into_inner().ok().flatten() {
+        return Err(e);
+    }
+    let batch_stats = evaluator.stats();
+    drop(evaluator);
+    let results = results
+        .into_inner()
+        .map_err(|_| MctsError::Evaluator("a worker panicked".into()))?;
+    let mut stats = SelfPlayStats {
+        games,
+        moves: moves.into_inner(),
+        workers,
+        ..SelfPlayStats::default()
+    };
+    let mut out = Vec::with_capacity(games);
+    for (i, r) in results.into_iter().enumerate() {
+        let (samples, first_return) = r.ok_or(MctsError::Inconsistent {
+            node: i,
+            reason: "a self-play game did not finish".into(),
+        })?;
+        stats.samples += samples.len();
+        let k = if first_return > 0.0 {
+            0
+        } else if first_return < 0.0 {
+            1
+        } else {
+            2
+        };
+        stats.outcomes[k] += 1;
+        out.push(samples);
+    }
+    stats.network_calls = batch_stats.batches;
+    stats.evaluations = evaluations.into_inner();
+    if stats.network_calls > 0 {
+        stats.mean_states_per_call = stats.evaluations as f64 / stats.network_calls as f64;
+    }
+    stats.seconds = t0.elapsed().as_secs_f64();
+    Ok((out, stats))
+}

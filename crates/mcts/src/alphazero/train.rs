@@ -1,0 +1,548 @@
+//! The AlphaZero loop: self-play with the current network, training steps on the replay
+//! buffer, and the measures of progress (the Pons mistake rate judged by the exact solver, and
+//! matches against pure MCTS).
+//!
+//! [`Trainer::iterate`] runs one iteration; [`Trainer::run_for`] runs iterations until a wall
+//! time budget is spent, calling back after each (the `az_train` example writes its JSON log,
+//! checkpoints and progress bar there).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use serde::{Deserialize, Serialize};
+
+use super::checkpoint::Checkpoint;
+use super::net::{Adam, AdamConfig, Losses, Mlp, NetShape};
+use super::replay::{ReplayBuffer, Symmetry};
+use super::selfplay::{SelfPlayConfig, SelfPlayStats, self_play};
+use super::{Evaluator, Puct, PuctConfig};
+use crate::connect4::{Connect4, WIDTH};
+use crate::error::MctsError;
+use crate::game::Game;
+use crate::solver::Outcome;
+use crate::test_set::is_mistake;
+use crate::uct::{Uct, UctConfig};
+
+/// Settings of the loop. Missing fields take their defaults when deserialised.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrainConfig {
+    /// Self-play settings.
+    pub selfplay: SelfPlayConfig,
+    /// Hidden widths of the network. Default `[256, 256]`.
+    pub hidden: Vec<usize>,
+    /// Optimiser. Default Adam with step 1e-3.
+    pub adam: AdamConfig,
+    /// L2 weight. Default 1e-4.
+    pub l2: f32,
+    /// Samples per training step. Default 256.
+    pub batch_size: usize,
+    /// Self-play games per iteration. Default 64.
+    pub games_per_iteration: usize,
+    /// Training steps per iteration: new samples (after augmentation) times this, over the
+    /// batch size (at least one step). Default 4 (each new sample is drawn about four times
+    /// while it is recent).
+    pub sample_reuse: f64,
+    /// Replay buffer capacity in samples. Default 100 000.
+    pub replay_capacity: usize,
+    /// Whether to add mirror images of the samples ([`Symmetry`]). Default true.
+    pub augment: bool,
+    /// Seed of the network's initialisation, the self-play games and the batches. Default 0.
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            selfplay: SelfPlayConfig::default(),
+            hidden: vec![256, 256],
+            adam: AdamConfig::default(),
+            l2: 1e-4,
+            batch_size: 256,
+            games_per_iteration: 64,
+            sample_reuse: 4.0,
+            replay_capacity: 100_000,
+            augment: true,
+            seed: 0,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Checks every field, naming the first bad one.
+    pub fn validate(&self) -> Result<(), MctsError> {
+        self.selfplay.validate()?;
+        self.adam.validate()?;
+        let bad = |field: &'static str, reason: String| Err(MctsError::Config { field, reason });
+        if !(self.l2.is_finite() && self.l2 >= 0.0) {
+            return bad("l2", format!("must be finite and >= 0, got {}", self.l2));
+        }
+        if self.batch_size == 0 {
+            return bad("batch_size", "must be at least 1".into());
+        }
+        if self.games_per_iteration == 0 {
+            return bad("games_per_iteration", "must be at least 1".into());
+        }
+        if !(self.sample_reuse.is_finite() && self.sample_reuse > 0.0) {
+            return bad(
+                "sample_reuse",
+                format!("must be finite and > 0, got {}", self.sample_reuse),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// What one iteration did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IterationLog {
+    /// Iteration number (1 = first).
+    pub iteration: u64,
+    /// Self-play of this iteration.
+    pub selfplay: SelfPlayStats,
+    /// Samples added to the replay buffer (with augmentation).
+    pub samples_added: usize,
+    /// Samples in the buffer afterwards.
+    pub replay_len: usize,
+    /// Training steps taken.
+    pub train_steps: usize,
+    /// Mean loss terms over this iteration's steps.
+    pub losses: Losses,
+    /// Seconds in self-play and in training.
+    pub selfplay_s: f64,
+    /// Seconds in training steps.
+    pub train_s: f64,
+    /// Loop wall time so far (including earlier runs when resumed), in seconds.
+    pub total_s: f64,
+    /// Games played so far.
+    pub total_games: u64,
+    /// Samples recorded so far (before augmentation).
+    pub total_samples: u64,
+}
+
+/// The AlphaZero loop over game `G` from its default starting state.
+#[derive(Debug)]
+pub struct Trainer<G: Symmetry + Default> {
+    config: TrainConfig,
+    net: Mlp,
+    adam: Adam,
+    replay: ReplayBuffer,
+    rng: Xoshiro256PlusPlus,
+    iteration: u64,
+    games: u64,
+    samples: u64,
+    seconds: f64,
+    _game: std::marker::PhantomData<G>,
+}
+
+impl<G: Symmetry + Default> Trainer<G> {
+    /// A fresh network and optimiser.
+    pub fn new(config: TrainConfig) -> Result<Self, MctsError> {
+        config.validate()?;
+        let shape = NetShape {
+            input: G::INPUT_LEN,
+            hidden: config.hidden.clone(),
+            actions: G::NUM_ACTIONS,
+        };
+        let net = Mlp::new(shape, config.seed)?;
+        let adam = Adam::new(config.adam, net.params().len())?;
+        Self::with_state(config, net, adam, 0, 0, 0, 0.0)
+    }
+
+    /// Resumes from a checkpoint (its network must fit `G` and `config.hidden`; the replay
+    /// buffer starts empty).
+    pub fn resume(config: TrainConfig, path: &std::path::Path) -> Result<Self, MctsError> {
+        config.validate()?;
+        let shape = NetShape {
+            input: G::INPUT_LEN,
+            hidden: config.hidden.clone(),
+            actions: G::NUM_ACTIONS,
+        };
+        let c = Checkpoint::load_for(path, &shape)?;
+        let mut adam = c.adam;
+        adam.config = config.adam;
+        Self::with_state(
+            config,
+            c.net,
+            adam,
+            c.iteration,
+            c.games,
+            c.samples,
+            c.train_seconds,
+        )
+    }
+
+    fn with_state(
+        config: TrainConfig,
+        net: Mlp,
+        adam: Adam,
+        iteration: u64,
+        games: u64,
+        samples: u64,
+        seconds: f64,
+    ) -> Result<Self, MctsError> {
+        let replay = ReplayBuffer::new(config.replay_capacity, G::INPUT_LEN, G::NUM_ACTIONS)?;
+        let rng = Xoshiro256PlusPlus::seed_from_u64(par_core::seed::task_seed(
+            config.seed,
+            0xBA7C_4000 + iteration,
+        ));
+        Ok(Self {
+            config,
+            net,
+            adam,
+            replay,
+            rng,
+            iteration,
+            games,
+            samples,
+            seconds,
+            _game: std::marker::PhantomData,
+        })
+    }
+
+    /// The current network.
+    pub fn net(&self) -> &Mlp {
+        &self.net
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// The replay buffer.
+    pub fn replay(&self) -> &ReplayBuffer {
+        &self.replay
+    }
+
+    /// Loop wall time so far, in seconds (including earlier runs when resumed).
+    pub fn seconds(&self) -> f64 {
+        self.seconds
+    }
+
+    /// Iterations completed.
+    pub fn iteration(&self) -> u64 {
+        self.iteration
+    }
+
+    /// A checkpoint of the current state.
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            net: self.net.clone(),
+            adam: self.adam.clone(),
+            iteration: self.iteration,
+            games: self.games,
+            samples: self.samples,
+            train_seconds: self.seconds,
+        }
+    }
+
+    /// One iteration: `games_per_iteration` self-play games with the current network, their
+    /// samples into the replay buffer, then the training steps.
+    pub fn iterate(&mut self) -> Result<IterationLog, MctsError> {
+        let t0 = Instant::now();
+        let net = Arc::new(self.net.clone());
+        let seed = par_core::seed::task_seed(self.config.seed, self.iteration + 1);
+        let (games, sp) = self_play(
+            net,
+            &G::default(),
+            self.config.games_per_iteration,
+            &self.config.selfplay,
+            seed,
+        )?;
+        let selfplay_s = t0.elapsed().as_secs_f64();
+        let before = self.replay.total_pushed();
+        for sample in games.iter().flatten() {
+            if self.config.augment {
+                self.replay.push_augmented::<G>(sample)?;
+            } else {
+                self.replay.push(sample)?;
+            }
+        }
+        let added = (self.replay.total_pushed() - before) as usize;
+        let t1 = Instant::now();
+        let steps = ((added as f64 * self.config.sample_reuse / self.config.batch_size as f64)
+            .ceil() as usize)
+            .max(1);
+        let mut grad = vec![0.0f32; self.net.params().len()];
+        let (mut xs, mut ps, mut vs) = (Vec::new(), Vec::new(), Vec::new());
+        let mut sum = Losses::default();
+        for _ in 0..steps {
+            self.replay.sample_batch(
+                &mut self.rng,
+                self.config.batch_size,
+                &mut xs,
+                &mut ps,
+                &mut vs,
+            );
+            let l = self
+                .net
+                .loss_and_grad(&xs, &ps, &vs, self.config.l2, &mut grad);
+            sum.policy += l.policy;
+            sum.value += l.value;
+            sum.l2 += l.l2;
+            self.adam.step(self.net.params_mut(), &grad);
+        }
+        let train_s = t1.elapsed().as_secs_f64();
+        self.iteration += 1;
+        self.games += sp.games as u64;
+        self.samples += sp.samples as u64;
+        self.seconds += t0.elapsed().as_secs_f64();
+        let n = steps as f64;
+        Ok(IterationLog {
+            iteration: self.iteration,
+            selfplay: sp,
+            samples_added: added,
+            replay_len: self.replay.len(),
+            train_steps: steps,
+            losses: Losses {
+                policy: sum.policy / n,
+                value: sum.value / n,
+                l2: sum.l2 / n,
+            },
+            selfplay_s,
+            train_s,
+            total_s: self.seconds,
+            total_games: self.games,
+            total_samples: self.samples,
+        })
+    }
+
+    /// Runs iterations until `budget` of wall time has passed in this call (an iteration
+    /// started before the end runs to completion), calling `after` after each; `after`
+    /// returning `Err` stops the loop with that error.
+    pub fn run_for<F>(&mut self, budget: Duration, mut after: F) -> Result<(), MctsError>
+    where
+        F: FnMut(&Self, &IterationLog) -> Result<(), MctsError>,
+    {
+        let start = Instant::now();
+        while start.elapsed() < budget {
+            let log = self.iterate()?;
+            after(self, &log)?;
+        }
+        Ok(())
+    }
+}
+
+/// A Connect Four position with the exact outcome of every column, for mistake rates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JudgedPosition {
+    /// The position.
+    pub state: Connect4,
+    /// Exact outcome of each column for the side to move (`None`: full).
+    pub outcomes: [Option<Outcome>; WIDTH],
+}
+
+/// Counts the positions where a PUCT search of `sims` simulations with `net` plays a mistake
+/// (a column whose exact outcome is worse than the best; [`is_mistake`]).
+pub fn puct_mistakes<E: Evaluator + ?Sized>(
+    net: &E,
+    positions: &[JudgedPosition],
+    config: &PuctConfig,
+    sims: u64,
+) -> Result<usize, MctsError> {
+    let mut mistakes = 0;
+    for (i, p) in positions.iter().enumerate() {
+        let mut search = Puct::new(
+            PuctConfig {
+                seed: i as u64,
+                ..config.clone()
+            },
+            p.state,
+        )?;
+        let action = search
+            .search(net, sims)?
+            .best_action
+            .ok_or(MctsError::IllegalAction { action: u16::MAX })?;
+        if is_mistake(&p.outcomes, action as usize) == Some(true) {
+            mistakes += 1;
+        }
+    }
+    Ok(mistakes)
+}
+
+/// Counts the positions where the network's own choice, without search (the legal action of
+/// highest prior), is a mistake: how much the policy head alone has learned.
+pub fn policy_mistakes<E: Evaluator + ?Sized>(
+    net: &E,
+    positions: &[JudgedPosition],
+) -> Result<usize, MctsError> {
+    use crate::encode::Encode;
+    let n = positions.len();
+    let mut inputs = vec![0.0f32; n * Connect4::INPUT_LEN];
+    for (k, p) in positions.iter().enumerate() {
+        p.state
+            .encode(&mut inputs[k * Connect4::INPUT_LEN..(k + 1) * Connect4::INPUT_LEN]);
+    }
+    let mut policy = vec![0.0f32; n * WIDTH];
+    let mut values = vec![0.0f32; n];
+    net.evaluate(&inputs, &mut policy, &mut values)?;
+    let mut mistakes = 0;
+    let mut actions = Vec::new();
+    for (k, p) in positions.iter().enumerate() {
+        p.state.legal_actions(&mut actions);
+        let row = &policy[k * WIDTH..(k + 1) * WIDTH];
+        let best = actions
+            .iter()
+            .copied()
+            .max_by(|&a, &b| row[a as usize].total_cmp(&row[b as usize]))
+            .ok_or(MctsError::IllegalAction { action: u16::MAX })?;
+        if is_mistake(&p.outcomes, best as usize) == Some(true) {
+            mistakes += 1;
+        }
+    }
+    Ok(mistakes)
+}
+
+/// Result of a match of AlphaZero against pure MCTS.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct MatchResult {
+    /// Games played.
+    pub games: usize,
+    /// AlphaZero wins, draws, losses.
+    pub wins: usize,
+    /// Draws.
+    pub draws: usize,
+    /// Losses.
+    pub losses: usize,
+}
+
+impl MatchResult {
+    /// AlphaZero's score: wins plus half the draws, over the games.
+    pub fn score(&self) -> f64 {
+        if self.games == 0 {
+            0.0
+        } else {
+            (self.wins as f64 + 0.5 * self.draws as f64) / self.games as f64
+        }
+    }
+}
+
+/// A match of AlphaZero against pure MCTS on Connect Four.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MatchConfig {
+    /// Games; AlphaZero moves first in the even ones. Default 200.
+    pub games: usize,
+    /// AlphaZero's search (its root noise is turned off). Default [`PuctConfig::default`].
+    pub az: PuctConfig,
+    /// AlphaZero's simulations per move. Default 200.
+    pub az_sims: u64,
+    /// The UCT search. Default [`UctConfig::default`] (random rollouts).
+    pub uct: UctConfig,
+    /// UCT's simulations per move. Default 200.
+    pub uct_sims: u64,
+    /// Game `k` seeds both searches with `seed + k`, so that games differ. Default 0.
+    pub seed: u64,
+    /// Threads playing games; 0 takes par-core's thread budget. The result does not depend
+    /// on it. Default 0.
+    pub workers: usize,
+}
+
+impl Default for MatchConfig {
+    fn default() -> Self {
+        Self {
+            games: 200,
+            az: PuctConfig::default(),
+            az_sims: 200,
+            uct: UctConfig::default(),
+            uct_sims: 200,
+            seed: 0,
+            workers: 0,
+        }
+    }
+}
+
+/// Plays a match of PUCT with `net` (most visited move, no noise) against sequential UCT, both
+/// keeping their trees between moves, colours alternated.
+pub fn match_vs_uct<E: Evaluator + ?Sized>(
+    net: &E,
+    config: &MatchConfig,
+) -> Result<MatchResult, MctsError> {
+    let MatchConfig {
+        games,
+        ref az,
+        az_sims,
+        ref uct,
+        uct_sims,
+        seed,
+        workers,
+    } = *config;
+    let workers = if workers == 0 {
+        par_core::budget::available_threads()
+    } else {
+        workers
+    }
+    .clamp(1, games.max(1));
+    let play = |k: usize| -> Result<i8, MctsError> {
+        let mut state = Connect4::new();
+        let mut a = Puct::new(
+            PuctConfig {
+                seed: seed.wrapping_add(k as u64),
+                dirichlet_epsilon: 0.0,
+                ..az.clone()
+            },
+            state,
+        )?;
+        let mut u = Uct::new(
+            UctConfig {
+                seed: seed.wrapping_add(k as u64),
+                ..uct.clone()
+            },
+            state,
+        )?;
+        let az_player = (k % 2) as u8;
+        while !state.is_terminal() {
+            let action = if state.current_player() == az_player {
+                a.search(net, az_sims)?.best_action
+            } else {
+                u.search(uct_sims).best_action
+            }
+            .ok_or(MctsError::IllegalAction { action: u16::MAX })?;
+            let mover = state.current_player();
+            let r = state.apply(action);
+            a.advance(action)?;
+            u.advance(action)?;
+            if r > 0.0 {
+                return Ok(if mover == az_player { 1 } else { -1 });
+            }
+        }
+        Ok(0)
+    };
+    let results: Vec<Result<i8, MctsError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                let play = &play;
+                s.spawn(move || {
+                    (w..games)
+                        .step_by(workers)
+                        .map(|k| (k, play(k)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut all: Vec<(usize, Result<i8, MctsError>)> = handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect();
+        all.sort_by_key(|(k, _)| *k);
+        all.into_iter().map(|(_, r)| r).collect()
+    });
+    if results.len() != games {
+        return Err(MctsError::Evaluator("a match worker panicked".into()));
+    }
+    let mut m = MatchResult {
+        games,
+        ..MatchResult::default()
+    };
+    for r in results {
+        match r? {
+            1 => m.wins += 1,
+            0 => m.draws += 1,
+            _ => m.losses += 1,
+        }
+    }
+    Ok(m)
+}

@@ -126,7 +126,7 @@ fn gemm_table() -> Table {
         let mut c = vec![0.0f32; m * n];
         let flop = 2.0 * (m * k * n) as f64;
         let reps = (2e8 / flop).ceil() as usize;
-        let start = Instant::now();
+        let start = cpu_now();
         for _ in 0..reps {
             // SAFETY: a, b and c have exactly the sizes m*k, k*n and m*n given.
             unsafe {
@@ -148,13 +148,13 @@ fn gemm_table() -> Table {
                 );
             }
         }
-        let mm = flop * reps as f64 / start.elapsed().as_secs_f64() / 1e9;
+        let mm = flop * reps as f64 / (cpu_now() - start) / 1e9;
         let check = c.clone();
-        let start = Instant::now();
+        let start = cpu_now();
         for _ in 0..reps {
             naive_gemm(m, k, n, &a, &b, &mut c);
         }
-        let naive = flop * reps as f64 / start.elapsed().as_secs_f64() / 1e9;
+        let naive = flop * reps as f64 / (cpu_now() - start) / 1e9;
         let err = c
             .iter()
             .zip(&check)
@@ -168,7 +168,9 @@ fn gemm_table() -> Table {
         ]);
     }
     Table {
-        title: "f32 GEMM on one core, GFLOP/s (the native model uses matrixmultiply)".into(),
+        title:
+            "f32 GEMM on one core, GFLOP/s per CPU second (the native model uses matrixmultiply)"
+                .into(),
         header: vec![
             "shape".into(),
             "matrixmultiply".into(),
@@ -205,6 +207,7 @@ fn design_table(
             noise_std,
             ..MpcConfig::default()
         };
+        let par_cpu;
         let (seq, par, cost) = if full {
             let eval = |workers: usize, segs: &[Segment]| {
                 let mode = if workers > 1 {
@@ -235,6 +238,8 @@ fn design_table(
             let start = Instant::now();
             let two = eval(2, pair);
             let par = start.elapsed().as_secs_f64() / pair.len() as f64;
+            par_cpu =
+                two.segments.iter().map(|x| x.cpu_seconds).sum::<f64>() / two.segments.len() as f64;
             (seq, par, format!("{:.3}", two.mean.total_cost))
         } else {
             // A fixed number of planned steps per segment, projected to the 400 of a segment.
@@ -264,14 +269,12 @@ fn design_table(
             let out = exec
                 .map(pair.len(), |ctx: &mut TaskContext| plan(&pair[ctx.index]))
                 .expect("parallel planning");
-            let per_step: Vec<f64> = out
-                .results
-                .into_iter()
-                .map(|r| r.expect("task").1)
-                .collect();
+            let per_step: Vec<(f64, f64)> =
+                out.results.into_iter().map(|r| r.expect("task")).collect();
+            let n = per_step.len() as f64;
             // Two segments at once: the wall time per segment is half each one's time.
-            let par =
-                per_step.iter().sum::<f64>() / per_step.len() as f64 * 400.0 / pair.len() as f64;
+            let par = per_step.iter().map(|p| p.1).sum::<f64>() / n * 400.0 / n;
+            par_cpu = per_step.iter().map(|p| p.0).sum::<f64>() / n * 400.0;
             (seq, par, "(--full)".to_owned())
         };
         rows.push(vec![
@@ -279,6 +282,7 @@ fn design_table(
             format!("H={horizon} S={samples} W={smoothness} std={noise_std}"),
             (horizon * samples * 3).to_string(),
             format!("{seq:.1}"),
+            format!("{par_cpu:.1}"),
             format!("{par:.1}"),
             format!("{:.2}", seq / par),
             cost,
@@ -292,7 +296,7 @@ fn design_table(
         )
     } else {
         format!(
-            "design table (quick): each configuration plans {steps} control steps on {} segments (PID elsewhere) and the planning time is projected to the 400 planned steps of a segment (1 worker: CPU time of the thread; 2 workers: wall time while both segments plan at once, halved); costs need `--full` (whole segments); 3 iterations, elites = samples/10, native planner",
+            "design table (quick): each configuration plans {steps} control steps on {} segments (PID elsewhere) and the planning time is projected to the 400 planned steps of a segment (1 worker: CPU time of the thread; 2 workers: each thread's CPU time, and the wall time while both segments plan at once, halved; wall times are disturbed by other processes on this machine); costs need `--full` (whole segments); 3 iterations, elites = samples/10, native planner",
             pair.len()
         )
     });
@@ -303,7 +307,8 @@ fn design_table(
             "config".into(),
             "samples_per_step".into(),
             "s_per_segment_1w".into(),
-            "s_per_segment_2w".into(),
+            "cpu_s_per_segment_2w".into(),
+            "wall_s_per_segment_2w".into(),
             "speedup_2w".into(),
             "mean_total".into(),
         ],
@@ -619,6 +624,9 @@ fn main() {
         evaluate(segs, &config).expect("evaluation")
     };
     let mean_seconds = |e: &Evaluation| {
+        e.segments.iter().map(|s| s.cpu_seconds).sum::<f64>() / e.segments.len() as f64
+    };
+    let mean_wall = |e: &Evaluation| {
         e.segments.iter().map(|s| s.seconds).sum::<f64>() / e.segments.len() as f64
     };
     let pid = run(ControllerSpec::Pid, &whole, 2);
@@ -643,6 +651,12 @@ fn main() {
         )
         .with_target(120.0),
     );
+    report.metrics.push(Metric::new(
+        "mpc_wall_seconds_per_segment",
+        mean_wall(&e),
+        "s",
+        Better::Lower,
+    ));
     report.notes.push(format!(
         "mpc_cost_ratio_vs_pid and mpc_seconds_per_segment: the default configuration ({}) on whole segments, {} of {}{}, 2 workers (one core each), native planner when the model allows; mpc_seconds_per_segment is the CPU time of each segment's rollout on its worker thread (one core; the simulator's ONNX Runtime calls included), mpc_wall_seconds_per_segment its wall time (noisy: other builds shared this 2-core machine)",
         serde_json::to_string(&default).unwrap_or_default(),

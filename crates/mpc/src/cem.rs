@@ -32,7 +32,10 @@
 //!
 //! Compute: `horizon * samples * iterations` model samples (`horizon * iterations` batched calls)
 //! per planned step, 400 planned steps per segment; the default configuration makes 192,000
-//! samples per segment.
+//! samples per segment. With the native planner model, prefix sharing makes a candidate-step
+//! about 5 times cheaper in arithmetic than a full 20-step window: the default configuration
+//! took about 43 s of CPU per real segment on one core of the development machine (ONNX
+//! Runtime's batched full windows: about 138 s).
 
 use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! cargo run -p mpc --release --example eval -- --model M --data DIR_OR_FILES \
-//!     --controller pid|zero|mpc [--config MPC.json] [--segments N] [--workers W] [--out FILE.json]
+//!     --controller pid|zero|mpc [--config MPC.json] [--planner auto|native|ort] [--segments N] \
+//!     [--workers W] [--out FILE.json]
 //! ```
 //!
 //! Without `--model` it uses the project's fixture model; without `--data` it evaluates
@@ -12,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use mpc::eval::{ControllerSpec, EvalConfig, evaluate};
+use mpc::eval::{ControllerSpec, EvalConfig, PlannerModel, evaluate};
 use mpc::{MpcConfig, OrtOptions, SeedKey, Segment, SimOptions};
 use par_core::{ExecConfig, Mode};
 
@@ -32,6 +33,10 @@ struct Args {
     /// `{"horizon": 12, "samples": 64}`); only with `--controller mpc`.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// The MPC planner's model: native (the built-in transformer, prefix-shared rollouts), ort
+    /// (ONNX Runtime), or auto (native when the file is the tinyphysics transformer).
+    #[arg(long, default_value = "auto")]
+    planner: String,
     /// Evaluate only the first N segments.
     #[arg(long)]
     segments: Option<usize>,
@@ -90,6 +95,12 @@ fn main() -> anyhow::Result<()> {
         "mpc" => ControllerSpec::Mpc(mpc_config),
         other => bail!("unknown controller `{other}` (zero, pid, mpc)"),
     };
+    let planner = match args.planner.as_str() {
+        "auto" => PlannerModel::Auto,
+        "native" => PlannerModel::Native,
+        "ort" => PlannerModel::Ort,
+        other => bail!("unknown planner model `{other}` (auto, native, ort)"),
+    };
     let mut segments: Vec<Segment> = if args.data.is_empty() {
         (0..args.synthetic)
             .map(|k| {
@@ -124,6 +135,7 @@ fn main() -> anyhow::Result<()> {
             seed_key: SeedKey::Prefix(args.seed_prefix.clone()),
             ..SimOptions::default()
         },
+        planner,
         ort: OrtOptions::default(),
         exec: ExecConfig {
             seed: args.seed,

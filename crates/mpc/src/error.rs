@@ -78,6 +78,14 @@ pub enum MpcError {
         /// The mismatch.
         problem: String,
     },
+    /// The model is not the tinyphysics transformer the native implementation evaluates.
+    #[error("model {path}: not the tinyphysics transformer architecture: {problem}")]
+    ModelArchitecture {
+        /// The model file.
+        path: PathBuf,
+        /// What is missing or different.
+        problem: String,
+    },
     /// Running the model failed, or its input was inconsistent.
     #[error("model {path}: inference failed: {reason}")]
     Inference {

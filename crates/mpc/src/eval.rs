@@ -18,6 +18,8 @@ use crate::cem::{MpcConfig, MpcController};
 use crate::controller::{Controller, PidController, ZeroController};
 use crate::cost::Costs;
 use crate::error::MpcError;
+use crate::model::DynamicsModel;
+use crate::native::NativeModel;
 use crate::onnx::{OrtModel, OrtOptions};
 use crate::segment::Segment;
 use crate::simulator::{SimOptions, Simulator};
@@ -48,6 +50,39 @@ impl ControllerSpec {
     }
 }
 
+/// Which implementation of the model the MPC planner rolls candidates out with (the simulator
+/// always uses ONNX Runtime, for the official sampling).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlannerModel {
+    /// [`NativeModel`] when the file is the tinyphysics transformer, ONNX Runtime otherwise.
+    #[default]
+    Auto,
+    /// Always [`NativeModel`] (an error for another architecture).
+    Native,
+    /// Always an ONNX Runtime session ([`OrtModel`]).
+    Ort,
+}
+
+impl PlannerModel {
+    /// Loads the planner's model from `path`.
+    pub fn load(
+        self,
+        path: &std::path::Path,
+        ort: OrtOptions,
+    ) -> Result<Box<dyn DynamicsModel + Send>, MpcError> {
+        match self {
+            Self::Ort => Ok(Box::new(OrtModel::load(path, ort)?)),
+            Self::Native => Ok(Box::new(NativeModel::load(path)?)),
+            Self::Auto => match NativeModel::load(path) {
+                Ok(m) => Ok(Box::new(m)),
+                Err(MpcError::ModelArchitecture { .. }) => Ok(Box::new(OrtModel::load(path, ort)?)),
+                Err(e) => Err(e),
+            },
+        }
+    }
+}
+
 /// Everything an evaluation needs besides the segments.
 #[derive(Debug, Clone)]
 pub struct EvalConfig {
@@ -57,6 +92,8 @@ pub struct EvalConfig {
     pub controller: ControllerSpec,
     /// Simulator options (seed key, warm-up model queries).
     pub sim: SimOptions,
+    /// The MPC planner's model implementation (default: native when the architecture allows).
+    pub planner: PlannerModel,
     /// ONNX Runtime session options (default: intra-op threads from the thread budget).
     pub ort: OrtOptions,
     /// Executor configuration: mode, workers, run seed (controllers' seeds derive from it),
@@ -75,6 +112,29 @@ pub struct SegmentResult {
     /// Wall time of its rollout, s.
     #[serde(skip)]
     pub seconds: f64,
+    /// CPU time of its rollout on the worker's thread, s (the compute on one core, insensitive
+    /// to other processes; equals `seconds` where the platform has no thread clock).
+    #[serde(skip)]
+    pub cpu_seconds: f64,
+}
+
+/// CPU time consumed by the calling thread so far, s (`CLOCK_THREAD_CPUTIME_ID`), or `None`
+/// where unavailable.
+pub fn thread_cpu_seconds() -> Option<f64> {
+    #[cfg(unix)]
+    {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid, writable timespec for the duration of the call.
+        let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        (rc == 0).then_some(ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9)
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
 }
 
 /// The outcome of an evaluation.
@@ -105,13 +165,18 @@ impl Evaluation {
             .unwrap_or(4)
             .max(4);
         let mut out = format!(
-            "{:<width$}  {:>14}  {:>10}  {:>11}  {:>8}\n",
-            "file", "lataccel_cost", "jerk_cost", "total_cost", "time_s"
+            "{:<width$}  {:>14}  {:>10}  {:>11}  {:>8}  {:>8}\n",
+            "file", "lataccel_cost", "jerk_cost", "total_cost", "time_s", "cpu_s"
         );
         for s in &self.segments {
             out += &format!(
-                "{:<width$}  {:>14.6}  {:>10.6}  {:>11.6}  {:>8.3}\n",
-                s.file, s.costs.lataccel_cost, s.costs.jerk_cost, s.costs.total_cost, s.seconds
+                "{:<width$}  {:>14.6}  {:>10.6}  {:>11.6}  {:>8.3}  {:>8.3}\n",
+                s.file,
+                s.costs.lataccel_cost,
+                s.costs.jerk_cost,
+                s.costs.total_cost,
+                s.seconds,
+                s.cpu_seconds
             );
         }
         out += &format!(
@@ -125,8 +190,8 @@ impl Evaluation {
 /// Per-worker resources kept between segments.
 struct Worker {
     sim: Simulator<OrtModel>,
-    /// The planner's own session (MPC only), created on first use.
-    planner: Option<OrtModel>,
+    /// The planner's own model (MPC only), created on first use.
+    planner: Option<Box<dyn DynamicsModel + Send>>,
 }
 
 /// Runs the configured controller on every segment and returns per-segment and mean costs.
@@ -144,6 +209,10 @@ pub fn evaluate(segments: &[Segment], config: &EvalConfig) -> Result<Evaluation,
     let first = OrtModel::load(&config.model, config.ort)?;
     if let ControllerSpec::Mpc(c) = &config.controller {
         c.validate()?;
+        if config.planner == PlannerModel::Native {
+            // Fail early on a model the native planner cannot read.
+            NativeModel::load(&config.model)?;
+        }
     }
     let pool: Mutex<Vec<Worker>> = Mutex::new(vec![Worker {
         sim: Simulator::new(first),
@@ -162,8 +231,13 @@ pub fn evaluate(segments: &[Segment], config: &EvalConfig) -> Result<Evaluation,
         };
         let controller_seed = ctx.rng.next_u64();
         let start = Instant::now();
+        let cpu_start = thread_cpu_seconds();
         let result = run_one(&mut worker, segment, config, controller_seed);
         let seconds = start.elapsed().as_secs_f64();
+        let cpu_seconds = match (cpu_start, thread_cpu_seconds()) {
+            (Some(a), Some(b)) => b - a,
+            _ => seconds,
+        };
         if let Ok(mut p) = pool.lock() {
             p.push(worker);
         }
@@ -171,6 +245,7 @@ pub fn evaluate(segments: &[Segment], config: &EvalConfig) -> Result<Evaluation,
             file: segment.file_name(),
             costs: result?,
             seconds,
+            cpu_seconds,
         })
     };
     let output = exec.map(segments.len(), task)?;
@@ -214,7 +289,7 @@ fn run_one(
         ControllerSpec::Mpc(mpc) => {
             let planner = match worker.planner.take() {
                 Some(p) => p,
-                None => OrtModel::load(&config.model, config.ort)?,
+                None => config.planner.load(&config.model, config.ort)?,
             };
             let mut controller = MpcController::new(planner, mpc.clone(), controller_seed)?;
             let rollout = worker.sim.rollout(segment, &mut controller, &config.sim);

@@ -9,7 +9,9 @@
 //! - [`segment`]: loading the CSV segments (typed errors naming file and line).
 //! - [`simulator`]: the closed loop ([`simulator::Simulator::rollout`]).
 //! - [`model`]: the [`model::DynamicsModel`] trait (batched last-position logits) and the
-//!   official soft-max; [`onnx`]: its ONNX Runtime implementation, with interface checks.
+//!   official soft-max; [`onnx`]: its ONNX Runtime implementation, with interface checks;
+//!   [`native`]: a native implementation of the tinyphysics transformer with prefix-shared
+//!   batched rollouts (weights read from the ONNX file by [`protobuf`]).
 //! - [`controller`]: the [`controller::Controller`] trait, the `zero` and reference `pid`
 //!   controllers.
 //! - [`mt19937`], [`md5`], [`tokenizer`], [`pairwise_sum`]: the exact numerics of the official
@@ -50,8 +52,10 @@ pub mod fixture;
 pub mod md5;
 pub mod model;
 pub mod mt19937;
+pub mod native;
 pub mod onnx;
 pub mod pairwise_sum;
+pub mod protobuf;
 pub mod segment;
 pub mod simulator;
 pub mod tokenizer;
@@ -61,6 +65,7 @@ pub use controller::{Controller, PidController, ZeroController};
 pub use cost::Costs;
 pub use error::{MpcError, OrtLibraryError};
 pub use model::DynamicsModel;
+pub use native::NativeModel;
 pub use onnx::{OrtModel, OrtOptions};
 pub use segment::Segment;
 pub use simulator::{Rollout, SeedKey, SimOptions, Simulator};

@@ -16,8 +16,8 @@ pub const TEMPERATURE: f32 = 0.8;
 /// Input window `b` of a batch is `states[b]`, a `[20, 4]` block of (action, road-roll lateral
 /// acceleration, vEgo, aEgo) rows, and `tokens[b]`, the 20 tokens of the lateral accelerations one
 /// step behind. Only the logits of the last position are used by the simulator and the planners, so
-/// that is what the trait returns. Implementations: [`crate::onnx::OrtModel`] (ONNX Runtime); a
-/// native implementation can be swapped in behind the same trait.
+/// that is what the trait returns. Implementations: [`crate::onnx::OrtModel`] (ONNX Runtime) and
+/// [`crate::native::NativeModel`] (native, with prefix sharing).
 pub trait DynamicsModel {
     /// Logits of the last position of each window: `states` is `[batch, 20, 4]` row-major,
     /// `tokens` is `[batch, 20]`; on success `logits` holds `[batch, 1024]` row-major (its previous
@@ -29,6 +29,45 @@ pub trait DynamicsModel {
         batch: usize,
         logits: &mut Vec<f32>,
     ) -> Result<(), MpcError>;
+
+    /// Logits of the last position of `samples` windows that share their first `20 - k` steps:
+    /// `prefix_states` `[20 - k, 4]` and `prefix_tokens` `[20 - k]` are common to all windows,
+    /// `suffix_states` `[samples, k, 4]` and `suffix_tokens` `[samples, k]` are each window's own
+    /// last `k` steps (`1 <= k <= 20`). On success `logits` holds `[samples, 1024]`.
+    ///
+    /// This is the shape of a planner's horizon rollout at horizon step `k`. The default builds
+    /// the full windows and calls [`DynamicsModel::last_logits`]; a model with a causal mask can
+    /// compute the shared prefix once ([`crate::native::NativeModel`] does).
+    fn shared_prefix_logits(
+        &mut self,
+        prefix_states: &[f32],
+        prefix_tokens: &[i64],
+        suffix_states: &[f32],
+        suffix_tokens: &[i64],
+        samples: usize,
+        logits: &mut Vec<f32>,
+    ) -> Result<(), MpcError> {
+        let k = check_shared(
+            prefix_states,
+            prefix_tokens,
+            suffix_states,
+            suffix_tokens,
+            samples,
+        )
+        .map_err(|reason| MpcError::Inference {
+            path: "<shared-prefix batch>".into(),
+            reason,
+        })?;
+        let mut states = Vec::with_capacity(samples * CONTEXT_LENGTH * STATE_DIM);
+        let mut tokens = Vec::with_capacity(samples * CONTEXT_LENGTH);
+        for c in 0..samples {
+            states.extend_from_slice(prefix_states);
+            states.extend_from_slice(&suffix_states[c * k * STATE_DIM..(c + 1) * k * STATE_DIM]);
+            tokens.extend_from_slice(prefix_tokens);
+            tokens.extend_from_slice(&suffix_tokens[c * k..(c + 1) * k]);
+        }
+        self.last_logits(&states, &tokens, samples, logits)
+    }
 }
 
 impl<M: DynamicsModel + ?Sized> DynamicsModel for &mut M {
@@ -41,6 +80,25 @@ impl<M: DynamicsModel + ?Sized> DynamicsModel for &mut M {
     ) -> Result<(), MpcError> {
         (**self).last_logits(states, tokens, batch, logits)
     }
+
+    fn shared_prefix_logits(
+        &mut self,
+        prefix_states: &[f32],
+        prefix_tokens: &[i64],
+        suffix_states: &[f32],
+        suffix_tokens: &[i64],
+        samples: usize,
+        logits: &mut Vec<f32>,
+    ) -> Result<(), MpcError> {
+        (**self).shared_prefix_logits(
+            prefix_states,
+            prefix_tokens,
+            suffix_states,
+            suffix_tokens,
+            samples,
+            logits,
+        )
+    }
 }
 
 impl<M: DynamicsModel + ?Sized> DynamicsModel for Box<M> {
@@ -52,6 +110,25 @@ impl<M: DynamicsModel + ?Sized> DynamicsModel for Box<M> {
         logits: &mut Vec<f32>,
     ) -> Result<(), MpcError> {
         (**self).last_logits(states, tokens, batch, logits)
+    }
+
+    fn shared_prefix_logits(
+        &mut self,
+        prefix_states: &[f32],
+        prefix_tokens: &[i64],
+        suffix_states: &[f32],
+        suffix_tokens: &[i64],
+        samples: usize,
+        logits: &mut Vec<f32>,
+    ) -> Result<(), MpcError> {
+        (**self).shared_prefix_logits(
+            prefix_states,
+            prefix_tokens,
+            suffix_states,
+            suffix_tokens,
+            samples,
+            logits,
+        )
     }
 }
 
@@ -78,6 +155,48 @@ pub fn check_batch(states: &[f32], tokens: &[i64], batch: usize) -> Result<(), S
         return Err(format!("token {t} is outside 0..{VOCAB_SIZE}"));
     }
     Ok(())
+}
+
+/// Checks the lengths of a shared-prefix batch (see [`DynamicsModel::shared_prefix_logits`])
+/// and returns `k`, the steps of each window's own suffix.
+pub fn check_shared(
+    prefix_states: &[f32],
+    prefix_tokens: &[i64],
+    suffix_states: &[f32],
+    suffix_tokens: &[i64],
+    samples: usize,
+) -> Result<usize, String> {
+    let plen = prefix_tokens.len();
+    if plen >= CONTEXT_LENGTH {
+        return Err(format!(
+            "shared prefix of {plen} steps leaves no own step in a window of {CONTEXT_LENGTH}"
+        ));
+    }
+    let k = CONTEXT_LENGTH - plen;
+    if prefix_states.len() != plen * STATE_DIM {
+        return Err(format!(
+            "prefix `states` has {} values, {plen} steps need {}",
+            prefix_states.len(),
+            plen * STATE_DIM
+        ));
+    }
+    if suffix_states.len() != samples * k * STATE_DIM || suffix_tokens.len() != samples * k {
+        return Err(format!(
+            "suffixes have {} state values and {} tokens, {samples} windows of {k} own steps need {} and {}",
+            suffix_states.len(),
+            suffix_tokens.len(),
+            samples * k * STATE_DIM,
+            samples * k
+        ));
+    }
+    if let Some(t) = prefix_tokens
+        .iter()
+        .chain(suffix_tokens)
+        .find(|&&t| !(0..VOCAB_SIZE as i64).contains(&t))
+    {
+        return Err(format!("token {t} is outside 0..{VOCAB_SIZE}"));
+    }
+    Ok(k)
 }
 
 /// The official soft-max with temperature, in float32 as numpy computes it: logits divided by the

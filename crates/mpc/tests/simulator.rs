@@ -4,7 +4,7 @@ mod common;
 
 use std::path::Path;
 
-use mpc::eval::{ControllerSpec, EvalConfig, evaluate};
+use mpc::eval::{ControllerSpec, EvalConfig, PlannerModel, evaluate};
 use mpc::fixture::{fixture_model_path, synthetic_rows, wrong_interface_model_path};
 use mpc::model::{CONTEXT_LENGTH, DynamicsModel, STATE_DIM};
 use mpc::{
@@ -154,6 +154,7 @@ fn eval_config(controller: ControllerSpec, mode: Mode) -> EvalConfig {
         model: fixture_model_path(),
         controller,
         sim: SimOptions::default(),
+        planner: PlannerModel::Auto,
         ort: OrtOptions::default(),
         exec: ExecConfig {
             progress: Progress::Hidden,

@@ -543,7 +543,8 @@ fn az_selfplay(report: &mut ScenarioReport, quick: bool) -> Result<(), Box<dyn E
          playing up to {} episodes at once, all sharing one batched evaluator (one MLP \
          73-64-64-13, seeded, untrained; par-core Batcher); _cpu_s: CPU time of the process \
          (noisy: measured while other builds ran on the 2 cores, load average before \
-         {load_before}, after {}; with the cores busy, 2 workers cannot beat 1 on wall time). \
+         {load_before}, after {}; while other processes hold the cores, 2 workers cannot beat 1 on \
+         wall time). \
          {}PUCT over the planning \
          copy (targets sampled from the belief, never the hidden one), c_puct {}, Dirichlet \
          alpha {} weight {}, leaf batch {}, planning to the end of the episode, actions drawn \

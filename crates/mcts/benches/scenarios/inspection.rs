@@ -1,15 +1,23 @@
 //! The inspection part of scenario `mcts`: ray casting, and pure-MCTS inspection episodes
-//! (sequential, tree-parallel, episode-parallel) beside the no-burn baseline.
+//! (sequential, tree-parallel, episode-parallel) beside the no-burn baseline, and AlphaZero
+//! self-play episodes with workers sharing one batched evaluator.
 
 use std::error::Error;
 use std::time::Instant;
 
-use mcts::inspection::{EpisodeRecord, PlannerConfig, Policy, Variant, run_episode, run_episodes};
+use std::sync::Arc;
+
+use mcts::alphazero::{Adam, AdamConfig, Mlp, NetShape, ReplayBuffer};
+use mcts::inspection::{
+    AzConfig, AzEpisodeRecord, AzRunStats, EpisodeRecord, Inspection, InspectionConfig,
+    PlannerConfig, Policy, Variant, run_az_episodes, run_episode, run_episodes,
+};
 use mcts::voxel_sensor::{Belief, Camera, SensorModel, VoxelGrid};
+use mcts::{Encode, Game};
 use par_core::bench::{Better, Metric, Plot, ScenarioReport, Series, Table};
 use par_core::{ExecConfig, Executor, Mode, Progress};
 
-use crate::process_cpu_seconds;
+use crate::{load_average, process_cpu_seconds};
 
 /// Simulations per step of the issue's workload.
 const FULL_SIMS: u64 = 3000;
@@ -17,7 +25,8 @@ const FULL_SIMS: u64 = 3000;
 /// Runs the inspection measurements and adds them to `report`.
 pub fn run(report: &mut ScenarioReport, quick: bool) -> Result<(), Box<dyn Error>> {
     raycast(report, quick)?;
-    episodes(report, quick)
+    episodes(report, quick)?;
+    az_selfplay(report, quick)
 }
 
 /// One 64 x 64 ray-cast observation of the 20^3 inspection grid, fast and reference paths.
@@ -367,6 +376,227 @@ fn episodes(report: &mut ScenarioReport, quick: bool) -> Result<(), Box<dyn Erro
             curve(&format!("MCTS sequential, {sims} sims"), &seq),
             curve(&format!("MCTS tree-parallel 2t, {sims} sims"), &tp),
         ],
+    });
+    Ok(())
+}
+
+/// Records, statistics, wall and CPU seconds of one self-play run.
+type AzRun = (Vec<AzEpisodeRecord>, AzRunStats, f64, f64);
+
+/// One AlphaZero self-play run of `seeds` at `workers` workers, timed.
+fn az_run(
+    net: &Arc<Mlp>,
+    config: &InspectionConfig,
+    az: &AzConfig,
+    workers: usize,
+    seeds: &[u64],
+) -> Result<AzRun, Box<dyn Error>> {
+    let az = AzConfig {
+        workers,
+        ..az.clone()
+    };
+    let (out, wall, cpu) = timed(|| run_az_episodes(Arc::clone(net), config, &az, seeds));
+    let (records, stats) = out?;
+    Ok((records, stats, wall, cpu))
+}
+
+fn mean(records: &[AzEpisodeRecord], f: impl Fn(&AzEpisodeRecord) -> f64) -> f64 {
+    records.iter().map(f).sum::<f64>() / records.len().max(1) as f64
+}
+
+/// Issue 4: AlphaZero self-play of 65 episodes with W workers sharing one evaluator; time,
+/// final entropy and delta-v, beside the no-burn baseline; then a short training on the
+/// collected samples and the same episodes with the trained network.
+fn az_selfplay(report: &mut ScenarioReport, quick: bool) -> Result<(), Box<dyn Error>> {
+    const EPISODES: u64 = 65;
+    let (steps, sims) = if quick { (8, 24) } else { (50, 200) };
+    let config = InspectionConfig {
+        steps,
+        ..Variant::Default.config()
+    };
+    let az = AzConfig {
+        sims,
+        temperature_steps: steps / 5,
+        ..AzConfig::default()
+    };
+    let shape = NetShape {
+        input: Inspection::INPUT_LEN,
+        hidden: vec![64, 64],
+        actions: Inspection::NUM_ACTIONS,
+    };
+    let untrained = Arc::new(Mlp::new(shape, 2026)?);
+    let seeds: Vec<u64> = (0..EPISODES).collect();
+    // The no-burn baseline over the same steps and seeds (cheap: one image per step).
+    let passive = PlannerConfig::default();
+    let passive_entropy = seeds
+        .iter()
+        .map(|&s| {
+            run_episode(&config, Policy::Passive, &passive, s, |_| {}).map(|e| e.final_entropy)
+        })
+        .sum::<Result<f64, _>>()?
+        / EPISODES as f64;
+
+    let mut rows = Vec::new();
+    let mut row =
+        |label: &str, w: usize, r: &[AzEpisodeRecord], st: &AzRunStats, wall: f64, cpu: f64| {
+            rows.push(vec![
+                label.to_string(),
+                w.to_string(),
+                format!("{wall:.1}"),
+                format!("{cpu:.1}"),
+                format!("{:.2}", EPISODES as f64 / wall),
+                format!("{:.1}", mean(r, |e| e.final_entropy)),
+                format!("{:.3}", mean(r, |e| e.entropy_removed)),
+                format!("{:.3}", mean(r, |e| e.delta_v)),
+                st.network_calls.to_string(),
+                format!("{:.1}", st.mean_states_per_call),
+                format!("{passive_entropy:.1}"),
+            ]);
+        };
+    let load_before = load_average();
+    let (r1, s1, wall1, cpu1) = az_run(&untrained, &config, &az, 1, &seeds)?;
+    row("untrained", 1, &r1, &s1, wall1, cpu1);
+    let (r2, s2, wall2, cpu2) = az_run(&untrained, &config, &az, 2, &seeds)?;
+    row("untrained", 2, &r2, &s2, wall2, cpu2);
+    let same = r1 == r2;
+
+    // A short training on the collected samples (the AlphaZero loss, Adam), then the same
+    // episodes with the trained network at 2 workers.
+    let mut replay = ReplayBuffer::new(
+        (EPISODES as usize) * steps,
+        Inspection::INPUT_LEN,
+        Inspection::NUM_ACTIONS,
+    )?;
+    for s in r2.iter().flat_map(|e| &e.samples) {
+        replay.push(s)?;
+    }
+    let mut net = (*untrained).clone();
+    let mut adam = Adam::new(AdamConfig::default(), net.params().len())?;
+    let mut rng = par_core::seed::task_rng(2026, 1);
+    let (train_steps, batch) = (if quick { 100 } else { 500 }, 64);
+    let (mut xs, mut ps, mut vs) = (Vec::new(), Vec::new(), Vec::new());
+    let mut grad = vec![0.0f32; net.params().len()];
+    let ((first, last), train_wall, train_cpu) = timed(|| {
+        let (mut first, mut last) = (f64::NAN, f64::NAN);
+        for k in 0..train_steps {
+            replay.sample_batch(&mut rng, batch, &mut xs, &mut ps, &mut vs);
+            let l = net.loss_and_grad(&xs, &ps, &vs, 1e-4, &mut grad);
+            if k == 0 {
+                first = l.policy + l.value;
+            }
+            last = l.policy + l.value;
+            adam.step(net.params_mut(), &grad);
+        }
+        (first, last)
+    });
+    let trained = Arc::new(net);
+    let (r3, s3, wall3, cpu3) = az_run(&trained, &config, &az, 2, &seeds)?;
+    row("after short training", 2, &r3, &s3, wall3, cpu3);
+
+    for (w, wall, cpu) in [(1, wall1, cpu1), (2, wall2, cpu2)] {
+        report.metrics.push(Metric::new(
+            format!("inspection_az_selfplay_s_{w}w"),
+            wall,
+            "s",
+            Better::Lower,
+        ));
+        report.metrics.push(Metric::new(
+            format!("inspection_az_selfplay_cpu_s_{w}w"),
+            cpu,
+            "s",
+            Better::Lower,
+        ));
+    }
+    report.metrics.push(Metric::new(
+        "inspection_az_final_entropy",
+        mean(&r2, |e| e.final_entropy),
+        "nats",
+        Better::Lower,
+    ));
+    report.metrics.push(Metric::new(
+        "inspection_az_final_entropy_trained",
+        mean(&r3, |e| e.final_entropy),
+        "nats",
+        Better::Lower,
+    ));
+    report.metrics.push(Metric::new(
+        "inspection_az_final_entropy_passive",
+        passive_entropy,
+        "nats",
+        Better::Lower,
+    ));
+    report.metrics.push(Metric::new(
+        "inspection_az_delta_v",
+        mean(&r2, |e| e.delta_v),
+        "m/s",
+        Better::Lower,
+    ));
+    report.metrics.push(Metric::new(
+        "inspection_az_mean_batch",
+        s2.mean_states_per_call,
+        "states",
+        Better::Higher,
+    ));
+    report.notes.push(format!(
+        "inspection_az_selfplay_s_{{1,2}}w: wall time of AlphaZero self-play of {EPISODES} \
+         episodes (default variant, seeds 0..{EPISODES}) with 1 or 2 worker threads, each \
+         playing up to {} episodes at once, all sharing one batched evaluator (one MLP \
+         73-64-64-13, seeded, untrained; par-core Batcher); _cpu_s: CPU time of the process \
+         (noisy: measured while other builds ran on the 2 cores, load average before \
+         {load_before}, after {}; while other processes hold the cores, 2 workers cannot beat 1 on \
+         wall time). \
+         {}PUCT over the planning \
+         copy (targets sampled from the belief, never the hidden one), c_puct {}, Dirichlet \
+         alpha {} weight {}, leaf batch {}, planning to the end of the episode, actions drawn \
+         by visits for the first {} steps. The records at 1 and 2 workers are {}. \
+         inspection_az_final_entropy (_trained): mean final belief entropy at 2 workers with \
+         the untrained (trained) network; _passive: the no-burn baseline over the same steps \
+         and seeds. Short training: {train_steps} Adam steps (batch {batch}, l2 1e-4) on the \
+         {} samples of the 2-worker run, loss (policy + value) {first:.3} -> {last:.3}, \
+         {train_wall:.1} s wall, {train_cpu:.1} s CPU.",
+        az.episodes_per_worker,
+        load_average(),
+        if quick {
+            format!(
+                "Quick mode: {steps} steps per episode and {sims} simulations per step \
+                 (--full: 50 steps, 200 simulations). "
+            )
+        } else {
+            format!("{steps} steps per episode, {sims} simulations per step. ")
+        },
+        az.puct.c_puct,
+        az.puct.dirichlet_alpha,
+        az.puct.dirichlet_epsilon,
+        az.puct.leaf_batch,
+        az.temperature_steps,
+        if same {
+            "identical (per-episode determinism)"
+        } else {
+            "NOT identical (unexpected)"
+        },
+        replay.len(),
+    ));
+    report.tables.push(Table {
+        title: format!(
+            "Inspection, AlphaZero self-play: {EPISODES} episodes of the default variant, \
+             {steps} steps, {sims} sims/step, one shared batched evaluator"
+        ),
+        header: [
+            "network",
+            "workers",
+            "wall s",
+            "CPU s",
+            "episodes/s",
+            "mean final entropy",
+            "mean entropy removed",
+            "mean delta-v m/s",
+            "network calls",
+            "mean states/call",
+            "passive final entropy",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows,
     });
     Ok(())
 }

@@ -77,10 +77,17 @@
 //! further), exploration constant 0.05 (returns here are fractions of the initial entropy,
 //! of order 0.01 to 0.1 per step, not the +-1 of board games), the most visited root action
 //! played. [`run_episodes`] runs several episodes as par-core tasks (episode parallelism).
+//!
+//! [`alphazero`] plays AlphaZero-style self-play episodes instead: PUCT searches over the
+//! planning copy guided by one policy-value network, shared by all episodes and worker threads
+//! through a batched evaluator ([`run_az_episodes`]).
 
+pub mod alphazero;
 mod env;
 mod episode;
 pub mod orbit;
+
+pub use alphazero::{AzConfig, AzEpisodeRecord, AzRunStats, run_az_episodes};
 
 pub use env::{
     ACTIONS, Inspection, InspectionConfig, TargetShape, Variant, fast_entropy, target_voxels,

@@ -126,56 +126,15 @@ impl VoxelGrid {
     /// in order, until `visit` returns `false` or the ray leaves the grid (Amanatides-Woo).
     /// `dir` need not be normalised but must not be zero.
     pub fn traverse(&self, origin: Vec3, dir: Vec3, mut visit: impl FnMut(usize) -> bool) {
-        let h = self.half_extent();
-        // Divisions once per ray; infinite for an axis the ray runs parallel to.
-        let inv = [1.0 / dir[0], 1.0 / dir[1], 1.0 / dir[2]];
-        let (mut t0, mut t1) = (0.0f64, f64::INFINITY);
-        for a in 0..3 {
-            if dir[a] == 0.0 {
-                if origin[a] < -h || origin[a] > h {
-                    return;
-                }
-            } else {
-                let ta = (-h - origin[a]) * inv[a];
-                let tb = (h - origin[a]) * inv[a];
-                t0 = t0.max(ta.min(tb));
-                t1 = t1.min(ta.max(tb));
-            }
-        }
-        if t0 >= t1 {
+        let Some(ray) = self.ray_setup(origin, dir) else {
             return;
-        }
-        let n = self.n;
-        let s = self.voxel_size;
-        // Per axis: the entry voxel, the flat-index stride of one step, the steps left before
-        // the ray leaves the grid, the ray parameter of the next boundary and its increment.
-        let mut index = 0usize;
-        let mut stride = [0isize; 3];
-        let mut left = [0usize; 3];
-        let mut t_max = [f64::INFINITY; 3];
-        let mut t_delta = [f64::INFINITY; 3];
-        let strides = [1, n, n * n];
-        for a in 0..3 {
-            let p = origin[a] + dir[a] * t0;
-            let v = (((p + h) / s).floor().max(0.0) as usize).min(n - 1);
-            index += v * strides[a];
-            if dir[a] > 0.0 {
-                stride[a] = strides[a] as isize;
-                left[a] = n - 1 - v;
-                t_max[a] = ((v + 1) as f64 * s - h - origin[a]) * inv[a];
-                t_delta[a] = s * inv[a];
-            } else if dir[a] < 0.0 {
-                stride[a] = -(strides[a] as isize);
-                left[a] = v;
-                t_max[a] = (v as f64 * s - h - origin[a]) * inv[a];
-                t_delta[a] = -s * inv[a];
-            }
-        }
+        };
         // Scalars rather than arrays in the loop keep everything in registers.
-        let [mut tx, mut ty, mut tz] = t_max;
-        let [dx, dy, dz] = t_delta;
-        let [sx, sy, sz] = stride;
-        let [mut lx, mut ly, mut lz] = left;
+        let [mut tx, mut ty, mut tz] = ray.t;
+        let [dx, dy, dz] = ray.dt;
+        let [sx, sy, sz] = ray.stride;
+        let [mut lx, mut ly, mut lz] = ray.left;
+        let mut index = ray.index;
         loop {
             if !visit(index) {
                 return;
@@ -555,8 +514,8 @@ impl VoxelGrid {
         }
     }
 
-    /// Clips the ray to the grid and sets up its traversal (`None` when it misses the grid).
-    /// The arithmetic is that of [`VoxelGrid::traverse`], so that both visit the same voxels.
+    /// Clips the ray to the grid and sets up its traversal (`None` when it misses the grid);
+    /// the false-hit run is drawn from `rng` for rays that reach the grid.
     #[inline]
     fn ray_start<R: Rng + ?Sized>(
         &self,
@@ -565,7 +524,19 @@ impl VoxelGrid {
         draws: &SensorDraws,
         rng: &mut R,
     ) -> Option<RayState> {
+        let mut ray = self.ray_setup(origin, dir)?;
+        ray.skip = draws.empty_run(rng);
+        Some(ray)
+    }
+
+    /// Clips the ray `origin + t dir` (`t >= 0`) to the grid's box and sets up its
+    /// Amanatides-Woo traversal: the entry voxel and, per axis, the stride, the steps left and
+    /// the ray parameters of the boundaries (`None` when the ray misses the grid). Shared by
+    /// [`VoxelGrid::traverse`] and [`VoxelGrid::cast_ray`], so that both visit the same voxels.
+    #[inline]
+    fn ray_setup(&self, origin: Vec3, dir: Vec3) -> Option<RayState> {
         let h = self.half_extent();
+        // Divisions once per ray; infinite for an axis the ray runs parallel to.
         let inv = [1.0 / dir[0], 1.0 / dir[1], 1.0 / dir[2]];
         let (mut t0, mut t1) = (0.0f64, f64::INFINITY);
         for a in 0..3 {
@@ -586,10 +557,7 @@ impl VoxelGrid {
         let n = self.n;
         let s = self.voxel_size;
         let strides = [1, n, n * n];
-        let mut ray = RayState {
-            skip: draws.empty_run(rng),
-            ..RayState::default()
-        };
+        let mut ray = RayState::default();
         for a in 0..3 {
             let p = origin[a] + dir[a] * t0;
             // Truncation is floor here: the argument is clamped to >= 0 first (and `floor`

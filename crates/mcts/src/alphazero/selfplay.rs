@@ -34,6 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use super::replay::{Sample, Symmetry};
 use super::{Evaluator, Puct, PuctConfig};
+use crate::encode::Encode;
 use crate::error::MctsError;
 use crate::game::{Game, backup_step};
 
@@ -353,6 +354,27 @@ impl<G: Game + Symmetry> Slot<G> {
     }
 }
 
+impl<G: Game + Symmetry> InFlight for Slot<G> {
+    type Game = G;
+    type Ctx = SelfPlayConfig;
+    type Output = Finished;
+    fn index(&self) -> usize {
+        self.index
+    }
+    fn search(&mut self) -> &mut Puct<G> {
+        &mut self.search
+    }
+    fn done(&mut self) -> &mut u64 {
+        &mut self.done
+    }
+    fn target(&self, _: &SelfPlayConfig) -> u64 {
+        self.target
+    }
+    fn play(&mut self, config: &SelfPlayConfig) -> Result<Option<Finished>, MctsError> {
+        Slot::play(self, config)
+    }
+}
+
 /// Plays `games` games of `G` from `start` with `net` shared by the workers through one
 /// [`BatchedEvaluator`]. Returns the samples of each game, in game order, and what was done.
 pub fn self_play<G, E>(
@@ -383,24 +405,112 @@ where
     let workers = config.worker_count().clamp(1, games.max(1));
     let evaluator =
         BatchedEvaluator::spawn(net, workers, Duration::from_micros(config.max_wait_us))?;
-    let results: Mutex<Vec<Option<Finished>>> = Mutex::new(vec![None; games]);
-    let moves = std::sync::atomic::AtomicUsize::new(0);
-    let evaluations = std::sync::atomic::AtomicU64::new(0);
+    let driven = drive(
+        &evaluator,
+        games,
+        workers,
+        config.games_per_worker,
+        config.puct.leaf_batch,
+        config,
+        |index| Slot::new(index, start, config, seed),
+    )?;
+    let batch_stats = evaluator.stats();
+    drop(evaluator);
+    let mut stats = SelfPlayStats {
+        games,
+        moves: driven.steps as usize,
+        workers,
+        ..SelfPlayStats::default()
+    };
+    let mut out = Vec::with_capacity(games);
+    for (samples, first_return) in driven.outputs {
+        stats.samples += samples.len();
+        let k = if first_return > 0.0 {
+            0
+        } else if first_return < 0.0 {
+            1
+        } else {
+            2
+        };
+        stats.outcomes[k] += 1;
+        out.push(samples);
+    }
+    stats.network_calls = batch_stats.batches;
+    stats.evaluations = driven.evaluations;
+    if stats.network_calls > 0 {
+        stats.mean_states_per_call = stats.evaluations as f64 / stats.network_calls as f64;
+    }
+    stats.seconds = t0.elapsed().as_secs_f64();
+    Ok((out, stats))
+}
+
+/// One game or episode in progress on a self-play worker, as [`drive`] sees it.
+pub(crate) trait InFlight {
+    /// What is searched.
+    type Game: Game + Encode;
+    /// The settings `play` and `target` read.
+    type Ctx: Sync + ?Sized;
+    /// What a finished game or episode returns.
+    type Output: Send;
+    /// Its index among all games of the run (results come back in this order).
+    fn index(&self) -> usize;
+    /// The search of the current move.
+    fn search(&mut self) -> &mut Puct<Self::Game>;
+    /// Simulations of the current move done so far.
+    fn done(&mut self) -> &mut u64;
+    /// Simulations the current move wants.
+    fn target(&self, ctx: &Self::Ctx) -> u64;
+    /// Plays the current move (its simulations are done); `Some` once the game is over.
+    fn play(&mut self, ctx: &Self::Ctx) -> Result<Option<Self::Output>, MctsError>;
+}
+
+/// What [`drive`] returns: the outputs in index order and what was counted.
+pub(crate) struct Driven<T> {
+    /// One output per game, in index order.
+    pub outputs: Vec<T>,
+    /// Moves (or steps) played in all games.
+    pub steps: u64,
+    /// States sent to the network.
+    pub evaluations: u64,
+}
+
+/// Plays `items` games on `workers` threads, each holding up to `per_worker` games at once and
+/// sending the leaves of all of them (up to `leaf_batch` per game) as one request to the shared
+/// `evaluator`. Game `i` is made by `new(i)` on worker `i % workers`. The first error stops
+/// every worker and is returned.
+pub(crate) fn drive<S, F>(
+    evaluator: &BatchedEvaluator,
+    items: usize,
+    workers: usize,
+    per_worker: usize,
+    leaf_batch: usize,
+    ctx: &S::Ctx,
+    new: F,
+) -> Result<Driven<S::Output>, MctsError>
+where
+    S: InFlight,
+    F: Fn(usize) -> Result<S, MctsError> + Sync,
+{
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let actions = <S::Game as Game>::NUM_ACTIONS;
+    let results: Mutex<Vec<Option<S::Output>>> = Mutex::new((0..items).map(|_| None).collect());
+    let steps = AtomicU64::new(0);
+    let evaluations = AtomicU64::new(0);
     let first_error: Mutex<Option<MctsError>> = Mutex::new(None);
     std::thread::scope(|s| {
         for w in 0..workers {
-            let (evaluator, results, moves, evaluations, first_error) =
-                (&evaluator, &results, &moves, &evaluations, &first_error);
+            let (results, steps, evaluations, first_error, new) =
+                (&results, &steps, &evaluations, &first_error, &new);
             s.spawn(move || {
                 let run = || -> Result<(), MctsError> {
-                    let mut next_game = w;
-                    let mut slots: Vec<Slot<G>> = Vec::new();
+                    let mut next = w;
+                    let mut slots: Vec<S> = Vec::new();
                     let mut inputs = Vec::new();
                     let mut counts = Vec::new();
                     loop {
-                        while slots.len() < config.games_per_worker && next_game < games {
-                            slots.push(Slot::new(next_game, start, config, seed)?);
-                            next_game += workers;
+                        while slots.len() < per_worker && next < items {
+                            slots.push(new(next)?);
+                            next += workers;
                         }
                         if slots.is_empty() {
                             return Ok(());
@@ -411,40 +521,44 @@ where
                         inputs.clear();
                         counts.clear();
                         for slot in &mut slots {
-                            let want = (slot.target - slot.done.min(slot.target))
-                                .min(config.puct.leaf_batch as u64)
+                            let target = slot.target(ctx);
+                            let want = (target - (*slot.done()).min(target)).min(leaf_batch as u64)
                                 as usize;
-                            let (n, immediate) = slot.search.gather(want, &mut inputs);
-                            slot.done += immediate as u64;
+                            let (n, immediate) = slot.search().gather(want, &mut inputs);
+                            *slot.done() += immediate as u64;
+                            if n == 0 && immediate == 0 {
+                                // No leaf could be selected (a tree that cannot grow): play
+                                // with the visits there are rather than loop forever.
+                                *slot.done() = target;
+                            }
                             counts.push(n);
                         }
                         let total: usize = counts.iter().sum();
                         if total > 0 {
-                            evaluations
-                                .fetch_add(total as u64, std::sync::atomic::Ordering::Relaxed);
-                            let mut policy = vec![0.0f32; total * G::NUM_ACTIONS];
+                            evaluations.fetch_add(total as u64, Ordering::Relaxed);
+                            let mut policy = vec![0.0f32; total * actions];
                             let mut values = vec![0.0f32; total];
                             evaluator.evaluate(&inputs, &mut policy, &mut values)?;
                             let mut at = 0;
                             for (slot, &n) in slots.iter_mut().zip(&counts) {
-                                slot.search.scatter(
-                                    &policy[at * G::NUM_ACTIONS..(at + n) * G::NUM_ACTIONS],
+                                slot.search().scatter(
+                                    &policy[at * actions..(at + n) * actions],
                                     &values[at..at + n],
                                 );
-                                slot.done += n as u64;
+                                *slot.done() += n as u64;
                                 at += n;
                             }
                         }
                         let mut k = 0;
                         while k < slots.len() {
-                            if slots[k].done >= slots[k].target {
-                                moves.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                                if let Some(finished) = slots[k].play(config)? {
+                            if *slots[k].done() >= slots[k].target(ctx) {
+                                steps.fetch_add(1, Ordering::Relaxed);
+                                if let Some(finished) = slots[k].play(ctx)? {
                                     let slot = slots.swap_remove(k);
                                     let mut r = results.lock().map_err(|_| {
                                         MctsError::Evaluator("a worker panicked".into())
                                     })?;
-                                    r[slot.index] = Some(finished);
+                                    r[slot.index()] = Some(finished);
                                     continue;
                                 }
                             }
@@ -463,39 +577,19 @@ where
     if let Some(e) = first_error.into_inner().ok().flatten() {
         return Err(e);
     }
-    let batch_stats = evaluator.stats();
-    drop(evaluator);
     let results = results
         .into_inner()
         .map_err(|_| MctsError::Evaluator("a worker panicked".into()))?;
-    let mut stats = SelfPlayStats {
-        games,
-        moves: moves.into_inner(),
-        workers,
-        ..SelfPlayStats::default()
-    };
-    let mut out = Vec::with_capacity(games);
+    let mut outputs = Vec::with_capacity(items);
     for (i, r) in results.into_iter().enumerate() {
-        let (samples, first_return) = r.ok_or(MctsError::Inconsistent {
+        outputs.push(r.ok_or(MctsError::Inconsistent {
             node: i,
-            reason: "a self-play game did not finish".into(),
-        })?;
-        stats.samples += samples.len();
-        let k = if first_return > 0.0 {
-            0
-        } else if first_return < 0.0 {
-            1
-        } else {
-            2
-        };
-        stats.outcomes[k] += 1;
-        out.push(samples);
+            reason: "a self-play game or episode did not finish".into(),
+        })?);
     }
-    stats.network_calls = batch_stats.batches;
-    stats.evaluations = evaluations.into_inner();
-    if stats.network_calls > 0 {
-        stats.mean_states_per_call = stats.evaluations as f64 / stats.network_calls as f64;
-    }
-    stats.seconds = t0.elapsed().as_secs_f64();
-    Ok((out, stats))
+    Ok(Driven {
+        outputs,
+        steps: steps.into_inner(),
+        evaluations: evaluations.into_inner(),
+    })
 }

@@ -75,13 +75,13 @@
 //! - D. Wu, "Accelerating self-play learning in Go", 2019, arXiv:1902.10565 (a shared batched
 //!   evaluator for many games).
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
 use super::env::{Inspection, InspectionConfig};
+use crate::alphazero::selfplay::{InFlight, drive};
 use crate::alphazero::{BatchedEvaluator, Evaluator, Puct, PuctConfig, Sample};
 use crate::encode::Encode;
 use crate::error::MctsError;
@@ -227,6 +227,27 @@ struct Slot {
     recorded: Vec<(Vec<f32>, Vec<f32>)>,
 }
 
+impl InFlight for Slot {
+    type Game = Inspection;
+    type Ctx = AzConfig;
+    type Output = AzEpisodeRecord;
+    fn index(&self) -> usize {
+        self.index
+    }
+    fn search(&mut self) -> &mut Puct<Inspection> {
+        &mut self.search
+    }
+    fn done(&mut self) -> &mut u64 {
+        &mut self.done
+    }
+    fn target(&self, az: &AzConfig) -> u64 {
+        az.sims
+    }
+    fn play(&mut self, az: &AzConfig) -> Result<Option<AzEpisodeRecord>, MctsError> {
+        Slot::play(self, az)
+    }
+}
+
 /// The seed of step `step` of the episode with seed `seed`.
 fn step_seed(seed: u64, step: usize) -> u64 {
     par_core::seed::task_seed(seed, step as u64)
@@ -359,105 +380,22 @@ pub fn run_az_episodes<E: Evaluator + 'static>(
     let episodes = seeds.len();
     let workers = az.worker_count().clamp(1, episodes.max(1));
     let evaluator = BatchedEvaluator::spawn(net, workers, Duration::from_micros(az.max_wait_us))?;
-    let results: Mutex<Vec<Option<AzEpisodeRecord>>> = Mutex::new(vec![None; episodes]);
-    let steps = AtomicU64::new(0);
-    let evaluations = AtomicU64::new(0);
-    let first_error: Mutex<Option<MctsError>> = Mutex::new(None);
-    const A: usize = Inspection::NUM_ACTIONS;
-    std::thread::scope(|s| {
-        for w in 0..workers {
-            let (evaluator, results, steps, evaluations, first_error) =
-                (&evaluator, &results, &steps, &evaluations, &first_error);
-            s.spawn(move || {
-                let run = || -> Result<(), MctsError> {
-                    let mut next = w;
-                    let mut slots: Vec<Slot> = Vec::new();
-                    let mut inputs = Vec::new();
-                    let mut counts = Vec::new();
-                    loop {
-                        while slots.len() < az.episodes_per_worker && next < episodes {
-                            slots.push(Slot::new(next, seeds[next], config, az)?);
-                            next += workers;
-                        }
-                        if slots.is_empty() {
-                            return Ok(());
-                        }
-                        if first_error.lock().map(|e| e.is_some()).unwrap_or(true) {
-                            return Ok(());
-                        }
-                        inputs.clear();
-                        counts.clear();
-                        for slot in &mut slots {
-                            let want = (az.sims - slot.done.min(az.sims))
-                                .min(az.puct.leaf_batch as u64)
-                                as usize;
-                            let (n, immediate) = slot.search.gather(want, &mut inputs);
-                            slot.done += immediate as u64;
-                            if n == 0 && immediate == 0 {
-                                // No leaf could be selected (a tree that cannot grow):
-                                // play with the visits there are rather than loop forever.
-                                slot.done = az.sims;
-                            }
-                            counts.push(n);
-                        }
-                        let total: usize = counts.iter().sum();
-                        if total > 0 {
-                            evaluations.fetch_add(total as u64, Ordering::Relaxed);
-                            let mut policy = vec![0.0f32; total * A];
-                            let mut values = vec![0.0f32; total];
-                            evaluator.evaluate(&inputs, &mut policy, &mut values)?;
-                            let mut at = 0;
-                            for (slot, &n) in slots.iter_mut().zip(&counts) {
-                                slot.search
-                                    .scatter(&policy[at * A..(at + n) * A], &values[at..at + n]);
-                                slot.done += n as u64;
-                                at += n;
-                            }
-                        }
-                        let mut k = 0;
-                        while k < slots.len() {
-                            if slots[k].done >= az.sims {
-                                steps.fetch_add(1, Ordering::Relaxed);
-                                if let Some(record) = slots[k].play(az)? {
-                                    let slot = slots.swap_remove(k);
-                                    let mut r = results.lock().map_err(|_| {
-                                        MctsError::Evaluator("a worker panicked".into())
-                                    })?;
-                                    r[slot.index] = Some(record);
-                                    continue;
-                                }
-                            }
-                            k += 1;
-                        }
-                    }
-                };
-                if let Err(e) = run()
-                    && let Ok(mut slot) = first_error.lock()
-                {
-                    slot.get_or_insert(e);
-                }
-            });
-        }
-    });
-    if let Some(e) = first_error.into_inner().ok().flatten() {
-        return Err(e);
-    }
+    let driven = drive(
+        &evaluator,
+        episodes,
+        workers,
+        az.episodes_per_worker,
+        az.puct.leaf_batch,
+        az,
+        |index| Slot::new(index, seeds[index], config, az),
+    )?;
     let batch_stats = evaluator.stats();
     drop(evaluator);
-    let results = results
-        .into_inner()
-        .map_err(|_| MctsError::Evaluator("a worker panicked".into()))?;
-    let mut out = Vec::with_capacity(episodes);
-    for (i, r) in results.into_iter().enumerate() {
-        out.push(r.ok_or(MctsError::Inconsistent {
-            node: i,
-            reason: "a self-play inspection episode did not finish".into(),
-        })?);
-    }
+    let out = driven.outputs;
     let mut stats = AzRunStats {
         episodes,
-        steps: steps.into_inner() as usize,
-        evaluations: evaluations.into_inner(),
+        steps: driven.steps as usize,
+        evaluations: driven.evaluations,
         network_calls: batch_stats.batches,
         workers,
         ..AzRunStats::default()

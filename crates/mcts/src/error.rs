@@ -72,4 +72,16 @@ pub enum MctsError {
     /// A network evaluator (for instance a shared, batched one) could not answer.
     #[error("network evaluator failed: {0}")]
     Evaluator(String),
+    /// ONNX Runtime could not be found or started.
+    #[error(transparent)]
+    OrtLibrary(#[from] ort_env::OrtLibraryError),
+    /// An ONNX network could not be loaded, does not have the expected interface, or gave an
+    /// output that is not a policy and a value.
+    #[error("ONNX network {}: {problem}", path.display())]
+    Onnx {
+        /// The model file.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
 }

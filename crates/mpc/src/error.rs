@@ -2,28 +2,7 @@
 
 use std::path::PathBuf;
 
-/// Why ONNX Runtime could not be set up. Cloneable because the process-wide runtime is set up once
-/// and the same failure is reported to every later caller.
-#[derive(Debug, Clone, thiserror::Error)]
-#[non_exhaustive]
-pub enum OrtLibraryError {
-    /// No ONNX Runtime library was found where it is looked for.
-    #[error(
-        "ONNX Runtime library not found (looked at {searched}); run `cargo xtask setup` or set ORT_DYLIB_PATH"
-    )]
-    Missing {
-        /// The places that were looked at, in order.
-        searched: String,
-    },
-    /// The library was found but could not be loaded or initialised.
-    #[error("could not load ONNX Runtime from {path}: {reason}")]
-    Load {
-        /// The library file.
-        path: PathBuf,
-        /// What the loader said.
-        reason: String,
-    },
-}
+pub use ort_env::OrtLibraryError;
 
 /// Errors of the simulator, the models, the controllers and the evaluation.
 #[derive(Debug, thiserror::Error)]

@@ -1,19 +1,20 @@
 //! The ONNX Runtime implementation of [`DynamicsModel`], through the `ort` crate with the runtime
 //! library loaded at run time.
 //!
-//! The library is `ORT_DYLIB_PATH` when that is set, else the `libonnxruntime.so*` that
-//! `cargo xtask setup` puts in `<workspace>/.ort/lib/`. A missing library is an
-//! [`OrtLibraryError::Missing`], not a panic.
+//! The library is found and started by the workspace's `ort-env` crate: `ORT_DYLIB_PATH` when
+//! that is set, else the `libonnxruntime.so*` that `cargo xtask setup` puts in
+//! `<workspace>/.ort/lib/`. A missing library is an
+//! [`OrtLibraryError::Missing`](crate::OrtLibraryError::Missing), not a panic.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
-use ort::environment::Environment;
 use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
-use ort::value::{TensorElementType, TensorRef, ValueType};
+use ort::value::{TensorElementType, TensorRef};
+use ort_env::check_outlet;
+pub use ort_env::{environment, library_path, workspace_root};
 
-use crate::error::{MpcError, OrtLibraryError};
+use crate::error::MpcError;
 use crate::model::{CONTEXT_LENGTH, DynamicsModel, STATE_DIM, check_batch};
 use crate::tokenizer::VOCAB_SIZE;
 
@@ -46,68 +47,6 @@ impl OrtOptions {
     }
 }
 
-/// The workspace root, found from this crate's manifest directory.
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Where the ONNX Runtime library is: `ORT_DYLIB_PATH` if set, else the newest-looking
-/// `libonnxruntime.so*` in `<workspace>/.ort/lib/`.
-pub fn library_path() -> Result<PathBuf, OrtLibraryError> {
-    if let Some(p) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) {
-        let p = PathBuf::from(p);
-        return if p.is_file() {
-            Ok(p)
-        } else {
-            Err(OrtLibraryError::Missing {
-                searched: format!("ORT_DYLIB_PATH={}", p.display()),
-            })
-        };
-    }
-    let dir = workspace_root().join(".ort").join("lib");
-    let mut candidates: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.is_file()
-                && p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with("libonnxruntime.so"))
-        })
-        .collect();
-    candidates.sort();
-    candidates.pop().ok_or_else(|| OrtLibraryError::Missing {
-        searched: format!(
-            "ORT_DYLIB_PATH (unset), {}/libonnxruntime.so*",
-            dir.display()
-        ),
-    })
-}
-
-static ENVIRONMENT: OnceLock<Result<Environment, OrtLibraryError>> = OnceLock::new();
-
-/// The process-wide ONNX Runtime environment, set up on first use.
-pub fn environment() -> Result<&'static Environment, OrtLibraryError> {
-    ENVIRONMENT
-        .get_or_init(|| {
-            let path = library_path()?;
-            let load = |reason: String| OrtLibraryError::Load {
-                path: path.clone(),
-                reason,
-            };
-            ort::init_from(&path)
-                .map_err(|e| load(e.to_string()))?
-                .with_name("mpc")
-                .with_telemetry(false)
-                .build()
-                .map_err(|e| load(e.to_string()))
-        })
-        .as_ref()
-        .map_err(Clone::clone)
-}
-
 /// A tinyphysics-compatible model running in ONNX Runtime on the CPU.
 ///
 /// The interface is checked when loading: inputs `states` float32 `[batch, 20, 4]` and `tokens`
@@ -120,44 +59,6 @@ pub struct OrtModel {
     path: PathBuf,
     fixed_batch: Option<usize>,
     intra_threads: usize,
-}
-
-fn describe(ty: &ValueType) -> String {
-    match ty {
-        ValueType::Tensor { ty, shape, .. } => format!("{ty:?} {:?}", &shape[..]),
-        other => format!("{other:?}"),
-    }
-}
-
-/// Checks one outlet against the expected element type and shape (`-1` in `want` = any size;
-/// dynamic dimensions of the model are accepted for every position).
-fn check_outlet(
-    what: &str,
-    ty: &ValueType,
-    want_ty: TensorElementType,
-    want: &[i64],
-) -> Result<Option<usize>, String> {
-    let ValueType::Tensor {
-        ty: elem, shape, ..
-    } = ty
-    else {
-        return Err(format!("{what} is {}, not a tensor", describe(ty)));
-    };
-    if *elem != want_ty || shape.len() != want.len() {
-        return Err(format!(
-            "{what} is {}, expected {want_ty:?} of rank {}",
-            describe(ty),
-            want.len()
-        ));
-    }
-    for (i, (&have, &w)) in shape.iter().zip(want).enumerate() {
-        if w >= 0 && have >= 0 && have != w {
-            return Err(format!(
-                "{what} has size {have} in dimension {i}, expected {w}"
-            ));
-        }
-    }
-    Ok(usize::try_from(shape[0]).ok())
 }
 
 impl OrtModel {

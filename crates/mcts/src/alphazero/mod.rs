@@ -17,6 +17,8 @@
 //! - [`train`]: one loop iteration (self-play, then training steps on the replay buffer).
 //! - [`checkpoint`]: network and optimiser state saved with postcard; a corrupt or
 //!   wrong-shape file is a typed error naming it.
+//! - [`onnx`]: a network exported elsewhere, evaluated through ONNX Runtime
+//!   ([`OnnxEvaluator`]), usable wherever the crate's own network is.
 //!
 //! # Rewards, values and targets
 //!
@@ -59,6 +61,7 @@
 
 pub mod checkpoint;
 pub mod net;
+pub mod onnx;
 pub mod puct;
 pub mod replay;
 pub mod selfplay;
@@ -66,6 +69,7 @@ pub mod train;
 
 pub use checkpoint::Checkpoint;
 pub use net::{Adam, AdamConfig, Losses, Mlp, NetShape};
+pub use onnx::OnnxEvaluator;
 pub use puct::{Puct, PuctConfig};
 pub use replay::{ReplayBuffer, Sample, Symmetry};
 pub use selfplay::{BatchedEvaluator, SelfPlayConfig, SelfPlayStats, self_play};

@@ -58,10 +58,11 @@ fn raycast(report: &mut ScenarioReport, quick: bool) -> Result<(), Box<dyn Error
                     5.0 * (angle * 0.3).sin(),
                 ];
                 if reference {
-                    belief
-                        .observe_reference(&truth, &camera, &sensor, position, [0.0; 3], &mut rng);
+                    belief.observe_reference(
+                        &truth, &camera, &sensor, position, [0.0; 3], &mut rng,
+                    )?;
                 } else {
-                    belief.observe(&truth, &camera, &sensor, position, [0.0; 3], &mut rng);
+                    belief.observe(&truth, &camera, &sensor, position, [0.0; 3], &mut rng)?;
                 }
             }
             let cpu_ms = (process_cpu_seconds() - c) * 1e3 / images as f64;

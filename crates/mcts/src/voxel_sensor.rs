@@ -939,7 +939,8 @@ struct RayState {
     dt: [f64; 3],
     /// Flat-index stride of one step per axis.
     stride: [isize; 3],
-    /// Steps left per axis before the ray leaves the grid.
+    /// Steps left per axis before the ray leaves the grid (0 for an axis the ray runs
+    /// parallel to).
     left: [usize; 3],
     /// Empty voxels still to pass before the false hit ([`SensorDraws`]).
     skip: usize,
@@ -952,7 +953,9 @@ impl Default for RayState {
             t: [f64::INFINITY; 3],
             dt: [f64::INFINITY; 3],
             stride: [0; 3],
-            left: [usize::MAX; 3],
+            // An axis the ray runs parallel to is only chosen when every other boundary is at
+            // infinity (a zero direction, or `t` overflowing): then the ray has left.
+            left: [0; 3],
             skip: usize::MAX,
         }
     }
@@ -1383,6 +1386,12 @@ mod tests {
             let v = traversed(&g, [-30.0, -0.5, 0.5], [1.0, tiny, 0.0]);
             assert_eq!(v[0], g.index(0, 9, 10), "{tiny}");
         }
+        // A zero direction (bad input) from inside the grid visits the origin's voxel once
+        // and stops, rather than stepping on the spot forever.
+        assert_eq!(
+            traversed(&g, [0.5, 0.5, 0.5], [0.0; 3]),
+            vec![g.index(10, 10, 10)]
+        );
     }
 
     #[test]

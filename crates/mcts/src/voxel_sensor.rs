@@ -213,6 +213,18 @@ impl Camera {
     /// collecting them. The directions are not normalised (the traversal does not need it):
     /// `forward + u right + v up` for the pixel's image-plane offsets `u`, `v`.
     pub fn for_each_ray(&self, position: Vec3, target: Vec3, mut f: impl FnMut(Vec3)) {
+        let view = self.view(position, target);
+        let r = self.resolution;
+        for j in 0..r {
+            let row = view.row(self.offset(view.half, j));
+            for i in 0..r {
+                f(view.ray(row, self.offset(view.half, i)));
+            }
+        }
+    }
+
+    /// The image axes of the camera at `position` looking at `target`.
+    fn view(&self, position: Vec3, target: Vec3) -> View {
         let forward = normalize(sub(target, position));
         // Any vector not parallel to `forward` gives the image axes.
         let helper = if forward[2].abs() < 0.9 {
@@ -223,23 +235,65 @@ impl Camera {
         let right = normalize(cross(forward, helper));
         let up = cross(right, forward);
         let half = (self.fov_deg.to_radians() / 2.0).tan();
-        let r = self.resolution;
-        for j in 0..r {
-            let v = half * (2.0 * (j as f64 + 0.5) / r as f64 - 1.0);
-            let row = [
-                forward[0] + v * up[0],
-                forward[1] + v * up[1],
-                forward[2] + v * up[2],
-            ];
-            for i in 0..r {
-                let u = half * (2.0 * (i as f64 + 0.5) / r as f64 - 1.0);
-                f([
-                    row[0] + u * right[0],
-                    row[1] + u * right[1],
-                    row[2] + u * right[2],
-                ]);
-            }
+        View {
+            forward,
+            right,
+            up,
+            half,
         }
+    }
+
+    /// Image-plane offset of the centre of pixel `k` (a row or a column), for the half-width
+    /// `half = tan(fov / 2)` of the image plane at unit distance.
+    #[inline]
+    fn offset(&self, half: f64, k: usize) -> f64 {
+        half * (2.0 * (k as f64 + 0.5) / self.resolution as f64 - 1.0)
+    }
+}
+
+/// The axes of a camera's image: the ray through the image-plane point `(u, v)` is
+/// `forward + u right + v up` (a pinhole camera's rays form an affine grid, so no
+/// trigonometry per ray).
+#[derive(Debug, Clone, Copy)]
+struct View {
+    /// Unit vector from the camera to its target.
+    forward: Vec3,
+    /// Unit vector along the image rows.
+    right: Vec3,
+    /// Unit vector along the image columns.
+    up: Vec3,
+    /// `tan(fov / 2)`: the half-width of the image plane at unit distance.
+    half: f64,
+}
+
+impl View {
+    /// Whether every axis is finite (false for a camera on its target or at non-finite
+    /// coordinates).
+    fn is_finite(&self) -> bool {
+        self.forward
+            .iter()
+            .chain(&self.right)
+            .chain(&self.up)
+            .chain(std::iter::once(&self.half))
+            .all(|x| x.is_finite())
+    }
+
+    /// `forward + v up`: the part of a ray direction shared by the image row at offset `v`.
+    #[inline]
+    fn row(&self, v: f64) -> Vec3 {
+        let (f, up) = (self.forward, self.up);
+        [f[0] + v * up[0], f[1] + v * up[1], f[2] + v * up[2]]
+    }
+
+    /// The direction of the ray at offset `u` on the image row `row` ([`View::row`]).
+    #[inline]
+    fn ray(&self, row: Vec3, u: f64) -> Vec3 {
+        let right = self.right;
+        [
+            row[0] + u * right[0],
+            row[1] + u * right[1],
+            row[2] + u * right[2],
+        ]
     }
 }
 
@@ -327,9 +381,14 @@ impl Belief {
     /// `target`, sampling the sensor with `rng`, and updates the belief. Returns the number of
     /// rays that returned a hit.
     ///
-    /// This is the fast path ([`VoxelGrid::cast_ray`] per ray): the same voxels as
+    /// This is the fast path ([`VoxelGrid::cast_image`]): the same voxels as
     /// [`VoxelGrid::traverse`], one random draw per ray for the false hits (a geometric
     /// skip-ahead) and one per occupied voxel reached.
+    ///
+    /// # Errors
+    ///
+    /// [`MctsError::Config`] when `truth` does not have one entry per voxel, the camera or
+    /// the grid is invalid, or `position` and `target` are not finite and distinct.
     pub fn observe<R: Rng + ?Sized>(
         &mut self,
         truth: &[bool],
@@ -338,24 +397,26 @@ impl Belief {
         position: Vec3,
         target: Vec3,
         rng: &mut R,
-    ) -> usize {
-        debug_assert_eq!(truth.len(), self.log_odds.len());
+    ) -> Result<usize, MctsError> {
         let draws = SensorDraws::new(sensor, &self.grid);
-        let grid = self.grid;
-        let log_odds = &mut self.log_odds[..];
-        let mut hits = 0;
-        camera.for_each_ray(position, target, |dir| {
-            hits += usize::from(
-                grid.cast_ray(position, dir, truth, log_odds, &draws, rng)
-                    .is_some(),
-            );
-        });
-        hits
+        self.grid.cast_image(
+            camera,
+            position,
+            target,
+            truth,
+            &mut self.log_odds,
+            &draws,
+            rng,
+        )
     }
 
-    /// The reference implementation of [`Belief::observe`]: [`VoxelGrid::traverse`] and one
-    /// random draw per voxel. Same distribution of outcomes, slower; kept for the tests and
-    /// the benchmark's comparison.
+    /// The reference implementation of [`Belief::observe`]: [`Camera::for_each_ray`],
+    /// [`VoxelGrid::traverse`] and one random draw per voxel. Same distribution of outcomes,
+    /// slower; kept for the tests and the benchmark's comparison.
+    ///
+    /// # Errors
+    ///
+    /// As [`Belief::observe`].
     pub fn observe_reference<R: Rng + ?Sized>(
         &mut self,
         truth: &[bool],
@@ -364,8 +425,8 @@ impl Belief {
         position: Vec3,
         target: Vec3,
         rng: &mut R,
-    ) -> usize {
-        debug_assert_eq!(truth.len(), self.log_odds.len());
+    ) -> Result<usize, MctsError> {
+        check_image(&self.grid, camera, position, target, truth, &self.log_odds)?;
         let (hit, miss) = (sensor.hit_log_odds(), sensor.miss_log_odds());
         // Compare 32 random bits with the thresholds: one draw per voxel.
         let scale = f64::from(u32::MAX);
@@ -387,8 +448,41 @@ impl Belief {
                 }
             });
         });
-        hits
+        Ok(hits)
     }
+}
+
+/// Checks the inputs of one image: valid grid and camera, one truth and one log-odds entry per
+/// voxel, a finite camera position distinct from its target. Returns the camera's axes.
+fn check_image(
+    grid: &VoxelGrid,
+    camera: &Camera,
+    position: Vec3,
+    target: Vec3,
+    truth: &[bool],
+    log_odds: &[f32],
+) -> Result<View, MctsError> {
+    grid.validate()?;
+    camera.validate()?;
+    for (field, len) in [("truth", truth.len()), ("log_odds", log_odds.len())] {
+        if len != grid.len() {
+            return Err(MctsError::Config {
+                field,
+                reason: format!("must have one entry per voxel ({}), got {len}", grid.len()),
+            });
+        }
+    }
+    let view = camera.view(position, target);
+    if !(position.iter().all(|x| x.is_finite()) && view.is_finite()) {
+        return Err(MctsError::Config {
+            field: "position",
+            reason: format!(
+                "the camera at {position:?} must be finite and distinct from its target \
+                 {target:?}"
+            ),
+        });
+    }
+    Ok(view)
 }
 
 /// Constants of the fast sensor, computed once per image: thresholds for the random draws and
@@ -460,6 +554,12 @@ impl VoxelGrid {
     /// and boundary arithmetic, same tie-breaking). Every voxel passed without a hit gains the
     /// miss log-odds; an occupied voxel returns a hit with `hit_prob` (one 32-bit draw), an
     /// empty one a false hit at the position drawn by [`SensorDraws`]'s geometric skip-ahead.
+    /// [`VoxelGrid::cast_image`] casts a whole image the same way, faster.
+    ///
+    /// # Panics
+    ///
+    /// When `truth` or `log_odds` has fewer entries than the grid has voxels
+    /// ([`VoxelGrid::cast_image`] checks its inputs instead).
     pub fn cast_ray<R: Rng + ?Sized>(
         &self,
         origin: Vec3,
@@ -469,64 +569,71 @@ impl VoxelGrid {
         draws: &SensorDraws,
         rng: &mut R,
     ) -> Option<usize> {
-        let ray = self.ray_start(origin, dir, draws, rng)?;
-        // Scalars rather than arrays in the loop keep everything in registers.
-        let [mut tx, mut ty, mut tz] = ray.t;
-        let [dx, dy, dz] = ray.dt;
-        let [sx, sy, sz] = ray.stride;
-        let [mut lx, mut ly, mut lz] = ray.left;
-        let (mut index, mut skip) = (ray.index, ray.skip);
-        loop {
-            if truth[index] {
-                if rng.next_u32() < draws.p_hit {
-                    log_odds[index] += draws.hit;
-                    return Some(index);
-                }
-            } else if skip == 0 {
-                log_odds[index] += draws.hit;
-                return Some(index);
-            } else {
-                skip -= 1;
-            }
-            log_odds[index] += draws.miss;
-            if tx < ty && tx < tz {
-                if lx == 0 {
-                    return None;
-                }
-                lx -= 1;
-                index = index.wrapping_add_signed(sx);
-                tx += dx;
-            } else if ty < tz {
-                if ly == 0 {
-                    return None;
-                }
-                ly -= 1;
-                index = index.wrapping_add_signed(sy);
-                ty += dy;
-            } else {
-                if lz == 0 {
-                    return None;
-                }
-                lz -= 1;
-                index = index.wrapping_add_signed(sz);
-                tz += dz;
-            }
-        }
-    }
-
-    /// Clips the ray to the grid and sets up its traversal (`None` when it misses the grid);
-    /// the false-hit run is drawn from `rng` for rays that reach the grid.
-    #[inline]
-    fn ray_start<R: Rng + ?Sized>(
-        &self,
-        origin: Vec3,
-        dir: Vec3,
-        draws: &SensorDraws,
-        rng: &mut R,
-    ) -> Option<RayState> {
         let mut ray = self.ray_setup(origin, dir)?;
         ray.skip = draws.empty_run(rng);
-        Some(ray)
+        march(ray, truth, log_odds, draws, rng)
+    }
+
+    /// Takes one image with `camera` from `position` looking at `target` through the hidden
+    /// `truth`, updating `log_odds`; returns the number of rays that returned a hit.
+    ///
+    /// The result, the updated `log_odds` and the random draws taken from `rng` are
+    /// bit-identical to [`Camera::for_each_ray`] with [`VoxelGrid::cast_ray`] per ray: the
+    /// same ray directions, the same floating-point operations in the ray set-up, the same
+    /// draws in the same order. It is faster because the work that depends only on the camera
+    /// is done once per image (the image axes, the pixel offsets, the distances from the
+    /// camera to the grid's planes), and because the set-up of a whole image row (reciprocal
+    /// directions, clipping to the grid, entry voxel) runs before the row's rays are marched,
+    /// as a loop without branches over structure-of-arrays buffers that the compiler
+    /// vectorises (`RowScratch`): the processor overlaps the long-latency divisions of many
+    /// rays instead of waiting for each ray's set-up after the mispredicted branches of the
+    /// previous ray's traversal.
+    ///
+    /// # Errors
+    ///
+    /// [`MctsError::Config`] when the grid or the camera is invalid, `truth` or `log_odds`
+    /// does not have one entry per voxel, or `position` and `target` are not finite and
+    /// distinct.
+    #[allow(clippy::too_many_arguments)]
+    pub fn cast_image<R: Rng + ?Sized>(
+        &self,
+        camera: &Camera,
+        position: Vec3,
+        target: Vec3,
+        truth: &[bool],
+        log_odds: &mut [f32],
+        draws: &SensorDraws,
+        rng: &mut R,
+    ) -> Result<usize, MctsError> {
+        let view = check_image(self, camera, position, target, truth, log_odds)?;
+        let frame = RayFrame::new(self, position);
+        let r = camera.resolution;
+        let offsets: Vec<f64> = (0..r).map(|k| camera.offset(view.half, k)).collect();
+        let mut scratch = RowScratch::new(r);
+        let mut rays = Vec::with_capacity(r);
+        let mut hits = 0;
+        for &v in &offsets {
+            let row = view.row(v);
+            rays.clear();
+            match frame.inv_size {
+                Some(inv_size) => {
+                    scratch.clip(&frame, self, &view, row, &offsets, |x| x * inv_size);
+                }
+                None => {
+                    let s = self.voxel_size;
+                    scratch.clip(&frame, self, &view, row, &offsets, |x| x / s);
+                }
+            }
+            scratch.finish(&frame, self, &mut rays);
+            for &ray in &rays {
+                let ray = RayState {
+                    skip: draws.empty_run(rng),
+                    ..ray
+                };
+                hits += usize::from(march(ray, truth, log_odds, draws, rng).is_some());
+            }
+        }
+        Ok(hits)
     }
 
     /// Clips the ray `origin + t dir` (`t >= 0`) to the grid's box and sets up its
@@ -535,48 +642,288 @@ impl VoxelGrid {
     /// [`VoxelGrid::traverse`] and [`VoxelGrid::cast_ray`], so that both visit the same voxels.
     #[inline]
     fn ray_setup(&self, origin: Vec3, dir: Vec3) -> Option<RayState> {
-        let h = self.half_extent();
-        // Divisions once per ray; infinite for an axis the ray runs parallel to.
+        RayFrame::new(self, origin).setup(self, dir)
+    }
+}
+
+/// Marches the prepared `ray` through `truth` with the fast sensor ([`VoxelGrid::cast_ray`]),
+/// updating `log_odds`; returns the voxel that returned a hit, if any.
+#[inline]
+fn march<R: Rng + ?Sized>(
+    ray: RayState,
+    truth: &[bool],
+    log_odds: &mut [f32],
+    draws: &SensorDraws,
+    rng: &mut R,
+) -> Option<usize> {
+    // Scalars rather than arrays in the loop keep everything in registers.
+    let [mut tx, mut ty, mut tz] = ray.t;
+    let [dx, dy, dz] = ray.dt;
+    let [sx, sy, sz] = ray.stride;
+    let [mut lx, mut ly, mut lz] = ray.left;
+    let (mut index, mut skip) = (ray.index, ray.skip);
+    loop {
+        if truth[index] {
+            if rng.next_u32() < draws.p_hit {
+                log_odds[index] += draws.hit;
+                return Some(index);
+            }
+        } else if skip == 0 {
+            log_odds[index] += draws.hit;
+            return Some(index);
+        } else {
+            skip -= 1;
+        }
+        log_odds[index] += draws.miss;
+        if tx < ty && tx < tz {
+            if lx == 0 {
+                return None;
+            }
+            lx -= 1;
+            index = index.wrapping_add_signed(sx);
+            tx += dx;
+        } else if ty < tz {
+            if ly == 0 {
+                return None;
+            }
+            ly -= 1;
+            index = index.wrapping_add_signed(sy);
+            ty += dy;
+        } else {
+            if lz == 0 {
+                return None;
+            }
+            lz -= 1;
+            index = index.wrapping_add_signed(sz);
+            tz += dz;
+        }
+    }
+}
+
+/// The ray set-up's constants for rays from one origin ([`VoxelGrid::ray_setup`] makes one
+/// per ray, [`VoxelGrid::cast_image`] one per image).
+struct RayFrame {
+    /// The rays' common origin.
+    origin: Vec3,
+    /// `-h - origin[a]` per axis (`h`: the grid's half extent).
+    lo: Vec3,
+    /// `h - origin[a]` per axis.
+    hi: Vec3,
+    /// Whether the origin lies outside the grid's slab on each axis (a ray parallel to that
+    /// axis misses the grid).
+    outside: [bool; 3],
+    /// `1 / s` when the voxel size `s` is a power of two, so that `x * (1 / s) == x / s`
+    /// exactly; `None` otherwise (divide).
+    inv_size: Option<f64>,
+}
+
+impl RayFrame {
+    /// The frame of rays from `origin` through `grid`.
+    fn new(grid: &VoxelGrid, origin: Vec3) -> Self {
+        let (h, s) = (grid.half_extent(), grid.voxel_size);
+        // A power of two has a zero mantissa; its reciprocal (normal, too) is exact.
+        let mantissa = (1u64 << 52) - 1;
+        let inv = 1.0 / s;
+        let exact = |x: f64| x.is_normal() && x.to_bits() & mantissa == 0;
+        Self {
+            origin,
+            lo: origin.map(|o| -h - o),
+            hi: origin.map(|o| h - o),
+            outside: origin.map(|o| o < -h || o > h),
+            inv_size: (exact(s) && exact(inv)).then_some(inv),
+        }
+    }
+
+    /// Clips the ray from the frame's origin along `dir` to `grid`'s box (the grid the frame
+    /// was made for) and sets up its Amanatides-Woo traversal ([`VoxelGrid::ray_setup`]).
+    ///
+    /// An axis along which `dir` is zero or subnormal counts as parallel: the ray never
+    /// crosses that axis' planes (over any distance the grid allows it moves less than
+    /// `1e-290` m along it), and no reciprocal is infinite, so no `t` is NaN.
+    #[inline(always)]
+    fn setup(&self, grid: &VoxelGrid, dir: Vec3) -> Option<RayState> {
+        let parallel = dir.map(|d| d.abs() < f64::MIN_POSITIVE);
+        // Divisions once per ray.
         let inv = [1.0 / dir[0], 1.0 / dir[1], 1.0 / dir[2]];
         let (mut t0, mut t1) = (0.0f64, f64::INFINITY);
         for a in 0..3 {
-            if dir[a] == 0.0 {
-                if origin[a] < -h || origin[a] > h {
+            if parallel[a] {
+                if self.outside[a] {
                     return None;
                 }
             } else {
-                let ta = (-h - origin[a]) * inv[a];
-                let tb = (h - origin[a]) * inv[a];
-                t0 = t0.max(ta.min(tb));
-                t1 = t1.min(ta.max(tb));
+                // Finite operands, no NaN: comparisons are min and max.
+                let ta = self.lo[a] * inv[a];
+                let tb = self.hi[a] * inv[a];
+                // Selects, not branches: which plane the ray enters and leaves by varies
+                // unpredictably from ray to ray.
+                let (near, far) = if ta < tb { (ta, tb) } else { (tb, ta) };
+                t0 = if near > t0 { near } else { t0 };
+                t1 = if far < t1 { far } else { t1 };
             }
         }
         if t0 >= t1 {
             return None;
         }
-        let n = self.n;
-        let s = self.voxel_size;
-        let strides = [1, n, n * n];
+        let (n, s, h) = (grid.n, grid.voxel_size, grid.half_extent());
+        // Voxel coordinates as i64: cheaper conversions from and to f64 than usize.
+        let last = (n - 1) as i64;
+        let last_f = last as f64;
+        let strides = [1, n as isize, (n * n) as isize];
         let mut ray = RayState::default();
+        let mut index = 0;
         for a in 0..3 {
-            let p = origin[a] + dir[a] * t0;
-            // Truncation is floor here: the argument is clamped to >= 0 first (and `floor`
-            // is a library call on baseline x86-64).
-            let v = (((p + h) / s).max(0.0) as usize).min(n - 1);
-            ray.index += v * strides[a];
+            let p = self.origin[a] + dir[a] * t0;
+            let c = match self.inv_size {
+                Some(inv_size) => (p + h) * inv_size,
+                None => (p + h) / s,
+            };
+            // Clamped to the grid (NaN to 0), then truncated: the floor, since `c >= 0`.
+            let c = if c > 0.0 { c } else { 0.0 };
+            let v = if c < last_f { c } else { last_f } as i64;
+            index += v as isize * strides[a];
+            if parallel[a] {
+                continue;
+            }
             if dir[a] > 0.0 {
-                ray.stride[a] = strides[a] as isize;
-                ray.left[a] = n - 1 - v;
-                ray.t[a] = ((v + 1) as f64 * s - h - origin[a]) * inv[a];
+                ray.stride[a] = strides[a];
+                ray.left[a] = (last - v) as usize;
+                ray.t[a] = ((v + 1) as f64 * s - h - self.origin[a]) * inv[a];
                 ray.dt[a] = s * inv[a];
-            } else if dir[a] < 0.0 {
-                ray.stride[a] = -(strides[a] as isize);
-                ray.left[a] = v;
-                ray.t[a] = (v as f64 * s - h - origin[a]) * inv[a];
+            } else {
+                ray.stride[a] = -strides[a];
+                ray.left[a] = v as usize;
+                ray.t[a] = (v as f64 * s - h - self.origin[a]) * inv[a];
                 ray.dt[a] = -s * inv[a];
             }
         }
+        ray.index = index as usize;
         Some(ray)
+    }
+}
+
+/// The set-up of one image row of [`VoxelGrid::cast_image`] in two stages, with the same
+/// operations on the same values as [`RayFrame::setup`] (so bit-identical states).
+///
+/// [`RowScratch::clip`] computes, for every ray of the row, the direction, the reciprocals,
+/// the clipping interval and the entry voxel's coordinates as floating-point numbers: one
+/// loop without branches over structure-of-arrays buffers, which the compiler vectorises
+/// (two rays per instruction, divisions included). [`RowScratch::finish`] turns them into
+/// traversal states, ray by ray.
+struct RowScratch {
+    /// Ray directions, per axis.
+    dir: [Vec<f64>; 3],
+    /// Their reciprocals, per axis.
+    inv: [Vec<f64>; 3],
+    /// Ray parameter where the ray enters the grid.
+    t0: Vec<f64>,
+    /// Ray parameter where it leaves.
+    t1: Vec<f64>,
+    /// The entry voxel's coordinates, clamped to `[0, n - 1]`, before truncation.
+    cell: [Vec<f64>; 3],
+}
+
+impl RowScratch {
+    /// Buffers for rows of `r` rays.
+    fn new(r: usize) -> Self {
+        let buf = || vec![0.0; r];
+        Self {
+            dir: [buf(), buf(), buf()],
+            inv: [buf(), buf(), buf()],
+            t0: buf(),
+            t1: buf(),
+            cell: [buf(), buf(), buf()],
+        }
+    }
+
+    /// The first stage for the rays `view.ray(row, u)`, `u` in `offsets`; `scale(x)` is
+    /// `x / s` for the voxel size `s` (or the exact `x * (1 / s)`). For a direction with a
+    /// zero or subnormal component the results are meaningless ([`RowScratch::finish`] sets
+    /// those rays up with [`RayFrame::setup`]).
+    #[inline(always)]
+    fn clip(
+        &mut self,
+        frame: &RayFrame,
+        grid: &VoxelGrid,
+        view: &View,
+        row: Vec3,
+        offsets: &[f64],
+        scale: impl Fn(f64) -> f64,
+    ) {
+        let r = offsets.len();
+        let h = grid.half_extent();
+        let last_f = (grid.n - 1) as f64;
+        let [dx, dy, dz] = &mut self.dir;
+        let [ix, iy, iz] = &mut self.inv;
+        let [cx, cy, cz] = &mut self.cell;
+        let (dx, dy, dz) = (&mut dx[..r], &mut dy[..r], &mut dz[..r]);
+        let (ix, iy, iz) = (&mut ix[..r], &mut iy[..r], &mut iz[..r]);
+        let (cx, cy, cz) = (&mut cx[..r], &mut cy[..r], &mut cz[..r]);
+        let (t0s, t1s) = (&mut self.t0[..r], &mut self.t1[..r]);
+        for i in 0..r {
+            let d = view.ray(row, offsets[i]);
+            let inv = [1.0 / d[0], 1.0 / d[1], 1.0 / d[2]];
+            let (mut t0, mut t1) = (0.0f64, f64::INFINITY);
+            for a in 0..3 {
+                // With `lo < hi`, `lo / d <= hi / d` exactly when `d > 0`: the ordered pair
+                // of `ta`, `tb` in `RayFrame::setup`.
+                let positive = d[a] > 0.0;
+                let near = if positive { frame.lo[a] } else { frame.hi[a] } * inv[a];
+                let far = if positive { frame.hi[a] } else { frame.lo[a] } * inv[a];
+                t0 = if near > t0 { near } else { t0 };
+                t1 = if far < t1 { far } else { t1 };
+            }
+            let cell = |a: usize| {
+                let c = scale(frame.origin[a] + d[a] * t0 + h);
+                let c = if c > 0.0 { c } else { 0.0 };
+                if c < last_f { c } else { last_f }
+            };
+            (dx[i], dy[i], dz[i]) = (d[0], d[1], d[2]);
+            (ix[i], iy[i], iz[i]) = (inv[0], inv[1], inv[2]);
+            (cx[i], cy[i], cz[i]) = (cell(0), cell(1), cell(2));
+            (t0s[i], t1s[i]) = (t0, t1);
+        }
+    }
+
+    /// The second stage: appends the traversal states of the rays (of the last
+    /// [`RowScratch::clip`]) that enter the grid to `rays`, in order.
+    #[inline(always)]
+    fn finish(&self, frame: &RayFrame, grid: &VoxelGrid, rays: &mut Vec<RayState>) {
+        let (n, s, h) = (grid.n, grid.voxel_size, grid.half_extent());
+        let last = (n - 1) as i64;
+        let strides = [1, n as isize, (n * n) as isize];
+        for i in 0..self.t0.len() {
+            let dir = [self.dir[0][i], self.dir[1][i], self.dir[2][i]];
+            if dir.iter().any(|d| d.abs() < f64::MIN_POSITIVE) {
+                rays.extend(frame.setup(grid, dir));
+                continue;
+            }
+            // No NaN here (finite, non-zero reciprocals): `!(t0 < t1)` is `t0 >= t1`.
+            if self.t0[i] >= self.t1[i] {
+                continue;
+            }
+            let axis = |a: usize| {
+                let v = self.cell[a][i] as i64;
+                let inv = self.inv[a][i];
+                let up = dir[a] > 0.0;
+                (
+                    v as isize * strides[a],
+                    if up { strides[a] } else { -strides[a] },
+                    if up { last - v } else { v } as usize,
+                    ((v + i64::from(up)) as f64 * s - h - frame.origin[a]) * inv,
+                    if up { s } else { -s } * inv,
+                )
+            };
+            let (x, y, z) = (axis(0), axis(1), axis(2));
+            rays.push(RayState {
+                index: (x.0 + y.0 + z.0) as usize,
+                t: [x.3, y.3, z.3],
+                dt: [x.4, y.4, z.4],
+                stride: [x.1, y.1, z.1],
+                left: [x.2, y.2, z.2],
+                skip: usize::MAX,
+            });
+        }
     }
 }
 
@@ -592,7 +939,8 @@ struct RayState {
     dt: [f64; 3],
     /// Flat-index stride of one step per axis.
     stride: [isize; 3],
-    /// Steps left per axis before the ray leaves the grid.
+    /// Steps left per axis before the ray leaves the grid (0 for an axis the ray runs
+    /// parallel to).
     left: [usize; 3],
     /// Empty voxels still to pass before the false hit ([`SensorDraws`]).
     skip: usize,
@@ -605,7 +953,9 @@ impl Default for RayState {
             t: [f64::INFINITY; 3],
             dt: [f64::INFINITY; 3],
             stride: [0; 3],
-            left: [usize::MAX; 3],
+            // An axis the ray runs parallel to is only chosen when every other boundary is at
+            // infinity (a zero direction, or `t` overflowing): then the ray has left.
+            left: [0; 3],
             skip: usize::MAX,
         }
     }
@@ -614,7 +964,7 @@ impl Default for RayState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::SeedableRng;
+    use rand::{RngCore, SeedableRng};
     use rand_xoshiro::Xoshiro256PlusPlus;
 
     /// The voxels met by sampling the ray densely: the reference for the traversal.
@@ -713,7 +1063,9 @@ mod tests {
         assert!((h0 - g.len() as f64 * std::f64::consts::LN_2).abs() < 1e-6);
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
         let (cam, sensor) = (Camera::default(), SensorModel::default());
-        let hits = belief.observe(&truth, &cam, &sensor, [0.0, -30.0, 0.0], [0.0; 3], &mut rng);
+        let hits = belief
+            .observe(&truth, &cam, &sensor, [0.0, -30.0, 0.0], [0.0; 3], &mut rng)
+            .unwrap();
         assert!(hits > 1000, "{hits} hits");
         assert!(belief.entropy() < h0);
         // The face towards the camera is now believed occupied, the voxels before it empty.
@@ -843,27 +1195,253 @@ mod tests {
         let images = 40;
         for _ in 0..images {
             let mut b = Belief::new(g).unwrap();
-            fast += b.observe(
-                &box_truth,
-                &cam,
-                &sensor,
-                [25.0, 3.0, -4.0],
-                [0.0; 3],
-                &mut rng,
-            );
+            fast += b
+                .observe(
+                    &box_truth,
+                    &cam,
+                    &sensor,
+                    [25.0, 3.0, -4.0],
+                    [0.0; 3],
+                    &mut rng,
+                )
+                .unwrap();
             let mut b = Belief::new(g).unwrap();
-            slow += b.observe_reference(
-                &box_truth,
-                &cam,
-                &sensor,
-                [25.0, 3.0, -4.0],
-                [0.0; 3],
-                &mut rng,
-            );
+            slow += b
+                .observe_reference(
+                    &box_truth,
+                    &cam,
+                    &sensor,
+                    [25.0, 3.0, -4.0],
+                    [0.0; 3],
+                    &mut rng,
+                )
+                .unwrap();
         }
         let (f, s) = (fast as f64 / images as f64, slow as f64 / images as f64);
         // Hits per image are a sum of 1024 independent rays: sd below 16; of the mean, 2.5.
         assert!((f - s).abs() < 12.0, "{f} vs {s}");
+    }
+
+    #[test]
+    fn image_casting_equals_casting_ray_by_ray() {
+        // `cast_image` batches the set-up of each image row; the outcome must be bit-identical
+        // to `for_each_ray` + `cast_ray`: same hits, same log-odds, same random draws. Cameras
+        // outside the grid (some rays missing it), inside it, on an axis (rays parallel to
+        // planes), and a voxel size that is not a power of two (division, not reciprocal).
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(23);
+        let grids = [
+            VoxelGrid::default(),
+            VoxelGrid {
+                n: 7,
+                voxel_size: 0.3,
+            },
+        ];
+        let sensor = SensorModel {
+            hit_prob: 0.8,
+            false_hit_prob: 0.01,
+        };
+        for grid in grids {
+            let h = grid.half_extent();
+            let truth: Vec<bool> = (0..grid.len()).map(|_| rng.random_bool(0.2)).collect();
+            let draws = SensorDraws::new(&sensor, &grid);
+            let mut cameras: Vec<(Vec3, Vec3)> = vec![
+                ([0.0, -3.0 * h, 0.0], [0.0; 3]),
+                ([3.0 * h, 0.0, 0.0], [0.0, 0.5 * h, 0.0]),
+                ([0.0, 0.0, 4.0 * h], [0.0; 3]),
+            ];
+            for _ in 0..6 {
+                let position: Vec3 = std::array::from_fn(|_| rng.random_range(-4.0 * h..4.0 * h));
+                let target: Vec3 = std::array::from_fn(|_| rng.random_range(-h..h));
+                cameras.push((position, target));
+            }
+            for (k, &(position, target)) in cameras.iter().enumerate() {
+                // Odd resolutions for the cameras on an axis: their middle row and column
+                // have zero components (set up by the general path).
+                let camera = Camera {
+                    fov_deg: [10.0, 60.0, 120.0][k % 3],
+                    resolution: 25 + k,
+                };
+                let mut lo_image: Vec<f32> = (0..grid.len()).map(|i| i as f32 * 1e-3).collect();
+                let mut lo_rays = lo_image.clone();
+                let mut rng_image = Xoshiro256PlusPlus::seed_from_u64(k as u64);
+                let mut rng_rays = rng_image.clone();
+                let hits_image = grid
+                    .cast_image(
+                        &camera,
+                        position,
+                        target,
+                        &truth,
+                        &mut lo_image,
+                        &draws,
+                        &mut rng_image,
+                    )
+                    .unwrap();
+                let mut hits_rays = 0;
+                let mut with_zero = 0;
+                camera.for_each_ray(position, target, |dir| {
+                    with_zero += usize::from(dir.contains(&0.0));
+                    hits_rays += usize::from(
+                        grid.cast_ray(position, dir, &truth, &mut lo_rays, &draws, &mut rng_rays)
+                            .is_some(),
+                    );
+                });
+                assert_eq!(hits_image, hits_rays, "camera {k}");
+                if k == 0 {
+                    assert!(with_zero > 0, "no ray parallel to a plane");
+                }
+                assert!(
+                    lo_image
+                        .iter()
+                        .zip(&lo_rays)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "camera {k}: log-odds differ"
+                );
+                assert_eq!(rng_image.next_u64(), rng_rays.next_u64(), "camera {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn row_set_up_equals_ray_set_up_bit_for_bit() {
+        // The two-stage row set-up of `cast_image` gives the same traversal states, bit for
+        // bit, as `RayFrame::setup` per ray (so as `ray_setup`), for both scalings.
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(41);
+        let key = |r: &RayState| {
+            (
+                r.index,
+                r.t.map(f64::to_bits),
+                r.dt.map(f64::to_bits),
+                r.stride,
+                r.left,
+            )
+        };
+        let mut compared = 0;
+        for grid in [
+            VoxelGrid::default(),
+            VoxelGrid {
+                n: 9,
+                voxel_size: 0.7,
+            },
+        ] {
+            let h = grid.half_extent();
+            for k in 0..30 {
+                let position: Vec3 = if k == 0 {
+                    [0.0, -3.0 * h, 0.0]
+                } else {
+                    std::array::from_fn(|_| rng.random_range(-3.0 * h..3.0 * h))
+                };
+                let target: Vec3 = if k == 0 {
+                    [0.0; 3]
+                } else {
+                    std::array::from_fn(|_| rng.random_range(-h..h))
+                };
+                let camera = Camera {
+                    fov_deg: 5.0 + 4.0 * k as f64,
+                    resolution: 9 + k % 4,
+                };
+                let view = camera.view(position, target);
+                let frame = RayFrame::new(&grid, position);
+                let offsets: Vec<f64> = (0..camera.resolution)
+                    .map(|j| camera.offset(view.half, j))
+                    .collect();
+                let mut scratch = RowScratch::new(offsets.len());
+                for &v in &offsets {
+                    let row = view.row(v);
+                    match frame.inv_size {
+                        Some(inv_size) => {
+                            scratch.clip(&frame, &grid, &view, row, &offsets, |x| x * inv_size)
+                        }
+                        None => {
+                            let s = grid.voxel_size;
+                            scratch.clip(&frame, &grid, &view, row, &offsets, |x| x / s)
+                        }
+                    }
+                    let mut rays = Vec::new();
+                    scratch.finish(&frame, &grid, &mut rays);
+                    let expected: Vec<RayState> = offsets
+                        .iter()
+                        .filter_map(|&u| frame.setup(&grid, view.ray(row, u)))
+                        .collect();
+                    assert_eq!(rays.len(), expected.len());
+                    for (a, b) in rays.iter().zip(&expected) {
+                        assert_eq!(key(a), key(b), "camera {k}");
+                        compared += 1;
+                    }
+                }
+            }
+        }
+        assert!(compared > 2000, "{compared} rays compared");
+    }
+
+    #[test]
+    fn tiny_direction_components_count_as_parallel() {
+        // A subnormal component would make its reciprocal infinite (and a boundary time NaN
+        // for an origin on a plane); the ray is traversed as parallel to that axis instead.
+        let g = VoxelGrid::default();
+        for tiny in [f64::MIN_POSITIVE / 4.0, -5e-324, 0.0] {
+            let v = traversed(&g, [-30.0, 0.0, 0.5], [1.0, tiny, 0.0]);
+            assert_eq!(v.len(), 20, "{tiny}");
+            assert_eq!(v[0], g.index(0, 10, 10));
+            assert_eq!(v[19], g.index(19, 10, 10));
+            let v = traversed(&g, [-30.0, -0.5, 0.5], [1.0, tiny, 0.0]);
+            assert_eq!(v[0], g.index(0, 9, 10), "{tiny}");
+        }
+        // A zero direction (bad input) from inside the grid visits the origin's voxel once
+        // and stops, rather than stepping on the spot forever.
+        assert_eq!(
+            traversed(&g, [0.5, 0.5, 0.5], [0.0; 3]),
+            vec![g.index(10, 10, 10)]
+        );
+    }
+
+    #[test]
+    fn bad_images_are_rejected() {
+        let g = VoxelGrid::default();
+        let truth = vec![false; g.len()];
+        let (cam, sensor) = (Camera::default(), SensorModel::default());
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+        let mut b = Belief::new(g).unwrap();
+        let far = [0.0, -30.0, 0.0];
+        assert!(
+            b.observe(&truth[1..], &cam, &sensor, far, [0.0; 3], &mut rng)
+                .is_err()
+        );
+        assert!(
+            b.observe_reference(&truth[1..], &cam, &sensor, far, [0.0; 3], &mut rng)
+                .is_err()
+        );
+        for (position, target) in [
+            ([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]),
+            ([f64::NAN, 0.0, 0.0], [0.0; 3]),
+            ([0.0, 0.0, 0.0], [f64::INFINITY, 0.0, 0.0]),
+            ([1e-170, 0.0, 0.0], [0.0; 3]),
+        ] {
+            assert!(
+                b.observe(&truth, &cam, &sensor, position, target, &mut rng)
+                    .is_err(),
+                "{position:?} -> {target:?}"
+            );
+            assert!(
+                b.observe_reference(&truth, &cam, &sensor, position, target, &mut rng)
+                    .is_err()
+            );
+        }
+        let bad_cam = Camera {
+            fov_deg: f64::NAN,
+            resolution: 8,
+        };
+        assert!(
+            b.observe(&truth, &bad_cam, &sensor, far, [0.0; 3], &mut rng)
+                .is_err()
+        );
+        let mut short = vec![0.0f32; 5];
+        let draws = SensorDraws::new(&sensor, &g);
+        let err = g
+            .cast_image(&cam, far, [0.0; 3], &truth, &mut short, &draws, &mut rng)
+            .unwrap_err();
+        assert!(err.to_string().contains("log_odds"), "{err}");
+        // Nothing was observed.
+        assert!(b.log_odds.iter().all(|&l| l == 0.0));
     }
 
     #[test]

@@ -552,9 +552,17 @@ impl Inspection {
                     .collect::<Vec<bool>>()
             }),
         };
-        cfg.camera.for_each_ray(position, [0.0; 3], |dir| {
-            grid.cast_ray(position, dir, truth, log_odds, &draws, rng);
-        });
+        // The inputs are checked when the environment is built and the position is away
+        // from the target, so this cannot fail; if it did, no image is taken.
+        let _ = grid.cast_image(
+            &cfg.camera,
+            position,
+            [0.0; 3],
+            truth,
+            log_odds,
+            &draws,
+            rng,
+        );
         self.entropy = fast_entropy(&self.log_odds);
     }
 

@@ -553,8 +553,9 @@ impl Inspection {
             }),
         };
         // The inputs are checked when the environment is built and the position is away
-        // from the target, so this cannot fail; if it did, no image is taken.
-        let _ = grid.cast_image(
+        // from the target, so this cannot fail (checked in debug builds); if it did, no image
+        // would be taken.
+        let cast = grid.cast_image(
             &cfg.camera,
             position,
             [0.0; 3],
@@ -563,6 +564,7 @@ impl Inspection {
             &draws,
             rng,
         );
+        debug_assert!(cast.is_ok(), "{cast:?}");
         self.entropy = fast_entropy(&self.log_odds);
     }
 

@@ -558,8 +558,14 @@ fn self_play_is_the_same_for_any_worker_count() {
     let (a, sa) = self_play(net.clone(), &TicTacToe::new(), 7, &config, 9).unwrap();
     config.workers = 2;
     config.games_per_worker = 2;
-    let (b, sb) = self_play(net, &TicTacToe::new(), 7, &config, 9).unwrap();
+    let (b, sb) = self_play(net.clone(), &TicTacToe::new(), 7, &config, 9).unwrap();
     assert_eq!(a, b);
+    // The same through one shared network thread, which merges the workers' batches.
+    config.shared_network_thread = true;
+    config.workers = 3;
+    let (c, sc) = self_play(net, &TicTacToe::new(), 7, &config, 9).unwrap();
+    assert_eq!(a, c);
+    assert_eq!(sc.evaluations, sa.evaluations);
     assert_eq!(sa.games, 7);
     assert_eq!(sa.samples, sb.samples);
     assert_eq!(sa.outcomes.iter().sum::<usize>(), 7);

@@ -250,26 +250,35 @@ pub fn run(report: &mut ScenarioReport, quick: bool) -> Result<(), Box<dyn Error
         load_average()
     ));
 
-    // 3. Self-play: 1 and 2 workers sharing one batched evaluator.
+    // 3. Self-play: 1 and 2 workers, each evaluating its own batches (the default), and 2
+    // sending them to one shared network thread.
     let sp_games = if quick { 32 } else { 128 };
     let net = Arc::new(speed_net.clone());
     let mut sp_rows = Vec::new();
-    for workers in [1usize, 2] {
+    for (workers, shared) in [(1usize, false), (2, false), (2, true)] {
         let config = SelfPlayConfig {
             workers,
+            shared_network_thread: shared,
             ..SelfPlayConfig::default()
         };
         let (c, t) = (process_cpu_seconds(), Instant::now());
         let (_, st) = self_play(net.clone(), &Connect4::new(), sp_games, &config, 5)?;
         let (cpu, wall) = (process_cpu_seconds() - c, t.elapsed().as_secs_f64());
+        let suffix = if shared { "_shared_thread" } else { "" };
         report.metrics.push(Metric::new(
-            format!("az_selfplay_games_per_sec_{workers}w"),
+            format!("az_selfplay_games_per_sec_{workers}w{suffix}"),
             sp_games as f64 / wall,
             "1/s",
             Better::Higher,
         ));
         sp_rows.push(vec![
             workers.to_string(),
+            if shared {
+                "one shared thread"
+            } else {
+                "in each worker"
+            }
+            .to_string(),
             sp_games.to_string(),
             format!("{:.2}", sp_games as f64 / wall),
             format!("{:.0}", st.evaluations as f64 / wall),
@@ -281,6 +290,7 @@ pub fn run(report: &mut ScenarioReport, quick: bool) -> Result<(), Box<dyn Error
         title: "Self-play (100 simulations per move, 16 games per worker, leaf batch 8)".into(),
         header: [
             "workers",
+            "network runs",
             "games",
             "games/s (wall)",
             "network states/s (wall)",

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use mcts::alphazero::train::{
-    JudgedPosition, MatchConfig, match_vs_uct, policy_mistakes, puct_mistakes,
+    JudgedPosition, MatchConfig, match_vs_uct, policy_mistakes, puct_mistakes, puct_moves,
 };
 use mcts::alphazero::{
     Adam, AdamConfig, Checkpoint, Evaluator, Mlp, NetShape, Puct, PuctConfig, ReplayBuffer, Sample,
@@ -293,39 +293,104 @@ fn random_batch(
 
 #[test]
 fn gradient_matches_finite_differences() {
+    // A tiny net, and one whose widths and batch leave partial tiles in every product of the
+    // matrix kernel (its tiles are 8 wide or more).
+    for (shape, batch) in [
+        (
+            NetShape {
+                input: 6,
+                hidden: vec![5, 4],
+                actions: 3,
+            },
+            4,
+        ),
+        (
+            NetShape {
+                input: 13,
+                hidden: vec![17, 9],
+                actions: 5,
+            },
+            11,
+        ),
+    ] {
+        let mut net = Mlp::new(shape.clone(), 11).unwrap();
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
+        // Non-zero biases, so that every parameter matters.
+        for p in net.params_mut() {
+            *p += (rng.random::<f32>() - 0.5) * 0.2;
+        }
+        let (xs, ps, vs) = random_batch(&mut rng, &shape, batch);
+        let l2 = 0.01;
+        let mut grad = vec![0.0f32; net.params().len()];
+        net.loss_and_grad(&xs, &ps, &vs, l2, &mut grad);
+        let h = 1e-3f32;
+        for (k, &g) in grad.iter().enumerate() {
+            let orig = net.params()[k];
+            net.params_mut()[k] = orig + h;
+            let up = net.loss(&xs, &ps, &vs, l2).total();
+            net.params_mut()[k] = orig - h;
+            let down = net.loss(&xs, &ps, &vs, l2).total();
+            net.params_mut()[k] = orig;
+            let fd = (up - down) / (2.0 * f64::from(h));
+            let err = (fd - f64::from(g)).abs() / (1e-2 + fd.abs());
+            assert!(
+                err < 0.03,
+                "{shape:?}, parameter {k}: finite difference {fd}, gradient {g}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_state_gets_the_same_answer_in_any_batch() {
+    // Self-play's determinism across worker counts rests on this: the batcher groups states
+    // differently for different worker counts.
     let shape = NetShape {
-        input: 6,
-        hidden: vec![5, 4],
-        actions: 3,
+        input: Connect4::INPUT_LEN,
+        hidden: vec![64, 40],
+        actions: 7,
     };
-    let mut net = Mlp::new(shape.clone(), 11).unwrap();
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
-    // Non-zero biases, so that every parameter matters.
-    for p in net.params_mut() {
-        *p += (rng.random::<f32>() - 0.5) * 0.2;
-    }
-    let (xs, ps, vs) = random_batch(&mut rng, &shape, 4);
-    let l2 = 0.01;
-    let mut grad = vec![0.0f32; net.params().len()];
-    net.loss_and_grad(&xs, &ps, &vs, l2, &mut grad);
-    let h = 1e-3f32;
-    let mut worst = 0.0f64;
-    for (k, &g) in grad.iter().enumerate() {
-        let orig = net.params()[k];
-        net.params_mut()[k] = orig + h;
-        let up = net.loss(&xs, &ps, &vs, l2).total();
-        net.params_mut()[k] = orig - h;
-        let down = net.loss(&xs, &ps, &vs, l2).total();
-        net.params_mut()[k] = orig;
-        let fd = (up - down) / (2.0 * f64::from(h));
-        let err = (fd - f64::from(g)).abs() / (1e-2 + fd.abs());
-        worst = worst.max(err);
-        assert!(
-            err < 0.03,
-            "parameter {k}: finite difference {fd}, gradient {g}"
+    let net = Mlp::new(shape.clone(), 3).unwrap();
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(8);
+    let n = 45;
+    let (xs, _, _) = random_batch(&mut rng, &shape, n);
+    let (mut p_all, mut v_all) = (vec![0.0f32; n * 7], vec![0.0f32; n]);
+    net.evaluate(&xs, &mut p_all, &mut v_all).unwrap();
+    let (mut p, mut v) = (vec![0.0f32; n * 7], vec![0.0f32; n]);
+    for (start, len) in [(0, 1), (9, 1), (3, 5), (7, 8), (1, 13), (20, 17), (44, 1)] {
+        let rows = start..start + len;
+        net.evaluate(
+            &xs[rows.start * shape.input..rows.end * shape.input],
+            &mut p[..len * 7],
+            &mut v[..len],
+        )
+        .unwrap();
+        assert_eq!(
+            &p[..len * 7],
+            &p_all[rows.start * 7..rows.end * 7],
+            "{rows:?}"
         );
+        assert_eq!(&v[..len], &v_all[rows.clone()], "{rows:?}");
     }
-    assert!(worst.is_finite());
+    for row in p_all.chunks_exact(7) {
+        assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+    }
+    assert!(v_all.iter().all(|v| v.abs() <= 1.0));
+    // Too few inputs or policy entries for the values asked: a typed error, not a panic.
+    assert!(matches!(
+        net.evaluate(&xs[..3 * shape.input], &mut p[..4 * 7], &mut v[..4]),
+        Err(MctsError::Config {
+            field: "evaluate",
+            ..
+        })
+    ));
+    assert!(matches!(
+        net.evaluate(&xs[..4 * shape.input], &mut p[..3 * 7], &mut v[..4]),
+        Err(MctsError::Config {
+            field: "evaluate",
+            ..
+        })
+    ));
 }
 
 #[test]
@@ -493,8 +558,14 @@ fn self_play_is_the_same_for_any_worker_count() {
     let (a, sa) = self_play(net.clone(), &TicTacToe::new(), 7, &config, 9).unwrap();
     config.workers = 2;
     config.games_per_worker = 2;
-    let (b, sb) = self_play(net, &TicTacToe::new(), 7, &config, 9).unwrap();
+    let (b, sb) = self_play(net.clone(), &TicTacToe::new(), 7, &config, 9).unwrap();
     assert_eq!(a, b);
+    // The same through one shared network thread, which merges the workers' batches.
+    config.shared_network_thread = true;
+    config.workers = 3;
+    let (c, sc) = self_play(net, &TicTacToe::new(), 7, &config, 9).unwrap();
+    assert_eq!(a, c);
+    assert_eq!(sc.evaluations, sa.evaluations);
     assert_eq!(sa.games, 7);
     assert_eq!(sa.samples, sb.samples);
     assert_eq!(sa.outcomes.iter().sum::<usize>(), 7);
@@ -578,4 +649,63 @@ fn mistakes_and_matches_are_counted() {
     assert_eq!(r.games, 2);
     assert_eq!(r.wins + r.draws + r.losses, 2);
     assert!((0.0..=1.0).contains(&r.score()));
+}
+
+#[test]
+fn lockstep_judging_plays_the_moves_of_separate_searches() {
+    let shape = NetShape {
+        input: Connect4::INPUT_LEN,
+        hidden: vec![24],
+        actions: 7,
+    };
+    let net = Mlp::new(shape, 5).unwrap();
+    // 70 positions (more than two lockstep groups) from short random games; verdicts are not
+    // needed for the moves.
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(4);
+    let mut positions = Vec::new();
+    let mut actions = Vec::new();
+    while positions.len() < 70 {
+        let mut s = Connect4::new();
+        for _ in 0..rng.random_range(0..12) {
+            s.legal_actions(&mut actions);
+            let mut t = s;
+            t.apply(actions[rng.random_range(0..actions.len())]);
+            if t.is_terminal() {
+                break;
+            }
+            s = t;
+        }
+        positions.push(JudgedPosition {
+            state: s,
+            outcomes: [None; 7],
+        });
+    }
+    let config = PuctConfig::default();
+    let moves = puct_moves(&net, &positions, &config, 40).unwrap();
+    assert_eq!(moves.len(), positions.len());
+    for (i, (p, &m)) in positions.iter().zip(&moves).enumerate() {
+        let mut search = Puct::new(
+            PuctConfig {
+                seed: i as u64,
+                ..config.clone()
+            },
+            p.state,
+        )
+        .unwrap();
+        assert_eq!(search.search(&net, 40).unwrap().best_action, Some(m), "{i}");
+    }
+    // A network of the wrong shape is a typed error.
+    let tic = Mlp::new(
+        NetShape {
+            input: TicTacToe::INPUT_LEN,
+            hidden: vec![4],
+            actions: 9,
+        },
+        0,
+    )
+    .unwrap();
+    assert!(matches!(
+        puct_moves(&tic, &positions, &config, 10),
+        Err(MctsError::Config { field: "net", .. })
+    ));
 }

@@ -1,5 +1,5 @@
-//! AlphaZero part of scenario `mcts`: network evaluations per second against batch size (own
-//! loops and the `matrixmultiply` crate), PUCT simulations per second against the leaf batch,
+//! AlphaZero part of scenario `mcts`: network evaluations per second against batch size and
+//! Adam steps per second, PUCT simulations per second against the leaf batch,
 //! self-play with 1 and 2 workers sharing one batched evaluator, and the strength of a trained
 //! network (win rate against UCT with 200 simulations, Pons mistake rate along training).
 //!
@@ -15,9 +15,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mcts::alphazero::train::{
-    JudgedPosition, MatchConfig, match_vs_uct, policy_mistakes, puct_mistakes,
-};
+use mcts::alphazero::train::{JudgedPosition, MatchConfig, MistakeRates, match_vs_uct};
 use mcts::alphazero::{
     Checkpoint, Evaluator, Mlp, NetShape, Puct, PuctConfig, SelfPlayConfig, TrainConfig, Trainer,
     self_play,
@@ -57,73 +55,6 @@ fn random_inputs(n: usize, seed: u64) -> Vec<f32> {
         s.encode(&mut out[k * Connect4::INPUT_LEN..(k + 1) * Connect4::INPUT_LEN]);
     }
     out
-}
-
-/// The same forward pass as `Mlp::forward`, with every dense layer as one `matrixmultiply`
-/// product.
-fn forward_mm(net: &Mlp, inputs: &[f32], batch: usize, policy: &mut [f32], values: &mut [f32]) {
-    let shape = net.shape();
-    let layers = shape.layers();
-    let params = net.params();
-    let trunk = shape.hidden.len();
-    let mut at = 0;
-    let mut x = inputs[..batch * shape.input].to_vec();
-    let dense = |x: &[f32], (ni, no): (usize, usize), at: &mut usize| -> Vec<f32> {
-        let (w, b) = (
-            &params[*at..*at + ni * no],
-            &params[*at + ni * no..*at + ni * no + no],
-        );
-        *at += ni * no + no;
-        let mut y = Vec::with_capacity(batch * no);
-        for _ in 0..batch {
-            y.extend_from_slice(b);
-        }
-        // SAFETY: x is batch x ni, w is ni x no and y is batch x no, all row-major and as long
-        // as the strides below say.
-        unsafe {
-            matrixmultiply::sgemm(
-                batch,
-                ni,
-                no,
-                1.0,
-                x.as_ptr(),
-                ni as isize,
-                1,
-                w.as_ptr(),
-                no as isize,
-                1,
-                1.0,
-                y.as_mut_ptr(),
-                no as isize,
-                1,
-            );
-        }
-        y
-    };
-    for &l in &layers[..trunk] {
-        let mut y = dense(&x, l, &mut at);
-        for v in &mut y {
-            *v = v.max(0.0);
-        }
-        x = y;
-    }
-    let mut p = dense(&x, layers[trunk], &mut at);
-    for row in p.chunks_exact_mut(shape.actions) {
-        let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let mut sum = 0.0;
-        for v in row.iter_mut() {
-            *v = (*v - max).exp();
-            sum += *v;
-        }
-        for v in row.iter_mut() {
-            *v /= sum;
-        }
-    }
-    policy[..p.len()].copy_from_slice(&p);
-    let v = dense(&x, layers[trunk + 1], &mut at);
-    for (o, z) in values.iter_mut().zip(v) {
-        *o = z.tanh();
-    }
 }
 
 /// States per CPU second of `f` on batches of `batch`, best of 3 runs of at least `min_s`.
@@ -174,48 +105,61 @@ pub fn run(report: &mut ScenarioReport, quick: bool) -> Result<(), Box<dyn Error
         .map(|c| c.net.clone())
         .unwrap_or(Mlp::new(shape.clone(), 0)?);
 
-    // 1. Network evaluations per CPU second against batch size: own loops and matrixmultiply.
+    // 1. Network evaluations per CPU second against batch size (every product one sgemm).
     let min_s = if quick { 0.3 } else { 1.0 };
-    let batches = [1usize, 8, 32, 128];
-    let inputs = random_inputs(128, 1);
+    let batches = [1usize, 8, 32, 128, 256];
+    let inputs = random_inputs(256, 1);
     let mut rows = Vec::new();
-    let (mut own_pts, mut mm_pts) = (Vec::new(), Vec::new());
-    let (mut policy, mut values) = (vec![0.0f32; 128 * 7], vec![0.0f32; 128]);
-    let (mut p2, mut v2) = (vec![0.0f32; 128 * 7], vec![0.0f32; 128]);
+    let mut net_pts = Vec::new();
+    let (mut policy, mut values) = (vec![0.0f32; 256 * 7], vec![0.0f32; 256]);
     for &b in &batches {
-        speed_net.forward(&inputs, &mut policy[..b * 7], &mut values[..b]);
-        forward_mm(&speed_net, &inputs, b, &mut p2, &mut v2[..b]);
-        let diff = values[..b]
-            .iter()
-            .zip(&v2[..b])
-            .map(|(a, c)| (a - c).abs())
-            .fold(0.0f32, f32::max);
-        if diff > 1e-3 {
-            return Err(format!("matrixmultiply forward differs by {diff}").into());
-        }
-        let own = evals_per_cpu_s(b, min_s, || {
+        let rate = evals_per_cpu_s(b, min_s, || {
             speed_net.forward(&inputs, &mut policy[..b * 7], &mut values[..b]);
         });
-        let mm = evals_per_cpu_s(b, min_s, || {
-            forward_mm(&speed_net, &inputs, b, &mut p2, &mut v2[..b]);
-        });
-        own_pts.push((b as f64, own));
-        mm_pts.push((b as f64, mm));
-        if [1, 8, 32].contains(&b) {
+        net_pts.push((b as f64, rate));
+        if [1, 8, 32, 128].contains(&b) {
             report.metrics.push(Metric::new(
                 format!("az_evals_per_sec_batch_{b}"),
-                own,
+                rate,
                 "1/s",
                 Better::Higher,
             ));
         }
         rows.push(vec![
             b.to_string(),
-            format!("{own:.0}"),
-            format!("{mm:.0}"),
-            format!("{:.2}", mm / own),
+            format!("{rate:.0}"),
+            format!(
+                "{:.1}",
+                rate * speed_net.shape().flops_per_eval() as f64 * 2.0 * 1e-9
+            ),
         ]);
     }
+    // Adam steps (loss, gradient and update) per CPU second at the training batch size.
+    let train_batch = TrainConfig::default().batch_size;
+    let train_inputs = random_inputs(train_batch, 2);
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(3);
+    let mut targets = Vec::with_capacity(train_batch * 7);
+    for _ in 0..train_batch {
+        let row: Vec<f32> = (0..7).map(|_| rng.random::<f32>()).collect();
+        let sum: f32 = row.iter().sum();
+        targets.extend(row.iter().map(|v| v / sum));
+    }
+    let value_targets: Vec<f32> = (0..train_batch)
+        .map(|_| rng.random::<f32>() * 2.0 - 1.0)
+        .collect();
+    let mut train_net = speed_net.clone();
+    let mut adam = mcts::alphazero::Adam::new(Default::default(), train_net.params().len())?;
+    let mut grad = vec![0.0f32; train_net.params().len()];
+    let adam_rate = evals_per_cpu_s(1, min_s * 2.0, || {
+        train_net.loss_and_grad(&train_inputs, &targets, &value_targets, 1e-4, &mut grad);
+        adam.step(train_net.params_mut(), &grad);
+    });
+    report.metrics.push(Metric::new(
+        format!("az_adam_steps_per_sec_batch_{train_batch}"),
+        adam_rate,
+        "1/s",
+        Better::Higher,
+    ));
 
     // 2. PUCT simulations per CPU second against the leaf batch (one thread, virtual loss 1).
     let sims = if quick { 4_000 } else { 20_000 };
@@ -267,12 +211,8 @@ pub fn run(report: &mut ScenarioReport, quick: bool) -> Result<(), Box<dyn Error
         log_y: true,
         series: vec![
             Series {
-                label: "network forward, own loops".into(),
-                points: own_pts,
-            },
-            Series {
-                label: "network forward, matrixmultiply".into(),
-                points: mm_pts,
+                label: "network forward (sgemm)".into(),
+                points: net_pts,
             },
             Series {
                 label: "PUCT simulations (leaf batch)".into(),
@@ -281,15 +221,10 @@ pub fn run(report: &mut ScenarioReport, quick: bool) -> Result<(), Box<dyn Error
         ],
     });
     report.tables.push(Table {
-        title: "Network forward pass: states per CPU second".into(),
-        header: [
-            "batch",
-            "own loops",
-            "matrixmultiply",
-            "matrixmultiply / own",
-        ]
-        .map(String::from)
-        .to_vec(),
+        title: "Network forward pass (every layer one sgemm): states per CPU second".into(),
+        header: ["batch", "states per CPU s", "GFLOP/s"]
+            .map(String::from)
+            .to_vec(),
         rows,
     });
     report.tables.push(Table {
@@ -305,35 +240,45 @@ pub fn run(report: &mut ScenarioReport, quick: bool) -> Result<(), Box<dyn Error
     });
     report.notes.push(format!(
         "az_evals_per_sec_batch_B: forward passes of the 84-256-256-(7+1) MLP per CPU second \
-         on batches of B encoded positions from random games, own loops (input-major weights, \
-         four rows per pass, zero inputs skipped), best of 3; the table compares the \
-         `matrixmultiply` crate (sgemm with its run-time SIMD detection) on the same layers. \
+         on batches of B encoded positions from random games, best of 3; every product is one \
+         `matrixmultiply::sgemm` call, which packs the weights on every call, so batch 1 pays \
+         the packing for a single row. az_adam_steps_per_sec_batch_{train_batch}: loss, \
+         gradient and Adam update on one training batch, per CPU second. \
          az_search_sims_per_sec_leaf_batch_L: PUCT from the empty board ({sims} simulations, 3 \
          searches, virtual loss 1) collecting L leaves per network call. Noisy: measured while \
          other builds ran (load average {}).",
         load_average()
     ));
 
-    // 3. Self-play: 1 and 2 workers sharing one batched evaluator.
+    // 3. Self-play: 1 and 2 workers, each evaluating its own batches (the default), and 2
+    // sending them to one shared network thread.
     let sp_games = if quick { 32 } else { 128 };
     let net = Arc::new(speed_net.clone());
     let mut sp_rows = Vec::new();
-    for workers in [1usize, 2] {
+    for (workers, shared) in [(1usize, false), (2, false), (2, true)] {
         let config = SelfPlayConfig {
             workers,
+            shared_network_thread: shared,
             ..SelfPlayConfig::default()
         };
         let (c, t) = (process_cpu_seconds(), Instant::now());
         let (_, st) = self_play(net.clone(), &Connect4::new(), sp_games, &config, 5)?;
         let (cpu, wall) = (process_cpu_seconds() - c, t.elapsed().as_secs_f64());
+        let suffix = if shared { "_shared_thread" } else { "" };
         report.metrics.push(Metric::new(
-            format!("az_selfplay_games_per_sec_{workers}w"),
+            format!("az_selfplay_games_per_sec_{workers}w{suffix}"),
             sp_games as f64 / wall,
             "1/s",
             Better::Higher,
         ));
         sp_rows.push(vec![
             workers.to_string(),
+            if shared {
+                "one shared thread"
+            } else {
+                "in each worker"
+            }
+            .to_string(),
             sp_games.to_string(),
             format!("{:.2}", sp_games as f64 / wall),
             format!("{:.0}", st.evaluations as f64 / wall),
@@ -345,6 +290,7 @@ pub fn run(report: &mut ScenarioReport, quick: bool) -> Result<(), Box<dyn Error
         title: "Self-play (100 simulations per move, 16 games per worker, leaf batch 8)".into(),
         header: [
             "workers",
+            "network runs",
             "games",
             "games/s (wall)",
             "network states/s (wall)",
@@ -356,39 +302,44 @@ pub fn run(report: &mut ScenarioReport, quick: bool) -> Result<(), Box<dyn Error
         rows: sp_rows,
     });
 
-    // 4. Strength: a trained network against UCT-200, and the mistake rate along training.
+    // 4. Strength: a trained network against UCT-200, and the mistake rates along training.
     let have_sets = ["Test_L3_R1", "Test_L2_R1"]
         .iter()
         .all(|f| data_dir().join(f).is_file());
-    let (l3, l2) = if have_sets {
-        (judged("Test_L3_R1", 100)?, judged("Test_L2_R1", 100)?)
+    // Judged only when this run trains (a checkpoint brings its log).
+    let (l3, l2) = if have_sets && existing.is_none() {
+        (judged("Test_L3_R1", 1000)?, judged("Test_L2_R1", 1000)?)
     } else {
         (Vec::new(), Vec::new())
     };
     let eval_config = PuctConfig::default();
-    let mut curve_l3 = Vec::new();
-    let mut curve_l2 = Vec::new();
-    let mut policy_l3 = Vec::new();
-    let mut policy_l2 = Vec::new();
+    // The six measures of the az_train log: (log field, metric name).
+    let fields = [
+        ("mistake_rate", "az_mistake_rate_l3r1"),
+        ("mistake_rate_2", "az_mistake_rate_l2r1"),
+        ("fast_mistake_rate", "az_fast_mistake_rate_l3r1"),
+        ("fast_mistake_rate_2", "az_fast_mistake_rate_l2r1"),
+        ("policy_mistake_rate", "az_policy_mistake_rate_l3r1"),
+        ("policy_mistake_rate_2", "az_policy_mistake_rate_l2r1"),
+    ];
+    let mut curves: Vec<Vec<(f64, f64)>> = vec![Vec::new(); fields.len()];
+    // (positions per set, simulations, cheaper simulations) behind the curves.
+    let (mut eval_positions, mut eval_sims, mut eval_fast_sims) = (l3.len(), 200u64, 25u64);
     let (trained, minutes, source) = if let Some(c) = existing {
-        // Training curve from the example's log.
+        // Training curves from the example's log (only its evaluated iterations).
         if let Ok(text) = std::fs::read_to_string(dir.join("log.json"))
             && let Ok(log) = serde_json::from_str::<serde_json::Value>(&text)
             && let Some(its) = log["iterations"].as_array()
         {
+            eval_positions = log["eval_positions"].as_u64().unwrap_or(0) as usize;
+            eval_sims = log["eval_sims"].as_u64().unwrap_or(0);
+            eval_fast_sims = log["eval_fast_sims"].as_u64().unwrap_or(0);
             for it in its {
                 let t = it["total_s"].as_f64().unwrap_or(0.0) / 60.0;
-                if let Some(r) = it["mistake_rate"].as_f64() {
-                    curve_l3.push((t, r));
-                }
-                if let Some(r) = it["mistake_rate_2"].as_f64() {
-                    curve_l2.push((t, r));
-                }
-                if let Some(r) = it["policy_mistake_rate"].as_f64() {
-                    policy_l3.push((t, r));
-                }
-                if let Some(r) = it["policy_mistake_rate_2"].as_f64() {
-                    policy_l2.push((t, r));
+                for (curve, (field, _)) in curves.iter_mut().zip(&fields) {
+                    if let Some(r) = it[*field].as_f64() {
+                        curve.push((t, r));
+                    }
                 }
             }
         }
@@ -404,35 +355,37 @@ pub fn run(report: &mut ScenarioReport, quick: bool) -> Result<(), Box<dyn Error
     } else {
         let budget_min = if quick { 3.0 } else { 30.0 };
         let mut trainer = Trainer::<Connect4>::new(TrainConfig::default())?;
-        let rate = |net: &Mlp, set: &[JudgedPosition]| -> Result<f64, mcts::MctsError> {
-            if set.is_empty() {
-                return Ok(f64::NAN);
-            }
-            Ok(puct_mistakes(net, set, &eval_config, 200)? as f64 / set.len() as f64)
-        };
-        let prate = |net: &Mlp, set: &[JudgedPosition]| -> Result<f64, mcts::MctsError> {
-            if set.is_empty() {
-                return Ok(f64::NAN);
-            }
-            Ok(policy_mistakes(net, set)? as f64 / set.len() as f64)
-        };
         let mut measure = |net: &Mlp, minutes: f64| -> Result<(), mcts::MctsError> {
-            curve_l3.push((minutes, rate(net, &l3)?));
-            curve_l2.push((minutes, rate(net, &l2)?));
-            policy_l3.push((minutes, prate(net, &l3)?));
-            policy_l2.push((minutes, prate(net, &l2)?));
+            if l3.is_empty() {
+                return Ok(());
+            }
+            let a = MistakeRates::measure(net, &l3, &eval_config, eval_sims, eval_fast_sims)?;
+            let b = MistakeRates::measure(net, &l2, &eval_config, eval_sims, eval_fast_sims)?;
+            let rates = [
+                a.rate(a.search),
+                b.rate(b.search),
+                a.rate(a.fast_search),
+                b.rate(b.fast_search),
+                a.rate(a.network),
+                b.rate(b.network),
+            ];
+            for (curve, r) in curves.iter_mut().zip(rates) {
+                curve.push((minutes, r));
+            }
             Ok(())
         };
         measure(trainer.net(), 0.0)?;
-        let every = if quick { 10 } else { 20 };
+        let every = 10;
         trainer.run_for(Duration::from_secs_f64(budget_min * 60.0), |t, it| {
-            if it.iteration % every == 0 {
+            if it.iteration.is_multiple_of(every) {
                 measure(t.net(), it.total_s / 60.0)?;
             }
             Ok(())
         })?;
         let net = trainer.net().clone();
-        measure(&net, trainer.seconds() / 60.0)?;
+        if !trainer.iteration().is_multiple_of(every) {
+            measure(&net, trainer.seconds() / 60.0)?;
+        }
         let m = trainer.seconds() / 60.0;
         (
             net,
@@ -469,12 +422,9 @@ pub fn run(report: &mut ScenarioReport, quick: bool) -> Result<(), Box<dyn Error
         "min",
         Better::Lower,
     ));
-    for (name, curve) in [
-        ("az_mistake_rate_l3r1_100", &curve_l3),
-        ("az_mistake_rate_l2r1_100", &curve_l2),
-        ("az_policy_mistake_rate_l3r1_100", &policy_l3),
-        ("az_policy_mistake_rate_l2r1_100", &policy_l2),
-    ] {
+    // Rates before and after training, each with its binomial standard error.
+    let mut finals = Vec::new();
+    for (curve, (_, name)) in curves.iter().zip(&fields) {
         if let (Some(first), Some(last)) = (curve.first(), curve.last()) {
             report.metrics.push(Metric::new(
                 format!("{name}_untrained"),
@@ -484,48 +434,64 @@ pub fn run(report: &mut ScenarioReport, quick: bool) -> Result<(), Box<dyn Error
             ));
             report
                 .metrics
-                .push(Metric::new(name, last.1, "ratio", Better::Lower));
+                .push(Metric::new(*name, last.1, "ratio", Better::Lower));
+            let se = |r: f64| (r * (1.0 - r) / eval_positions.max(1) as f64).sqrt();
+            finals.push(format!(
+                "{name} {:.3} +- {:.3} -> {:.3} +- {:.3}",
+                first.1,
+                se(first.1),
+                last.1,
+                se(last.1)
+            ));
         }
     }
+    let labels = [
+        format!("Test_L3_R1, PUCT {eval_sims} simulations"),
+        format!("Test_L2_R1, PUCT {eval_sims} simulations"),
+        format!("Test_L3_R1, PUCT {eval_fast_sims} simulations"),
+        format!("Test_L2_R1, PUCT {eval_fast_sims} simulations"),
+        "Test_L3_R1, network alone".to_string(),
+        "Test_L2_R1, network alone".to_string(),
+    ];
     let mut plot = Plot {
         name: "az_mistake_rate".into(),
         title: "AlphaZero on Connect Four: Pons mistake rate along training".into(),
         x_label: "training time (minutes)".into(),
-        y_label: "mistake rate (first 100 positions)".into(),
+        y_label: format!("mistake rate (first {eval_positions} positions of each set)"),
         log_x: false,
         log_y: false,
-        series: vec![
-            Series {
-                label: "Test_L3_R1".into(),
-                points: curve_l3,
-            },
-            Series {
-                label: "Test_L2_R1".into(),
-                points: curve_l2,
-            },
-            Series {
-                label: "Test_L3_R1, network alone".into(),
-                points: policy_l3,
-            },
-            Series {
-                label: "Test_L2_R1, network alone".into(),
-                points: policy_l2,
-            },
-        ],
+        series: curves
+            .into_iter()
+            .zip(labels)
+            .map(|(points, label)| Series { label, points })
+            .collect(),
     };
-    // A log from before the network-alone rates were logged has none: leave those lines out.
+    // A log from before some measures were logged has none: leave those lines out.
     plot.series.retain(|s| !s.points.is_empty());
     report.plots.push(plot);
     report.notes.push(format!(
         "az_win_rate_vs_uct_200: {source}, with 200 PUCT simulations per move (c_puct 1.5, leaf \
          batch 8, most visits, no noise) against UCT with 200 simulations (random rollouts, \
          c = 1), {games} games, colours alternated, both keeping their trees; score = (wins + \
-         draws / 2) / games: {} wins, {} draws, {} losses ({match_s:.0} s). az_mistake_rate_*: \
-         mistake rate of the same search on the first 100 positions of each Pons set (judged by \
-         the crate's solver), `_untrained` before the first iteration; az_policy_mistake_rate_*: \
-         the network alone (legal column of highest prior, no search). The plot follows both \
-         along training (200-simulation PUCT, and the network alone).",
-        result.wins, result.draws, result.losses
+         draws / 2) / games: {} wins, {} draws, {} losses ({match_s:.0} s). Mistake rates on \
+         the first {eval_positions} positions of each Pons set (judged by the crate's exact \
+         solver), `_untrained` before the first iteration, the other at the end: \
+         az_mistake_rate_* of the same search with {eval_sims} simulations, \
+         az_fast_mistake_rate_* with {} simulations (the network weighs more), \
+         az_policy_mistake_rate_* of the network alone (legal column of highest prior, no \
+         search); with binomial standard errors: {}. The plot follows them along training \
+         (a log from before some measures were logged lacks them). On the checkpoints of \
+         three 30-minute runs the network alone and the 25-simulation search on Test_L2_R1 \
+         fell with training while the 200-simulation searches did not (az_train's docs).",
+        result.wins,
+        result.draws,
+        result.losses,
+        if eval_fast_sims > 0 {
+            eval_fast_sims.to_string()
+        } else {
+            "fewer (not in this log)".to_string()
+        },
+        finals.join("; ")
     ));
     Ok(())
 }

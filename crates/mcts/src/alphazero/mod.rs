@@ -1,5 +1,6 @@
 //! AlphaZero: PUCT search guided by a policy-value network, the network and its training in
-//! Rust, and self-play in which many games share one batched evaluator.
+//! Rust, and self-play in which each worker plays many games and evaluates their leaves in
+//! batches.
 //!
 //! # The pieces
 //!
@@ -7,13 +8,13 @@
 //!   leaf batching with virtual loss, Dirichlet noise at the root, a temperature schedule for
 //!   the move played, the final move by visits or by value, and tree reuse between moves.
 //! - [`net`]: a multilayer perceptron policy-value network (ReLU trunk, softmax policy head,
-//!   tanh value head) with hand-written forward and backward passes in `f32`, the AlphaZero
-//!   loss and the Adam optimiser.
+//!   tanh value head) with hand-written forward and backward passes in `f32` (every matrix
+//!   product one `matrixmultiply::sgemm`), the AlphaZero loss and the Adam optimiser.
 //! - [`replay`]: a fixed-capacity ring buffer of training samples, with optional mirror
 //!   augmentation ([`Symmetry`]).
 //! - [`selfplay`]: episode-level parallelism: `W` worker threads each play several games at
-//!   once and send their leaves to one network through par-core's
-//!   [`Batcher`](par_core::batcher::Batcher).
+//!   once and evaluate their leaves as one batch, each with the shared network or all through
+//!   one network thread (par-core's [`Batcher`](par_core::batcher::Batcher)).
 //! - [`train`]: one loop iteration (self-play, then training steps on the replay buffer).
 //! - [`checkpoint`]: network and optimiser state saved with postcard; a corrupt or
 //!   wrong-shape file is a typed error naming it.

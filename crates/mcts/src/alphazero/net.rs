@@ -5,9 +5,18 @@
 //!
 //! `input -> [dense + ReLU] x L -> policy head (dense, softmax over every action)` and
 //! `-> value head (dense, tanh)`. Every dense layer stores its weights input-major
-//! (`w[i * out + o]`), so the batched products are runs of `y += x_i * w_i` over contiguous
-//! rows: the compiler vectorises them, and a zero input (one-hot planes, ReLU outputs) skips
-//! its whole row.
+//! (`w[i * out + o]`, so a layer is `Y = X W + b` with row-major `X`).
+//!
+//! # Matrix products
+//!
+//! Every product, forward and backward, for any batch size, is one call of
+//! `matrixmultiply::sgemm` (the packed-panel, micro-kernel scheme of K. Goto and R. van de
+//! Geijn, "Anatomy of high-performance matrix multiplication", ACM TOMS 34(3), 2008,
+//! doi:10.1145/1356052.1356053, with SIMD kernels chosen at run time): forward `Y = X W`,
+//! backward `dW = X^T dY` and `dX = dY W^T`, transposes as strides, nothing copied. One path
+//! for training and inference means a state gets the same answer wherever it is evaluated,
+//! and each output row is computed the same way whatever the batch holds around it (see
+//! `gemm`), which the self-play determinism across worker counts relies on.
 //!
 //! # Loss
 //!
@@ -209,13 +218,16 @@ impl Mlp {
         for l in &layers[..trunk] {
             let mut y = bias_rows(&self.params[l.b..l.b + l.outputs], batch);
             let x = acts.last().expect("the input is there");
-            gemm_acc(
-                x,
-                &self.params[l.w..l.b],
-                &mut y,
+            gemm(
                 batch,
                 l.inputs,
                 l.outputs,
+                x,
+                Op::N,
+                &self.params[l.w..l.b],
+                Op::N,
+                1.0,
+                &mut y,
             );
             for v in &mut y {
                 *v = v.max(0.0);
@@ -225,25 +237,31 @@ impl Mlp {
         let h = acts.last().expect("the trunk has layers");
         let (lp, lv) = (layers[trunk], layers[trunk + 1]);
         let mut probs = bias_rows(&self.params[lp.b..lp.b + lp.outputs], batch);
-        gemm_acc(
-            h,
-            &self.params[lp.w..lp.b],
-            &mut probs,
+        gemm(
             batch,
             lp.inputs,
             lp.outputs,
+            h,
+            Op::N,
+            &self.params[lp.w..lp.b],
+            Op::N,
+            1.0,
+            &mut probs,
         );
         for row in probs.chunks_exact_mut(lp.outputs) {
             softmax(row);
         }
         let mut values = bias_rows(&self.params[lv.b..lv.b + 1], batch);
-        gemm_acc(
-            h,
-            &self.params[lv.w..lv.b],
-            &mut values,
+        gemm(
             batch,
             lv.inputs,
             1,
+            h,
+            Op::N,
+            &self.params[lv.w..lv.b],
+            Op::N,
+            1.0,
+            &mut values,
         );
         for v in &mut values {
             *v = v.tanh();
@@ -257,6 +275,11 @@ impl Mlp {
 
     /// Evaluates `values.len()` states: softmax probabilities over every action into `policy`
     /// and `tanh` values into `values`.
+    ///
+    /// # Panics
+    ///
+    /// When `inputs` or `policy` is shorter than `values.len()` rows;
+    /// [`Evaluator::evaluate`] checks the lengths and returns an error instead.
     pub fn forward(&self, inputs: &[f32], policy: &mut [f32], values: &mut [f32]) {
         let batch = values.len();
         let a = self.forward_full(inputs, batch);
@@ -267,6 +290,10 @@ impl Mlp {
     /// The loss of a batch and its gradient with respect to every parameter (written into
     /// `grad`, same layout as [`Mlp::params`]). `policy_targets` holds `batch x actions`
     /// distributions and `value_targets` `batch` values.
+    ///
+    /// # Panics
+    ///
+    /// When a slice is shorter than its `batch` rows or `grad` than the parameters.
     pub fn loss_and_grad(
         &self,
         inputs: &[f32],
@@ -319,15 +346,19 @@ impl Mlp {
         let mut dh = vec![0.0f32; batch * width];
         for (l, dy) in [(layers[trunk], &dlogits), (layers[trunk + 1], &dz)] {
             let (gw, rest) = grad[l.w..].split_at_mut(l.b - l.w);
-            gemm_tn_acc(h, dy, gw, batch, l.inputs, l.outputs);
+            // gw = h^T dy, dh += dy w^T.
+            gemm(l.inputs, batch, l.outputs, h, Op::T, dy, Op::N, 0.0, gw);
             col_sums(dy, &mut rest[..l.outputs], batch, l.outputs);
-            gemm_nt_acc(
-                dy,
-                &self.params[l.w..l.b],
-                &mut dh,
+            gemm(
                 batch,
-                l.inputs,
                 l.outputs,
+                l.inputs,
+                dy,
+                Op::N,
+                &self.params[l.w..l.b],
+                Op::T,
+                1.0,
+                &mut dh,
             );
         }
         // Trunk, last layer first.
@@ -341,17 +372,20 @@ impl Mlp {
             }
             let x = &a.acts[k];
             let (gw, rest) = grad[l.w..].split_at_mut(l.b - l.w);
-            gemm_tn_acc(x, &dh, gw, batch, l.inputs, l.outputs);
+            gemm(l.inputs, batch, l.outputs, x, Op::T, &dh, Op::N, 0.0, gw);
             col_sums(&dh, &mut rest[..l.outputs], batch, l.outputs);
             if k > 0 {
                 let mut dx = vec![0.0f32; batch * l.inputs];
-                gemm_nt_acc(
-                    &dh,
-                    &self.params[l.w..l.b],
-                    &mut dx,
+                gemm(
                     batch,
-                    l.inputs,
                     l.outputs,
+                    l.inputs,
+                    &dh,
+                    Op::N,
+                    &self.params[l.w..l.b],
+                    Op::T,
+                    0.0,
+                    &mut dx,
                 );
                 dh = dx;
             }
@@ -399,6 +433,20 @@ impl Evaluator for Mlp {
         policy: &mut [f32],
         values: &mut [f32],
     ) -> Result<(), MctsError> {
+        let n = values.len();
+        let (ni, na) = (self.shape.input, self.shape.actions);
+        if inputs.len() < n * ni || policy.len() < n * na {
+            return Err(MctsError::Config {
+                field: "evaluate",
+                reason: format!(
+                    "{n} values need at least {} inputs and {} policy entries, got {} and {}",
+                    n * ni,
+                    n * na,
+                    inputs.len(),
+                    policy.len()
+                ),
+            });
+        }
         self.forward(inputs, policy, values);
         Ok(())
     }
@@ -542,91 +590,68 @@ fn softmax(row: &mut [f32]) {
     }
 }
 
-/// `y (batch x o) += x (batch x i) * w (i x o)`, skipping zero inputs. Four rows of `y`
-/// share each pass over a row of `w`.
-pub(crate) fn gemm_acc(x: &[f32], w: &[f32], y: &mut [f32], batch: usize, ni: usize, no: usize) {
-    let mut b = 0;
-    while b + 4 <= batch {
-        let (y0, rest) = y[b * no..(b + 4) * no].split_at_mut(no);
-        let (y1, rest) = rest.split_at_mut(no);
-        let (y2, y3) = rest.split_at_mut(no);
-        for i in 0..ni {
-            let xs = [
-                x[b * ni + i],
-                x[(b + 1) * ni + i],
-                x[(b + 2) * ni + i],
-                x[(b + 3) * ni + i],
-            ];
-            if xs == [0.0; 4] {
-                continue;
-            }
-            let wr = &w[i * no..(i + 1) * no];
-            for o in 0..no {
-                let wv = wr[o];
-                y0[o] += xs[0] * wv;
-                y1[o] += xs[1] * wv;
-                y2[o] += xs[2] * wv;
-                y3[o] += xs[3] * wv;
-            }
-        }
-        b += 4;
-    }
-    for b in b..batch {
-        let yr = &mut y[b * no..(b + 1) * no];
-        for i in 0..ni {
-            let xv = x[b * ni + i];
-            if xv == 0.0 {
-                continue;
-            }
-            for (yv, &wv) in yr.iter_mut().zip(&w[i * no..(i + 1) * no]) {
-                *yv += xv * wv;
-            }
-        }
-    }
+/// How a matrix operand of [`gemm`] is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    /// As it is, row-major.
+    N,
+    /// Transposed: the operand is the transpose of the row-major matrix in the slice.
+    T,
 }
 
-/// `gw (i x o) += x^T (i x batch) * dy (batch x o)`, skipping zero inputs.
-fn gemm_tn_acc(x: &[f32], dy: &[f32], gw: &mut [f32], batch: usize, ni: usize, no: usize) {
-    for b in 0..batch {
-        let dyr = &dy[b * no..(b + 1) * no];
-        for i in 0..ni {
-            let xv = x[b * ni + i];
-            if xv == 0.0 {
-                continue;
-            }
-            for (g, &d) in gw[i * no..(i + 1) * no].iter_mut().zip(dyr) {
-                *g += xv * d;
-            }
-        }
+/// `c (m x n) = a (m x k) * b (k x n) + beta * c`, every matrix row-major in its slice, `a` and
+/// `b` possibly stored transposed, through `matrixmultiply::sgemm` (packed panels and a SIMD
+/// micro-kernel chosen at run time; Goto and van de Geijn 2008).
+///
+/// Each element of `c` is one running sum over `k` in order, added to `beta * c` once per
+/// block of `k`, whatever `m` and `n` are and wherever the element falls among the kernel's
+/// tiles (edge tiles run the same kernel into a buffer): a row's result does not depend on
+/// the other rows of the batch.
+#[allow(clippy::too_many_arguments)]
+fn gemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    op_a: Op,
+    b: &[f32],
+    op_b: Op,
+    beta: f32,
+    c: &mut [f32],
+) {
+    assert!(
+        a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
+        "gemm operands shorter than {m}x{k} * {k}x{n}"
+    );
+    let (rsa, csa) = match op_a {
+        Op::N => (k, 1),
+        Op::T => (1, m),
+    };
+    let (rsb, csb) = match op_b {
+        Op::N => (n, 1),
+        Op::T => (1, k),
+    };
+    // SAFETY: the largest offsets read are (m-1)*rsa + (k-1)*csa = m*k - 1 in `a` and
+    // (k-1)*rsb + (n-1)*csb = k*n - 1 in `b`, and the largest written is m*n - 1 in `c`, all
+    // inside the slices (checked above); `c` is borrowed mutably, so it aliases neither input.
+    unsafe {
+        matrixmultiply::sgemm(
+            m,
+            k,
+            n,
+            1.0,
+            a.as_ptr(),
+            rsa as isize,
+            csa as isize,
+            b.as_ptr(),
+            rsb as isize,
+            csb as isize,
+            beta,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+        );
     }
-}
-
-/// `dx (batch x i) += dy (batch x o) * w^T (o x i)`.
-fn gemm_nt_acc(dy: &[f32], w: &[f32], dx: &mut [f32], batch: usize, ni: usize, no: usize) {
-    for b in 0..batch {
-        let dyr = &dy[b * no..(b + 1) * no];
-        for i in 0..ni {
-            dx[b * ni + i] += dot(dyr, &w[i * no..(i + 1) * no]);
-        }
-    }
-}
-
-/// A dot product with eight partial sums, so that it vectorises.
-#[inline]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    let mut s: f32 = acc.iter().sum();
-    for (x, y) in ra.iter().zip(rb) {
-        s += x * y;
-    }
-    s
 }
 
 fn col_sums(dy: &[f32], out: &mut [f32], batch: usize, no: usize) {

@@ -1,15 +1,24 @@
 //! Self-play with episode-level parallelism: `W` worker threads, each playing several games at
-//! once, all feeding one network through par-core's [`Batcher`] (the pattern of KataGo and
+//! once and evaluating the leaves of all of them as one batch (the pattern of KataGo and
 //! AlphaZero.jl, where the original Python project ran one process per game, each with its own
 //! copy of the network and no batching).
 //!
 //! # One worker
 //!
 //! A worker holds up to `games_per_worker` games in progress. In each round it asks every
-//! game's PUCT search for up to `leaf_batch` leaves ([`Puct::gather`]), sends all of them as one
-//! request to the shared [`BatchedEvaluator`], hands each game its answers
-//! ([`Puct::scatter`]), and plays a move in every game whose search has its simulations. The
-//! batcher merges the requests of all workers into one network call.
+//! game's PUCT search for up to `leaf_batch` leaves ([`Puct::gather`]), evaluates all of them
+//! with one network call, hands each game its answers ([`Puct::scatter`]), and plays a move in
+//! every game whose search has its simulations.
+//!
+//! # Where the network runs
+//!
+//! By default each worker calls the shared, read-only network itself, so `W` workers run `W`
+//! forward passes at once. With `shared_network_thread` the workers send their batches to one
+//! network thread instead, a [`BatchedEvaluator`] over par-core's [`Batcher`], which merges the
+//! requests of all workers into one call (bigger batches, one thread doing all the network
+//! work). On Connect Four with the 84-256-256 MLP and `matrixmultiply` products, a worker's own
+//! batch (about 80 states) already runs at the speed of much bigger ones, and the single
+//! network thread was the bottleneck: 2 workers played no faster than 1.
 //!
 //! # Playout cap randomisation
 //!
@@ -22,7 +31,8 @@
 //!
 //! Each game has its own seed (`seed` and its index), the network's answer for a state does
 //! not depend on the batch it travels in, and games are returned in index order: the samples
-//! are the same for any number of workers, games per worker or batch timing.
+//! are the same for any number of workers, games per worker, batch timing, and with or without
+//! the shared network thread.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -163,7 +173,14 @@ pub struct SelfPlayConfig {
     pub workers: usize,
     /// Games each worker plays at once. Default 16.
     pub games_per_worker: usize,
-    /// Longest wait of the batcher for more requests, in microseconds. Default 200.
+    /// Whether the workers send their leaves to one network thread ([`BatchedEvaluator`],
+    /// true) or each worker evaluates its own batch in its own thread (false). Default false:
+    /// a worker's batch (`games_per_worker` times up to `leaf_batch` states, about 80 with the
+    /// defaults) is already past the size where bigger batches stop paying, and one network
+    /// thread was the bottleneck of self-play, so a second worker added nothing.
+    pub shared_network_thread: bool,
+    /// Longest wait of the batcher for more requests, in microseconds (only with
+    /// `shared_network_thread`). Default 200.
     pub max_wait_us: u64,
 }
 
@@ -180,6 +197,7 @@ impl Default for SelfPlayConfig {
             temperature_moves: 8,
             workers: 0,
             games_per_worker: 16,
+            shared_network_thread: false,
             max_wait_us: 200,
         }
     }
@@ -403,19 +421,22 @@ where
     }
     let t0 = Instant::now();
     let workers = config.worker_count().clamp(1, games.max(1));
-    let evaluator =
-        BatchedEvaluator::spawn(net, workers, Duration::from_micros(config.max_wait_us))?;
-    let driven = drive(
-        &evaluator,
-        games,
-        workers,
-        config.games_per_worker,
-        config.puct.leaf_batch,
-        config,
-        |index| Slot::new(index, start, config, seed),
-    )?;
-    let batch_stats = evaluator.stats();
-    drop(evaluator);
+    let new_slot = |index| Slot::new(index, start, config, seed);
+    let (per_worker, leaf_batch) = (config.games_per_worker, config.puct.leaf_batch);
+    let (driven, network_calls) = if config.shared_network_thread {
+        let evaluator =
+            BatchedEvaluator::spawn(net, workers, Duration::from_micros(config.max_wait_us))?;
+        let driven = drive(
+            &evaluator, games, workers, per_worker, leaf_batch, config, new_slot,
+        )?;
+        (driven, evaluator.stats().batches)
+    } else {
+        let driven = drive(
+            &*net, games, workers, per_worker, leaf_batch, config, new_slot,
+        )?;
+        let calls = driven.calls;
+        (driven, calls)
+    };
     let mut stats = SelfPlayStats {
         games,
         moves: driven.steps as usize,
@@ -435,7 +456,7 @@ where
         stats.outcomes[k] += 1;
         out.push(samples);
     }
-    stats.network_calls = batch_stats.batches;
+    stats.network_calls = network_calls;
     stats.evaluations = driven.evaluations;
     if stats.network_calls > 0 {
         stats.mean_states_per_call = stats.evaluations as f64 / stats.network_calls as f64;
@@ -472,14 +493,18 @@ pub(crate) struct Driven<T> {
     pub steps: u64,
     /// States sent to the network.
     pub evaluations: u64,
+    /// Evaluator calls made by the workers (one per round with leaves).
+    pub calls: u64,
 }
 
 /// Plays `items` games on `workers` threads, each holding up to `per_worker` games at once and
 /// sending the leaves of all of them (up to `leaf_batch` per game) as one request to the shared
-/// `evaluator`. Game `i` is made by `new(i)` on worker `i % workers`. The first error stops
+/// `evaluator` (a [`BatchedEvaluator`] merges the requests of all workers into one network call;
+/// a plain network is called by each worker in its own thread). Game `i` is made by `new(i)` on
+/// worker `i % workers`. The first error stops
 /// every worker and is returned.
-pub(crate) fn drive<S, F>(
-    evaluator: &BatchedEvaluator,
+pub(crate) fn drive<S, F, E>(
+    evaluator: &E,
     items: usize,
     workers: usize,
     per_worker: usize,
@@ -490,17 +515,19 @@ pub(crate) fn drive<S, F>(
 where
     S: InFlight,
     F: Fn(usize) -> Result<S, MctsError> + Sync,
+    E: Evaluator + ?Sized,
 {
     use std::sync::atomic::{AtomicU64, Ordering};
     let actions = <S::Game as Game>::NUM_ACTIONS;
     let results: Mutex<Vec<Option<S::Output>>> = Mutex::new((0..items).map(|_| None).collect());
     let steps = AtomicU64::new(0);
     let evaluations = AtomicU64::new(0);
+    let calls = AtomicU64::new(0);
     let first_error: Mutex<Option<MctsError>> = Mutex::new(None);
     std::thread::scope(|s| {
         for w in 0..workers {
-            let (results, steps, evaluations, first_error, new) =
-                (&results, &steps, &evaluations, &first_error, &new);
+            let (results, steps, evaluations, calls, first_error, new) =
+                (&results, &steps, &evaluations, &calls, &first_error, &new);
             s.spawn(move || {
                 let run = || -> Result<(), MctsError> {
                     let mut next = w;
@@ -536,6 +563,7 @@ where
                         let total: usize = counts.iter().sum();
                         if total > 0 {
                             evaluations.fetch_add(total as u64, Ordering::Relaxed);
+                            calls.fetch_add(1, Ordering::Relaxed);
                             let mut policy = vec![0.0f32; total * actions];
                             let mut values = vec![0.0f32; total];
                             evaluator.evaluate(&inputs, &mut policy, &mut values)?;
@@ -591,5 +619,6 @@ where
         outputs,
         steps: steps.into_inner(),
         evaluations: evaluations.into_inner(),
+        calls: calls.into_inner(),
     })
 }

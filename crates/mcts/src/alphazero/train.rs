@@ -19,6 +19,7 @@ use super::replay::{ReplayBuffer, Symmetry};
 use super::selfplay::{SelfPlayConfig, SelfPlayStats, self_play};
 use super::{Evaluator, Puct, PuctConfig};
 use crate::connect4::{Connect4, WIDTH};
+use crate::encode::Encode;
 use crate::error::MctsError;
 use crate::game::Game;
 use crate::solver::Outcome;
@@ -335,32 +336,199 @@ pub struct JudgedPosition {
     pub outcomes: [Option<Outcome>; WIDTH],
 }
 
+/// Searches started at once by one thread of [`puct_moves`]: their leaves travel to the
+/// network together (up to `leaf_batch` times this many states per call).
+const LOCKSTEP_SEARCHES: usize = 32;
+
+/// The move a fresh PUCT search of `sims` simulations with `net` plays in each position (most
+/// visits unless `config.final_move` says otherwise), position `i` searched with seed `i`.
+///
+/// Each search is the one [`Puct::search`] runs (rounds of up to `leaf_batch` leaves), but
+/// 32 searches advance in lockstep and send their leaves to `net` in one
+/// call, and the positions are split over `par_core::budget::available_threads()` threads. For
+/// an evaluator whose answer for a state does not depend on the rest of the batch (such as
+/// [`Mlp`]), every move is the one a sequential [`Puct::search`] plays, for any thread count.
+pub fn puct_moves<E: Evaluator + ?Sized>(
+    net: &E,
+    positions: &[JudgedPosition],
+    config: &PuctConfig,
+    sims: u64,
+) -> Result<Vec<crate::game::Action>, MctsError> {
+    if net.input_len() != Connect4::INPUT_LEN || net.num_actions() != WIDTH {
+        return Err(MctsError::Config {
+            field: "net",
+            reason: format!(
+                "reads {} inputs and writes {} actions, Connect Four has {} and {WIDTH}",
+                net.input_len(),
+                net.num_actions(),
+                Connect4::INPUT_LEN
+            ),
+        });
+    }
+    config.validate()?;
+    let threads = par_core::budget::available_threads()
+        .clamp(1, positions.len().div_ceil(LOCKSTEP_SEARCHES).max(1));
+    let chunk = positions.len().div_ceil(threads).max(1);
+    let parts: Vec<Result<Vec<crate::game::Action>, MctsError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = positions
+            .chunks(chunk)
+            .enumerate()
+            .map(|(t, part)| s.spawn(move || lockstep_moves(net, part, t * chunk, config, sims)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(MctsError::Evaluator("a search thread panicked".into()))
+                })
+            })
+            .collect()
+    });
+    let mut moves = Vec::with_capacity(positions.len());
+    for p in parts {
+        moves.extend(p?);
+    }
+    Ok(moves)
+}
+
+/// [`puct_moves`] on one thread: `positions[k]` is searched with seed `first + k`.
+fn lockstep_moves<E: Evaluator + ?Sized>(
+    net: &E,
+    positions: &[JudgedPosition],
+    first: usize,
+    config: &PuctConfig,
+    sims: u64,
+) -> Result<Vec<crate::game::Action>, MctsError> {
+    let mut moves = Vec::with_capacity(positions.len());
+    let (mut inputs, mut policy, mut values) = (Vec::new(), Vec::new(), Vec::new());
+    let mut counts = Vec::with_capacity(LOCKSTEP_SEARCHES);
+    for (g, group) in positions.chunks(LOCKSTEP_SEARCHES).enumerate() {
+        let mut searches = Vec::with_capacity(group.len());
+        for (k, p) in group.iter().enumerate() {
+            let seed = (first + g * LOCKSTEP_SEARCHES + k) as u64;
+            searches.push((
+                Puct::new(
+                    PuctConfig {
+                        seed,
+                        ..config.clone()
+                    },
+                    p.state,
+                )?,
+                0u64,
+            ));
+        }
+        loop {
+            inputs.clear();
+            counts.clear();
+            for (search, done) in &mut searches {
+                let mut n = 0;
+                if *done < sims && !search.root_state().is_terminal() {
+                    let want = (sims - *done).min(config.leaf_batch as u64) as usize;
+                    let (leaves, immediate) = search.gather(want, &mut inputs);
+                    *done += immediate as u64;
+                    if leaves == 0 && immediate == 0 {
+                        // A tree that cannot grow: stop with the visits there are.
+                        *done = sims;
+                    }
+                    n = leaves;
+                }
+                counts.push(n);
+            }
+            let total: usize = counts.iter().sum();
+            if total == 0 {
+                if searches
+                    .iter()
+                    .all(|(s, done)| *done >= sims || s.root_state().is_terminal())
+                {
+                    break;
+                }
+                continue;
+            }
+            policy.resize(total * WIDTH, 0.0);
+            values.resize(total, 0.0);
+            net.evaluate(&inputs, &mut policy, &mut values)?;
+            let mut at = 0;
+            for ((search, done), &n) in searches.iter_mut().zip(&counts) {
+                if n > 0 {
+                    search.scatter(&policy[at * WIDTH..(at + n) * WIDTH], &values[at..at + n]);
+                    *done += n as u64;
+                    at += n;
+                }
+            }
+        }
+        for (search, _) in &searches {
+            moves.push(
+                search
+                    .best_action()
+                    .ok_or(MctsError::IllegalAction { action: u16::MAX })?,
+            );
+        }
+    }
+    Ok(moves)
+}
+
 /// Counts the positions where a PUCT search of `sims` simulations with `net` plays a mistake
-/// (a column whose exact outcome is worse than the best; [`is_mistake`]).
+/// (a column whose exact outcome is worse than the best; [`is_mistake`]); the moves are those
+/// of [`puct_moves`].
 pub fn puct_mistakes<E: Evaluator + ?Sized>(
     net: &E,
     positions: &[JudgedPosition],
     config: &PuctConfig,
     sims: u64,
 ) -> Result<usize, MctsError> {
-    let mut mistakes = 0;
-    for (i, p) in positions.iter().enumerate() {
-        let mut search = Puct::new(
-            PuctConfig {
-                seed: i as u64,
-                ..config.clone()
-            },
-            p.state,
-        )?;
-        let action = search
-            .search(net, sims)?
-            .best_action
-            .ok_or(MctsError::IllegalAction { action: u16::MAX })?;
-        if is_mistake(&p.outcomes, action as usize) == Some(true) {
-            mistakes += 1;
+    let moves = puct_moves(net, positions, config, sims)?;
+    Ok(positions
+        .iter()
+        .zip(moves)
+        .filter(|(p, a)| is_mistake(&p.outcomes, *a as usize) == Some(true))
+        .count())
+}
+
+/// Mistake rates of one network on one judged set, by three judges of different strength.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct MistakeRates {
+    /// Positions judged.
+    pub positions: usize,
+    /// Mistakes of a PUCT search of the full simulation count ([`puct_mistakes`]).
+    pub search: usize,
+    /// Mistakes of a cheaper PUCT search, where the network weighs more.
+    pub fast_search: usize,
+    /// Mistakes of the network alone ([`policy_mistakes`]).
+    pub network: usize,
+}
+
+impl MistakeRates {
+    /// Judges `net` on `positions` with `sims` and `fast_sims` simulations of PUCT and alone.
+    pub fn measure<E: Evaluator + ?Sized>(
+        net: &E,
+        positions: &[JudgedPosition],
+        config: &PuctConfig,
+        sims: u64,
+        fast_sims: u64,
+    ) -> Result<Self, MctsError> {
+        Ok(Self {
+            positions: positions.len(),
+            search: puct_mistakes(net, positions, config, sims)?,
+            fast_search: puct_mistakes(net, positions, config, fast_sims)?,
+            network: policy_mistakes(net, positions)?,
+        })
+    }
+
+    /// `count / positions` (NaN when no position was judged).
+    pub fn rate(&self, count: usize) -> f64 {
+        if self.positions == 0 {
+            f64::NAN
+        } else {
+            count as f64 / self.positions as f64
         }
     }
-    Ok(mistakes)
+
+    /// The binomial standard error `sqrt(r (1 - r) / n)` of a rate `r` over the positions: how
+    /// much a rate moves by chance alone (positions as a sample of the set's distribution).
+    pub fn standard_error(&self, count: usize) -> f64 {
+        let r = self.rate(count);
+        (r * (1.0 - r) / self.positions as f64).sqrt()
+    }
 }
 
 /// Counts the positions where the network's own choice, without search (the legal action of
@@ -369,7 +537,6 @@ pub fn policy_mistakes<E: Evaluator + ?Sized>(
     net: &E,
     positions: &[JudgedPosition],
 ) -> Result<usize, MctsError> {
-    use crate::encode::Encode;
     let n = positions.len();
     let mut inputs = vec![0.0f32; n * Connect4::INPUT_LEN];
     for (k, p) in positions.iter().enumerate() {

@@ -20,17 +20,18 @@
 //! simulations.
 //!
 //! *Held statistics at hot nodes.* The children of the root and of every node with at least
-//! `HOT_VISITS` (1024) visits are not written per simulation at all: each thread keeps its
+//! `HOT_VISITS` (256) visits are not written per simulation at all: each thread keeps its
 //! visits and returns there in a small private table (keyed by the child block) and adds them
 //! to the tree once per claim, one update per child touched. Selection at such a node counts
 //! the shared statistics plus the thread's own held ones, so a thread always sees its own
 //! simulations; it sees the other threads' up to `CLAIM` simulations late each, which changes
-//! a hot node's counts by at most `CLAIM / HOT_VISITS` (1.6 %) per other thread. Virtual loss
-//! does not apply to held children: on a node with over a thousand visits one in-flight
-//! simulation moves the mean by under 0.1 %, while the per-simulation writes it needs are what
-//! made the two threads fight over these cache lines (measured: the split below the root was
-//! not enough, the hot region of a 400k-simulation Connect Four search is several levels
-//! deep). Below the hot nodes, where the threads' paths part and visit counts are small,
+//! the statistics a hot node's selection sees by at most `CLAIM / HOT_VISITS` (6 %) of its
+//! visits per other thread. Virtual loss does not apply to held children: below a node with
+//! hundreds of visits one in-flight simulation moves a child's mean by a few per cent at most,
+//! while the per-simulation writes it needs are what made the two threads fight over these
+//! cache lines (measured: holding only the root's children was not enough, the hot region of a
+//! 400k-simulation Connect Four search is several levels deep; thresholds of 64, 256 and 1024
+//! gave the same Pons mistake rates with 2 threads, and 256 the best speed-up). Below the hot nodes, where the threads' paths part and visit counts are small,
 //! statistics are shared per simulation and virtual loss steers the threads apart. Arena
 //! slots come from a per-thread chunk (one shared compare-and-swap per `ARENA_CHUNK` (512)
 //! slots), and the shared counters that are touched (the arena length, the simulations left)
@@ -343,7 +344,7 @@ const HELD_MAX: usize = 96;
 /// Visits from which a node counts as hot: its children's statistics are then held per thread
 /// for a claim (see the module docs). A simulation that arrives later than `CLAIM` simulations
 /// per other thread changes a hot node's counts by at most `CLAIM / HOT_VISITS` relative.
-const HOT_VISITS: u32 = 1024;
+const HOT_VISITS: u32 = 256;
 
 impl Held {
     fn new(width: usize) -> Self {

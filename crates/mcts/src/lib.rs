@@ -23,8 +23,10 @@
 //! - [`alphazero`]: AlphaZero (Silver et al. 2017, 2018): PUCT search with priors and values
 //!   from a policy-value network, leaf batching with virtual loss, root Dirichlet noise, a
 //!   temperature schedule and tree reuse; an MLP network trained in Rust (Adam); a replay
-//!   buffer with mirror augmentation; self-play of many games at once sharing one batched
-//!   evaluator (par-core's `Batcher`); checkpoints; the training loop (example `az_train`).
+//!   buffer with mirror augmentation; self-play of many games at once, each worker batching
+//!   its games' leaves into one network call or all workers sharing one batched evaluator
+//!   thread (par-core's `Batcher`); checkpoints; the training loop (example `az_train`);
+//!   networks exported elsewhere evaluated through ONNX Runtime (`OnnxEvaluator`).
 //! - [`RootParallelUct`]: root parallelism, independent trees run as par-core tasks and merged
 //!   at the root (bit-identical for any worker count).
 //!

@@ -31,8 +31,9 @@
 //! while the per-simulation writes it needs are what made the two threads fight over these
 //! cache lines (measured: holding only the root's children was not enough, the hot region of a
 //! 400k-simulation Connect Four search is several levels deep; thresholds of 64, 256 and 1024
-//! gave the same Pons mistake rates with 2 threads, and 256 the best speed-up). Below the hot nodes, where the threads' paths part and visit counts are small,
-//! statistics are shared per simulation and virtual loss steers the threads apart. Arena
+//! gave the same Pons mistake rates with 2 threads, and 256 the best speed-up). Below the hot
+//! nodes, where the threads' paths part and visit counts are small, statistics are shared per
+//! simulation and virtual loss steers the threads apart. Arena
 //! slots come from a per-thread chunk (one shared compare-and-swap per `ARENA_CHUNK` (512)
 //! slots), and the shared counters that are touched (the arena length, the simulations left)
 //! sit on cache lines of their own. Threads claim simulations from a shared counter, so a
@@ -203,6 +204,19 @@ impl Node {
         }
     }
 
+    /// Adds `visits` back-ups with returns summing to `value`: the value sum, `visits * step`
+    /// to the counts (`DONE`, or `DONE | ARRIVAL` when the arrivals were not counted on the way
+    /// down) and the cached selection statistics.
+    #[inline]
+    fn record(&self, value: f64, visits: u32, step: u64) {
+        let value = self.add_value(value);
+        let done = done(
+            self.stats
+                .fetch_add(u64::from(visits) * step, Ordering::Relaxed),
+        ) + visits;
+        self.cache(value, done);
+    }
+
     /// Refreshes the cached selection statistics from a value sum and a back-up count.
     #[inline]
     fn cache(&self, value: f64, done: u32) {
@@ -359,7 +373,9 @@ impl Held {
     /// The slot of the block starting at `first`, taken if new; `None` when the table is full.
     #[inline]
     fn slot(&mut self, first: u32) -> Option<usize> {
-        let mut i = (first.wrapping_mul(0x9E37_79B1) >> 25) as usize & (HELD_SLOTS - 1);
+        // Fibonacci hashing: the top log2(HELD_SLOTS) bits of the product.
+        let mut i =
+            (first.wrapping_mul(0x9E37_79B1) >> (32 - HELD_SLOTS.trailing_zeros())) as usize;
         loop {
             let key = self.keys[i];
             if key == first {
@@ -526,11 +542,7 @@ impl<G: Game> TreeParallelUct<G> {
             for (i, delta) in deltas.iter_mut().enumerate() {
                 let (visits, value) = std::mem::take(delta);
                 if visits > 0 {
-                    let n = &self.nodes[first + i];
-                    let value = n.add_value(value);
-                    let step = u64::from(visits) * (DONE | ARRIVAL);
-                    let done = done(n.stats.fetch_add(step, Ordering::Relaxed)) + visits;
-                    n.cache(value, done);
+                    self.nodes[first + i].record(value, visits, DONE | ARRIVAL);
                 }
             }
         }
@@ -901,10 +913,7 @@ impl<G: Game> TreeParallelUct<G> {
                 delta.1 += g;
                 continue;
             }
-            let n = &self.nodes[w.path[k + 1] as usize];
-            let value = n.add_value(g);
-            let done = done(n.stats.fetch_add(step, Ordering::Relaxed)) + 1;
-            n.cache(value, done);
+            self.nodes[w.path[k + 1] as usize].record(g, 1, step);
         }
     }
 }

@@ -587,6 +587,27 @@ impl<G: Game + Encode> Puct<G> {
         )
     }
 
+    /// The move of self-play's temperature schedule (AlphaGo Zero): drawn at temperature 1 (in
+    /// proportion to visits) while fewer than `temperature_moves` moves have been played in the
+    /// episode (`moves_played`), the greedy [`Puct::best_action`] afterwards. A
+    /// [`MctsError::Inconsistent`] when the root has no move to play.
+    pub fn select_scheduled_move(
+        &mut self,
+        moves_played: usize,
+        temperature_moves: usize,
+    ) -> Result<Action, MctsError> {
+        let temperature = if moves_played < temperature_moves {
+            1.0
+        } else {
+            0.0
+        };
+        self.select_move(temperature)
+            .ok_or(MctsError::Inconsistent {
+                node: 0,
+                reason: "no move at a non-terminal root".into(),
+            })
+    }
+
     /// The move to play at `temperature`: 0 plays [`Puct::best_action`]; otherwise a move is
     /// drawn with probability proportional to `visits^(1 / temperature)`.
     pub fn select_move(&mut self, temperature: f64) -> Option<Action> {

@@ -331,18 +331,9 @@ impl<G: Game + Symmetry> Slot<G> {
             self.recorded
                 .push((input, self.search.visit_distribution(), self.trail.len()));
         }
-        let temperature = if self.trail.len() < config.temperature_moves {
-            1.0
-        } else {
-            0.0
-        };
         let action = self
             .search
-            .select_move(temperature)
-            .ok_or(MctsError::Inconsistent {
-                node: 0,
-                reason: "no move at a non-terminal root".into(),
-            })?;
+            .select_scheduled_move(self.trail.len(), config.temperature_moves)?;
         let mut next = state.clone();
         let player = state.current_player();
         let reward = next.apply(action);

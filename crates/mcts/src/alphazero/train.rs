@@ -25,6 +25,7 @@ use crate::game::Game;
 use crate::solver::Outcome;
 use crate::test_set::is_mistake;
 use crate::uct::{Uct, UctConfig};
+use par_core::{ExecConfig, Executor, Mode, Progress};
 
 /// Settings of the loop. Missing fields take their defaults when deserialised.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -344,9 +345,9 @@ const LOCKSTEP_SEARCHES: usize = 32;
 /// visits unless `config.final_move` says otherwise), position `i` searched with seed `i`.
 ///
 /// Each search is the one [`Puct::search`] runs (rounds of up to `leaf_batch` leaves), but
-/// 32 searches advance in lockstep and send their leaves to `net` in one
-/// call, and the positions are split over `par_core::budget::available_threads()` threads. For
-/// an evaluator whose answer for a state does not depend on the rest of the batch (such as
+/// 32 searches advance in lockstep and send their leaves to `net` in one call; the groups of
+/// 32 positions are par-core tasks on `par_core::budget::available_threads()` worker threads.
+/// For an evaluator whose answer for a state does not depend on the rest of the batch (such as
 /// [`Mlp`]), every move is the one a sequential [`Puct::search`] plays, for any thread count.
 pub fn puct_moves<E: Evaluator + ?Sized>(
     net: &E,
@@ -366,32 +367,30 @@ pub fn puct_moves<E: Evaluator + ?Sized>(
         });
     }
     config.validate()?;
-    let threads = par_core::budget::available_threads()
-        .clamp(1, positions.len().div_ceil(LOCKSTEP_SEARCHES).max(1));
-    let chunk = positions.len().div_ceil(threads).max(1);
-    let parts: Vec<Result<Vec<crate::game::Action>, MctsError>> = std::thread::scope(|s| {
-        let handles: Vec<_> = positions
-            .chunks(chunk)
-            .enumerate()
-            .map(|(t, part)| s.spawn(move || lockstep_moves(net, part, t * chunk, config, sims)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(MctsError::Evaluator("a search thread panicked".into()))
-                })
-            })
-            .collect()
-    });
+    let executor = Executor::new(ExecConfig {
+        mode: Mode::Threads {
+            workers: par_core::budget::available_threads().max(1),
+        },
+        progress: Progress::Hidden,
+        ..ExecConfig::default()
+    })?;
+    let groups = positions.len().div_ceil(LOCKSTEP_SEARCHES);
+    let parts = executor
+        .map(groups, |ctx| {
+            let first = ctx.index * LOCKSTEP_SEARCHES;
+            let group = &positions[first..(first + LOCKSTEP_SEARCHES).min(positions.len())];
+            lockstep_moves(net, group, first, config, sims)
+        })?
+        .into_values()?;
     let mut moves = Vec::with_capacity(positions.len());
-    for p in parts {
-        moves.extend(p?);
+    for part in parts {
+        moves.extend(part?);
     }
     Ok(moves)
 }
 
-/// [`puct_moves`] on one thread: `positions[k]` is searched with seed `first + k`.
+/// [`puct_moves`] for one group of at most [`LOCKSTEP_SEARCHES`] positions, searched in
+/// lockstep: `positions[k]` is searched with seed `first + k`.
 fn lockstep_moves<E: Evaluator + ?Sized>(
     net: &E,
     positions: &[JudgedPosition],
@@ -401,68 +400,66 @@ fn lockstep_moves<E: Evaluator + ?Sized>(
 ) -> Result<Vec<crate::game::Action>, MctsError> {
     let mut moves = Vec::with_capacity(positions.len());
     let (mut inputs, mut policy, mut values) = (Vec::new(), Vec::new(), Vec::new());
-    let mut counts = Vec::with_capacity(LOCKSTEP_SEARCHES);
-    for (g, group) in positions.chunks(LOCKSTEP_SEARCHES).enumerate() {
-        let mut searches = Vec::with_capacity(group.len());
-        for (k, p) in group.iter().enumerate() {
-            let seed = (first + g * LOCKSTEP_SEARCHES + k) as u64;
-            searches.push((
-                Puct::new(
-                    PuctConfig {
-                        seed,
-                        ..config.clone()
-                    },
-                    p.state,
-                )?,
-                0u64,
-            ));
+    let mut counts = Vec::with_capacity(positions.len());
+    let mut searches = Vec::with_capacity(positions.len());
+    for (k, p) in positions.iter().enumerate() {
+        let seed = (first + k) as u64;
+        searches.push((
+            Puct::new(
+                PuctConfig {
+                    seed,
+                    ..config.clone()
+                },
+                p.state,
+            )?,
+            0u64,
+        ));
+    }
+    loop {
+        inputs.clear();
+        counts.clear();
+        for (search, done) in &mut searches {
+            let mut n = 0;
+            if *done < sims && !search.root_state().is_terminal() {
+                let want = (sims - *done).min(config.leaf_batch as u64) as usize;
+                let (leaves, immediate) = search.gather(want, &mut inputs);
+                *done += immediate as u64;
+                if leaves == 0 && immediate == 0 {
+                    // A tree that cannot grow: stop with the visits there are.
+                    *done = sims;
+                }
+                n = leaves;
+            }
+            counts.push(n);
         }
-        loop {
-            inputs.clear();
-            counts.clear();
-            for (search, done) in &mut searches {
-                let mut n = 0;
-                if *done < sims && !search.root_state().is_terminal() {
-                    let want = (sims - *done).min(config.leaf_batch as u64) as usize;
-                    let (leaves, immediate) = search.gather(want, &mut inputs);
-                    *done += immediate as u64;
-                    if leaves == 0 && immediate == 0 {
-                        // A tree that cannot grow: stop with the visits there are.
-                        *done = sims;
-                    }
-                    n = leaves;
-                }
-                counts.push(n);
+        let total: usize = counts.iter().sum();
+        if total == 0 {
+            if searches
+                .iter()
+                .all(|(s, done)| *done >= sims || s.root_state().is_terminal())
+            {
+                break;
             }
-            let total: usize = counts.iter().sum();
-            if total == 0 {
-                if searches
-                    .iter()
-                    .all(|(s, done)| *done >= sims || s.root_state().is_terminal())
-                {
-                    break;
-                }
-                continue;
-            }
-            policy.resize(total * WIDTH, 0.0);
-            values.resize(total, 0.0);
-            net.evaluate(&inputs, &mut policy, &mut values)?;
-            let mut at = 0;
-            for ((search, done), &n) in searches.iter_mut().zip(&counts) {
-                if n > 0 {
-                    search.scatter(&policy[at * WIDTH..(at + n) * WIDTH], &values[at..at + n]);
-                    *done += n as u64;
-                    at += n;
-                }
+            continue;
+        }
+        policy.resize(total * WIDTH, 0.0);
+        values.resize(total, 0.0);
+        net.evaluate(&inputs, &mut policy, &mut values)?;
+        let mut at = 0;
+        for ((search, done), &n) in searches.iter_mut().zip(&counts) {
+            if n > 0 {
+                search.scatter(&policy[at * WIDTH..(at + n) * WIDTH], &values[at..at + n]);
+                *done += n as u64;
+                at += n;
             }
         }
-        for (search, _) in &searches {
-            moves.push(
-                search
-                    .best_action()
-                    .ok_or(MctsError::IllegalAction { action: u16::MAX })?,
-            );
-        }
+    }
+    for (search, _) in &searches {
+        moves.push(
+            search
+                .best_action()
+                .ok_or(MctsError::IllegalAction { action: u16::MAX })?,
+        );
     }
     Ok(moves)
 }

@@ -299,18 +299,9 @@ impl Slot {
         self.env.encode(&mut input);
         self.recorded
             .push((input, self.search.visit_distribution()));
-        let temperature = if self.actions.len() < az.temperature_steps {
-            1.0
-        } else {
-            0.0
-        };
         let action = self
             .search
-            .select_move(temperature)
-            .ok_or(MctsError::Inconsistent {
-                node: 0,
-                reason: "no move at a non-terminal inspection root".into(),
-            })?;
+            .select_scheduled_move(self.actions.len(), az.temperature_steps)?;
         let reward = self.env.try_apply(action)?;
         self.actions.push(action);
         self.rewards.push(reward);

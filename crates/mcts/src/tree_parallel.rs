@@ -22,16 +22,24 @@
 //! *Held statistics at hot nodes.* The children of the root and of every node with at least
 //! `HOT_VISITS` (256) visits are not written per simulation at all: each thread keeps its
 //! visits and returns there in a small private table (keyed by the child block) and adds them
-//! to the tree once per claim, one update per child touched. Selection at such a node counts
-//! the shared statistics plus the thread's own held ones, so a thread always sees its own
-//! simulations; it sees the other threads' up to `CLAIM` simulations late each, which changes
-//! the statistics a hot node's selection sees by at most `CLAIM / HOT_VISITS` (6 %) of its
-//! visits per other thread. Virtual loss does not apply to held children: below a node with
-//! hundreds of visits one in-flight simulation moves a child's mean by a few per cent at most,
-//! while the per-simulation writes it needs are what made the two threads fight over these
-//! cache lines (measured: holding only the root's children was not enough, the hot region of a
-//! 400k-simulation Connect Four search is several levels deep; thresholds of 64, 256 and 1024
-//! gave the same Pons mistake rates with 2 threads, and 256 the best speed-up). Below the hot
+//! to the tree once it holds `1/16` of the node's visits there (`STALE_SHIFT`), one update per
+//! child touched. Selection at such a node counts the shared statistics plus the thread's own
+//! held ones, so a thread always sees its own simulations; the statistics it sees lack at most
+//! `1/16` of the node's visits per other thread, at every hot node alike. Near the root, where
+//! every simulation of every thread passes, this means one flush every few thousand
+//! simulations instead of one per claim. Measured on the 2-core machine of the bench (seven
+//! interleaved runs of 4 searches of 200k simulations): flushing all held statistics once per
+//! claim of 16 simulations (the same 1/16 bound at the least-visited hot nodes, far tighter
+//! above) gave 2-thread efficiencies of 0.70-0.82, the proportional rule 0.79-0.89 (2-thread
+//! throughput 5-20 % higher), with the same Pons mistake rates (2 threads, all 1000
+//! positions of each set at 1k and 10k simulations: 3/0/3/3 mistakes against 1/0/8/5).
+//! Virtual loss does not apply to held children: below a node with hundreds of visits one
+//! in-flight simulation moves a child's mean by a few per cent at most, while the
+//! per-simulation writes it needs are what made the two threads fight over these cache lines
+//! (measured: holding only the root's children was not enough, the hot region of a
+//! 400k-simulation Connect Four search is several levels deep). A thread's table holds up to
+//! `HELD_MAX` blocks; when it is full, the thread flushes all of them at the end of its claim
+//! and starts afresh (in between, new hot blocks are shared per simulation). Below the hot
 //! nodes, where the threads' paths part and visit counts are small, statistics are shared per
 //! simulation and virtual loss steers the threads apart. Arena
 //! slots come from a per-thread chunk (one shared compare-and-swap per `ARENA_CHUNK` (512)
@@ -311,6 +319,9 @@ pub struct TreeParallelUct<G: Game> {
     holes: AtomicUsize,
     searches: u64,
     ln_table: &'static [f32],
+    /// Blocks a thread holds at most ([`HELD_MAX`]; smaller in tests, to exercise the flush of
+    /// a full table).
+    held_max: usize,
 }
 
 /// One search thread's own state. Aligned to two cache lines (the unit the prefetcher pulls
@@ -337,35 +348,54 @@ const NOT_HELD: u32 = u32::MAX;
 
 /// A search thread's held statistics: for the child blocks of hot nodes (the root, and every
 /// node with at least [`HOT_VISITS`] visits), the visits and value sums of this thread's
-/// simulations of the current claim, added to the shared tree once per claim
-/// (`TreeParallelUct::flush_held`). A small open-addressing table keyed by the block's first
-/// child index.
+/// simulations not yet added to the shared tree. A block's held statistics are added to the
+/// tree (`TreeParallelUct::flush_slot`) as soon as the thread holds `limit` visits there, a
+/// fixed fraction of the node's visits ([`STALE_SHIFT`]). A small open-addressing table keyed
+/// by the block's first child index; a block keeps its slot after a flush (with zero deltas)
+/// until the whole table is flushed and cleared (`TreeParallelUct::flush_held`).
 struct Held {
     /// First child index of the block in each slot, or `u32::MAX` for a free slot.
     keys: Vec<u32>,
     /// `width` (visits, value sum) pairs per slot, one per child of the block.
     deltas: Vec<(u32, f64)>,
+    /// Visits held per slot (the sum of the slot's delta visits).
+    pending: Vec<u32>,
+    /// Held visits per slot at which the slot is flushed: `max(1, visits >> STALE_SHIFT)` of
+    /// the block's parent, as last seen by this thread.
+    limit: Vec<u32>,
     /// Slots in use, for the flush.
     used: Vec<u32>,
+    /// Blocks held at most ([`HELD_MAX`]; smaller in tests).
+    max: usize,
     /// Children per block at most (`G::NUM_ACTIONS`).
     width: usize,
 }
 
 /// Slots of a [`Held`] table (a power of two).
-const HELD_SLOTS: usize = 128;
-/// Blocks held at most per claim; beyond it, statistics go straight to the shared tree.
-const HELD_MAX: usize = 96;
+const HELD_SLOTS: usize = 512;
+/// Blocks held at most; beyond it, statistics go straight to the shared tree until the table
+/// is flushed and cleared at the end of the claim.
+const HELD_MAX: usize = 384;
 /// Visits from which a node counts as hot: its children's statistics are then held per thread
-/// for a claim (see the module docs). A simulation that arrives later than `CLAIM` simulations
-/// per other thread changes a hot node's counts by at most `CLAIM / HOT_VISITS` relative.
+/// (see the module docs).
 const HOT_VISITS: u32 = 256;
+/// A thread flushes a hot node's held statistics once it holds `visits >> STALE_SHIFT` visits
+/// there (1/16 of the node's visits), so another thread's view of the node lacks at most that
+/// share per thread.
+const STALE_SHIFT: u32 = 4;
 
 impl Held {
-    fn new(width: usize) -> Self {
+    /// A table for blocks of up to `width` children holding at most `max` (<= [`HELD_MAX`])
+    /// blocks.
+    fn new(width: usize, max: usize) -> Self {
+        let max = max.min(HELD_MAX);
         Self {
             keys: vec![u32::MAX; HELD_SLOTS],
             deltas: vec![(0, 0.0); HELD_SLOTS * width],
-            used: Vec::with_capacity(HELD_MAX),
+            pending: vec![0; HELD_SLOTS],
+            limit: vec![1; HELD_SLOTS],
+            used: Vec::with_capacity(max),
+            max,
             width,
         }
     }
@@ -382,7 +412,7 @@ impl Held {
                 return Some(i);
             }
             if key == u32::MAX {
-                if self.used.len() >= HELD_MAX {
+                if self.used.len() >= self.max {
                     return None;
                 }
                 self.keys[i] = first;
@@ -426,6 +456,7 @@ impl<G: Game> TreeParallelUct<G> {
             holes: AtomicUsize::new(0),
             searches: 0,
             ln_table: ln_table(),
+            held_max: HELD_MAX,
         })
     }
 
@@ -484,7 +515,7 @@ impl<G: Game> TreeParallelUct<G> {
                     held_at: Vec::with_capacity(64),
                     actions: Vec::with_capacity(G::NUM_ACTIONS),
                     block: 0..0,
-                    held: Held::new(G::NUM_ACTIONS),
+                    held: Held::new(G::NUM_ACTIONS, self.held_max),
                     full: false,
                 };
                 rng.jump();
@@ -525,26 +556,37 @@ impl<G: Game> TreeParallelUct<G> {
             for _ in 0..claimed {
                 self.simulate(w);
             }
-            self.flush_held(w);
+            if w.held.used.len() >= w.held.max {
+                self.flush_held(w);
+            }
         }
+        self.flush_held(w);
     }
 
-    /// Adds a thread's held statistics to the shared tree: one update per held child and claim
+    /// Adds the held statistics of one slot to the shared tree: one update per child touched
     /// instead of three per simulation, on the hot nodes that most simulations of every thread
-    /// go through. Virtual loss does not apply to held children (their in-flight count stays
-    /// 0); the other threads see this thread's statistics there up to `CLAIM` simulations late.
+    /// go through. The block keeps its slot.
+    #[inline]
+    fn flush_slot(&self, held: &mut Held, slot: usize) {
+        let first = held.keys[slot] as usize;
+        let deltas = &mut held.deltas[slot * held.width..(slot + 1) * held.width];
+        for (i, delta) in deltas.iter_mut().enumerate() {
+            let (visits, value) = std::mem::take(delta);
+            if visits > 0 {
+                self.nodes[first + i].record(value, visits, DONE | ARRIVAL);
+            }
+        }
+        held.pending[slot] = 0;
+    }
+
+    /// Adds all of a thread's held statistics to the shared tree and frees every slot of its
+    /// table: when the table is full, and when the thread's search ends.
     fn flush_held(&self, w: &mut Worker) {
         let held = &mut w.held;
-        for &slot in &held.used {
-            let slot = slot as usize;
-            let first = std::mem::replace(&mut held.keys[slot], u32::MAX) as usize;
-            let deltas = &mut held.deltas[slot * held.width..(slot + 1) * held.width];
-            for (i, delta) in deltas.iter_mut().enumerate() {
-                let (visits, value) = std::mem::take(delta);
-                if visits > 0 {
-                    self.nodes[first + i].record(value, visits, DONE | ARRIVAL);
-                }
-            }
+        for k in 0..held.used.len() {
+            let slot = held.used[k] as usize;
+            self.flush_slot(held, slot);
+            held.keys[slot] = u32::MAX;
         }
         held.used.clear();
     }
@@ -864,8 +906,8 @@ impl<G: Game> TreeParallelUct<G> {
             }
             let (_, first, count) = unpack(word);
             let parent_visits = self.nodes[node].visits();
-            // The children of a hot node keep this thread's statistics locally until the end
-            // of the claim (see `flush_held`).
+            // The children of a hot node keep this thread's statistics locally until it holds
+            // a fixed share of the node's visits there (see `flush_slot`).
             let slot = if node == 0 || parent_visits >= HOT_VISITS {
                 w.held.slot(first as u32)
             } else {
@@ -873,6 +915,7 @@ impl<G: Game> TreeParallelUct<G> {
             };
             let (child, held_at) = match slot {
                 Some(slot) => {
+                    w.held.limit[slot] = (parent_visits >> STALE_SHIFT).max(1);
                     let base = slot * w.held.width;
                     let deltas = &w.held.deltas[base..base + count];
                     let child = self.select_held(first, parent_visits, deltas);
@@ -908,9 +951,15 @@ impl<G: Game> TreeParallelUct<G> {
             g = backup_step(reward, discount, same, g);
             let held_at = w.held_at[k];
             if held_at != NOT_HELD {
-                let delta = &mut w.held.deltas[held_at as usize];
+                let held = &mut w.held;
+                let delta = &mut held.deltas[held_at as usize];
                 delta.0 += 1;
                 delta.1 += g;
+                let slot = held_at as usize / held.width;
+                held.pending[slot] += 1;
+                if held.pending[slot] >= held.limit[slot] {
+                    self.flush_slot(held, slot);
+                }
                 continue;
             }
             self.nodes[w.path[k + 1] as usize].record(g, 1, step);
@@ -924,7 +973,7 @@ mod tests {
 
     #[test]
     fn held_table_finds_its_blocks_and_refuses_past_its_limit() {
-        let mut held = Held::new(7);
+        let mut held = Held::new(7, HELD_MAX);
         let keys: Vec<u32> = (0..HELD_MAX as u32).map(|k| 1 + 7 * k).collect();
         let slots: Vec<usize> = keys.iter().map(|&k| held.slot(k).unwrap()).collect();
         // Distinct blocks get distinct slots, and asking again finds the same slot.
@@ -938,5 +987,27 @@ mod tests {
         // Full: a new block is refused (its statistics then go to the shared tree).
         assert_eq!(held.slot(1 + 7 * HELD_MAX as u32), None);
         assert_eq!(held.used.len(), HELD_MAX);
+    }
+
+    #[test]
+    fn full_held_tables_are_flushed_without_losing_updates() {
+        use crate::Connect4;
+        // Tables of one to four blocks fill up many times per claim: every full-table flush
+        // and every block that then goes to the shared tree must keep the counts exact.
+        for held_max in [1, 2, 4] {
+            for threads in [1, 2, 3] {
+                let par = ParallelConfig {
+                    threads,
+                    virtual_loss: 1.0,
+                };
+                let mut s = TreeParallelUct::new(UctConfig::default(), par, Connect4::new())
+                    .expect("valid config");
+                s.held_max = held_max;
+                s.search(30_000);
+                assert_eq!(s.root_visits(), 30_000);
+                s.check_invariants()
+                    .unwrap_or_else(|e| panic!("held_max {held_max}, {threads} threads: {e}"));
+            }
+        }
     }
 }

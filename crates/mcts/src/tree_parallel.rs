@@ -373,8 +373,8 @@ struct Held {
 
 /// Slots of a [`Held`] table (a power of two).
 const HELD_SLOTS: usize = 512;
-/// Blocks held at most; beyond it, statistics go straight to the shared tree until the table
-/// is flushed and cleared at the end of the claim.
+/// Blocks held at most; beyond it, statistics of new hot blocks go straight to the shared
+/// tree until the table is flushed and cleared at the end of the claim.
 const HELD_MAX: usize = 384;
 /// Visits from which a node counts as hot: its children's statistics are then held per thread
 /// (see the module docs).
@@ -929,7 +929,7 @@ impl<G: Game> TreeParallelUct<G> {
             let c = &self.nodes[child];
             // With virtual loss, one `fetch_add` both counts the visit and marks the
             // simulation as in flight (visits - back-ups), which selection penalises. Held
-            // children are counted locally until the end of the claim.
+            // children are counted locally until their block is flushed.
             prior = if held_at != NOT_HELD {
                 c.visits() + w.held.deltas[held_at as usize].0
             } else if eager {

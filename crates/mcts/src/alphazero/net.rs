@@ -544,6 +544,15 @@ impl Adam {
     }
 
     /// One step: `params -= lr * m_hat / (sqrt(v_hat) + eps)`.
+    ///
+    /// Parameters and moments that fall into the subnormal range (below `f32::MIN_POSITIVE`,
+    /// about 1.2e-38, in magnitude) are set to zero. A weight fed by a dead ReLU unit gets only
+    /// the L2 gradient `2 l2 w`, and Adam's normalised steps drive it there within a few
+    /// thousand steps; every product with a subnormal operand then takes a slow microcode
+    /// path on x86. Measured: with 527 such weights in its second layer after 7 minutes, a
+    /// Connect Four run took 2.5 s of self-play and 0.45 s of training per iteration, against
+    /// 0.7-0.9 s and 0.2 s for a run beside it that had none (same network, same games per
+    /// iteration).
     pub fn step(&mut self, params: &mut [f32], grad: &[f32]) {
         self.t += 1;
         let c = self.config;
@@ -557,11 +566,17 @@ impl Adam {
             .zip(&mut self.m)
             .zip(&mut self.v)
         {
-            *m = c.beta1 * *m + (1.0 - c.beta1) * g;
-            *v = c.beta2 * *v + (1.0 - c.beta2) * g * g;
-            *p -= step * *m / (v.sqrt() + eps);
+            *m = flush_subnormal(c.beta1 * *m + (1.0 - c.beta1) * g);
+            *v = flush_subnormal(c.beta2 * *v + (1.0 - c.beta2) * g * g);
+            *p = flush_subnormal(*p - step * *m / (v.sqrt() + eps));
         }
     }
+}
+
+/// `x`, or zero when `x` is subnormal (a select, so the loop stays vectorised).
+#[inline]
+fn flush_subnormal(x: f32) -> f32 {
+    if x.abs() < f32::MIN_POSITIVE { 0.0 } else { x }
 }
 
 fn normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {

@@ -5,7 +5,8 @@
 //!     [--games-per-iter 64] [--full-sims 100] [--fast-sims 25] [--full-prob 1]
 //!     [--hidden 256,256] [--eval-sims 200] [--eval-fast-sims 25] [--eval-positions 1000]
 //!     [--eval-every 25] [--set FILE] [--set2 FILE] [--match-games 0]
-//!     [--temperature-moves 8] [--replay 100000] [--workers 0] [--games-per-worker 16]
+//!     [--temperature-moves 8] [--q-weight 0.5] [--replay 100000] [--workers 0]
+//!     [--games-per-worker 16]
 //!     [--seed 0]
 //! ```
 //!
@@ -73,6 +74,9 @@ struct Args {
     /// Probability of a full search per move (1: always).
     #[arg(long, default_value_t = 1.0)]
     full_prob: f64,
+    /// Weight of the search's root value in the value target (0: the game result alone).
+    #[arg(long, default_value_t = 0.5)]
+    q_weight: f64,
     /// Self-play moves played at temperature 1 at the start of each game.
     #[arg(long, default_value_t = 8)]
     temperature_moves: usize,
@@ -155,6 +159,7 @@ fn main() -> anyhow::Result<()> {
     config.selfplay.fast_sims = args.fast_sims;
     config.selfplay.full_search_prob = args.full_prob;
     config.selfplay.temperature_moves = args.temperature_moves;
+    config.selfplay.value_target_search_weight = args.q_weight;
     config.replay_capacity = args.replay;
     config.selfplay.workers = args.workers;
     config.selfplay.games_per_worker = args.games_per_worker;

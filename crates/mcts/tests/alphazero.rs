@@ -575,6 +575,8 @@ fn self_play_is_the_same_for_any_worker_count() {
         fast_sims: 8,
         full_search_prob: 0.5,
         games_per_worker: 3,
+        // Game results alone as value targets (checked below).
+        value_target_search_weight: 0.0,
         ..SelfPlayConfig::default()
     };
     config.workers = 1;
@@ -599,6 +601,65 @@ fn self_play_is_the_same_for_any_worker_count() {
     }
     // Playout cap randomisation records only part of the moves.
     assert!(sa.samples < sa.moves);
+}
+
+#[test]
+fn value_targets_mix_the_game_result_and_the_search_value() {
+    let shape = NetShape {
+        input: TicTacToe::INPUT_LEN,
+        hidden: vec![16],
+        actions: 9,
+    };
+    let net = Arc::new(Mlp::new(shape, 5).unwrap());
+    let targets = |w: f64| {
+        let config = SelfPlayConfig {
+            full_sims: 32,
+            workers: 2,
+            games_per_worker: 2,
+            value_target_search_weight: w,
+            ..SelfPlayConfig::default()
+        };
+        let (games, _) = self_play(net.clone(), &TicTacToe::new(), 6, &config, 3).unwrap();
+        games
+            .into_iter()
+            .flatten()
+            .map(|s| (s.input, s.value))
+            .collect::<Vec<_>>()
+    };
+    let (z, q, mix) = (targets(0.0), targets(1.0), targets(0.5));
+    // The weight changes the targets only, never the games.
+    assert_eq!(z.len(), q.len());
+    assert_eq!(z.len(), mix.len());
+    for ((a, b), c) in z.iter().zip(&q).zip(&mix) {
+        assert_eq!(a.0, b.0);
+        assert_eq!(a.0, c.0);
+        assert!([-1.0, 0.0, 1.0].contains(&a.1), "z = {}", a.1);
+        assert!((-1.0..=1.0).contains(&b.1));
+        assert!(
+            (c.1 - 0.5 * (a.1 + b.1)).abs() < 1e-6,
+            "{} {} {}",
+            a.1,
+            b.1,
+            c.1
+        );
+    }
+    // Search values are estimates, not results: most lie strictly between the outcomes.
+    let inside = q
+        .iter()
+        .filter(|s| ![-1.0, 0.0, 1.0].contains(&s.1))
+        .count();
+    assert!(inside * 2 > q.len(), "{inside} of {}", q.len());
+    let bad = SelfPlayConfig {
+        value_target_search_weight: f64::NAN,
+        ..SelfPlayConfig::default()
+    };
+    assert!(matches!(
+        bad.validate(),
+        Err(MctsError::Config {
+            field: "value_target_search_weight",
+            ..
+        })
+    ));
 }
 
 #[test]

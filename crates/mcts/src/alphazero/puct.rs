@@ -552,6 +552,17 @@ impl<G: Game + Encode> Puct<G> {
             .collect()
     }
 
+    /// The root's value for the player to move there: the visit-weighted mean value of its
+    /// children ([`Puct::root_children`]), 0 before any child was visited.
+    pub fn root_value(&self) -> f64 {
+        let (mut sum, mut visits) = (0.0, 0u64);
+        for i in self.nodes[0].children() {
+            sum += self.nodes[i].value;
+            visits += u64::from(self.nodes[i].visits);
+        }
+        if visits > 0 { sum / visits as f64 } else { 0.0 }
+    }
+
     /// The prior of every root child (after noise), as `(action, prior)`.
     pub fn root_priors(&self) -> Vec<(Action, f32)> {
         self.nodes[0]

@@ -27,6 +27,16 @@
 //! KataGo (Wu 2019): more games per second for the value targets, full searches for the
 //! policy targets.
 //!
+//! # Value targets
+//!
+//! The value target of a recorded state is the game's return `z` for the player to move
+//! there (AlphaZero), or with `value_target_search_weight = w > 0` the mix `(1 - w) z + w q`
+//! with the full search's root value `q` (the visit-weighted mean value of the root's
+//! children, for the same player): the search's estimate is less noisy than one game's
+//! result, which is what makes `z` alone a slow teacher early on (Abrams, "Lessons from
+//! AlphaZero, part 4: improving the training target", Oracle Developers, 2018, on Connect
+//! Four, found the average of the two the best of the targets they tried).
+//!
 //! # Determinism
 //!
 //! Each game has its own seed (`seed` and its index), the network's answer for a state does
@@ -182,6 +192,9 @@ pub struct SelfPlayConfig {
     /// Longest wait of the batcher for more requests, in microseconds (only with
     /// `shared_network_thread`). Default 200.
     pub max_wait_us: u64,
+    /// Weight `w` of the search's root value `q` in the value target `(1 - w) z + w q`
+    /// (`z`: the game's return; see the module docs), in `[0, 1]`. Default 0.5.
+    pub value_target_search_weight: f64,
 }
 
 impl Default for SelfPlayConfig {
@@ -199,6 +212,7 @@ impl Default for SelfPlayConfig {
             games_per_worker: 16,
             shared_network_thread: false,
             max_wait_us: 200,
+            value_target_search_weight: 0.5,
         }
     }
 }
@@ -225,6 +239,12 @@ impl SelfPlayConfig {
         }
         if self.games_per_worker == 0 {
             return bad("games_per_worker", "must be at least 1".into());
+        }
+        if !(0.0..=1.0).contains(&self.value_target_search_weight) {
+            return bad(
+                "value_target_search_weight",
+                format!("must be in [0, 1], got {}", self.value_target_search_weight),
+            );
         }
         if self.max_wait_us > 1_000_000 {
             return bad(
@@ -274,8 +294,9 @@ struct Slot<G: Game + Symmetry> {
     index: usize,
     search: Puct<G>,
     rng: Xoshiro256PlusPlus,
-    /// Recorded states: (input, policy), and the index of the move in `trail`.
-    recorded: Vec<(Vec<f32>, Vec<f32>, usize)>,
+    /// Recorded states: input, policy target, the search's root value and the index of the
+    /// move in `trail`.
+    recorded: Vec<(Vec<f32>, Vec<f32>, f64, usize)>,
     /// (reward, discount, same player) of every move played.
     trail: Vec<(f64, f64, bool)>,
     target: u64,
@@ -328,8 +349,12 @@ impl<G: Game + Symmetry> Slot<G> {
         if self.full {
             let mut input = vec![0.0f32; G::INPUT_LEN];
             state.encode(&mut input);
-            self.recorded
-                .push((input, self.search.visit_distribution(), self.trail.len()));
+            self.recorded.push((
+                input,
+                self.search.visit_distribution(),
+                self.search.root_value(),
+                self.trail.len(),
+            ));
         }
         let action = self
             .search
@@ -350,13 +375,14 @@ impl<G: Game + Symmetry> Slot<G> {
             let (r, d, same) = self.trail[t];
             returns[t] = backup_step(r, d, same, returns[t + 1]);
         }
+        let w = config.value_target_search_weight;
         let samples = self
             .recorded
             .drain(..)
-            .map(|(input, policy, t)| Sample {
+            .map(|(input, policy, q, t)| Sample {
                 input,
                 policy,
-                value: returns[t].clamp(-1.0, 1.0) as f32,
+                value: ((1.0 - w) * returns[t] + w * q).clamp(-1.0, 1.0) as f32,
             })
             .collect();
         Ok(Some((samples, returns[0])))

@@ -24,15 +24,18 @@
 //! 1000 positions a rate near 0.05 has a standard error near 0.007 and one near 0.25 near
 //! 0.014.
 //!
-//! Which of them falls with training: on the three 30-minute runs of 21 November 2026
-//! (default settings, final checkpoints against the untrained network of the same seed, all
-//! 1000 positions of each set), the network alone falls in every run (Test_L3_R1 0.32 to
-//! 0.22-0.27, Test_L2_R1 0.30 to 0.24-0.26), and so does PUCT with 25 simulations on
-//! Test_L2_R1 (0.22 to 0.15-0.18). PUCT with 200 simulations does not (Test_L2_R1 0.047 to
-//! 0.039-0.058), and on the end-game set Test_L3_R1 every search errs more with the trained
-//! network than with the untrained one (200 simulations: 0.021 to 0.034-0.037): near the end
-//! a flat prior and values near 0 let the search find the forced lines by itself, while the
-//! trained network's confident but imperfect priors and values narrow it.
+//! Which of them falls with training: two 30-minute runs of 7 December 2026, side by side on
+//! the 2-core bench machine (one self-play worker each, seed 0, all 1000 positions of each
+//! set, Test_L3_R1 / Test_L2_R1, untrained network -> mean of the last five evaluations).
+//! With the default value target (`--q-weight 0.5`, the game result averaged with the search
+//! value) the network alone falls from 0.32 / 0.30 to 0.20 / 0.17, PUCT with 25 simulations
+//! from 0.11 / 0.22 to 0.086 / 0.10, and PUCT with 200 simulations from 0.021 / 0.047 to
+//! 0.023 / 0.030: it falls on the middle-game set and stays at the untrained level on the
+//! end-game set, where 200 simulations with a flat prior and values near 0 already find most
+//! forced lines (standard error about 0.005 at these rates). With the game result alone
+//! (`--q-weight 0`) the same run ends at 0.22 / 0.22, 0.10 / 0.15 and 0.031 / 0.051: there the
+//! 200-simulation search ends worse than with the untrained network on both sets. Their
+//! matches against UCT-200: 0.917 and 0.875.
 //!
 //! `--match-games N` ends with
 //! N games against pure MCTS (UCT, 200 simulations, random rollouts) at 200 simulations each,

@@ -35,7 +35,10 @@
 //! children, for the same player): the search's estimate is less noisy than one game's
 //! result, which is what makes `z` alone a slow teacher early on (Abrams, "Lessons from
 //! AlphaZero, part 4: improving the training target", Oracle Developers, 2018, on Connect
-//! Four, found the average of the two the best of the targets they tried).
+//! Four, found the average of the two the best of the targets they tried). Here, two
+//! 30-minute Connect Four runs side by side (the `az_train` example's docs): with `w = 0.5`
+//! the 200-simulation PUCT mistake rate on Test_L2_R1 fell from 0.047 (untrained) to 0.030
+//! and the network-alone rate to 0.17, with `w = 0` they ended at 0.051 and 0.22.
 //!
 //! # Determinism
 //!

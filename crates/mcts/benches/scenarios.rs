@@ -21,7 +21,6 @@ use mcts::{
     UctConfig, load_test_set,
 };
 use par_core::bench::{BenchArgs, Better, Metric, Plot, ScenarioReport, Series, Table};
-use par_core::{ExecConfig, Executor, Mode, Progress};
 
 #[path = "scenarios/az.rs"]
 mod az;
@@ -55,15 +54,40 @@ struct Rate {
     cpu: f64,
 }
 
+/// Runs `f`, which runs `simulations` simulations in all, and returns their rates.
+fn timed_rate<E>(simulations: u64, f: impl FnOnce() -> Result<(), E>) -> Result<Rate, E> {
+    let (t, c) = (Instant::now(), process_cpu_seconds());
+    f()?;
+    let total = simulations as f64;
+    Ok(Rate {
+        wall: total / t.elapsed().as_secs_f64(),
+        cpu: total / (process_cpu_seconds() - c),
+    })
+}
+
 /// Runs `searches` searches of `sims` simulations from the empty board, each with its own seed.
 fn measure(searches: u64, sims: u64, threads: Option<ParallelConfig>) -> Rate {
-    let (t, c) = (Instant::now(), process_cpu_seconds());
-    for seed in 0..searches {
+    timed_rate::<std::convert::Infallible>(searches * sims, || {
+        search_from_empty_board(searches, sims, threads.as_ref(), 0);
+        Ok(())
+    })
+    .unwrap_or_else(|never| match never {})
+}
+
+/// `searches` searches of `sims` simulations from the empty board, seeds `first_seed..`,
+/// sequential (`threads` `None`) or tree-parallel.
+fn search_from_empty_board(
+    searches: u64,
+    sims: u64,
+    threads: Option<&ParallelConfig>,
+    first_seed: u64,
+) {
+    for seed in first_seed..first_seed + searches {
         let config = UctConfig {
             seed,
             ..UctConfig::default()
         };
-        match &threads {
+        match threads {
             None => {
                 Uct::new(config, Connect4::new())
                     .expect("valid config")
@@ -75,11 +99,6 @@ fn measure(searches: u64, sims: u64, threads: Option<ParallelConfig>) -> Rate {
                     .search(sims);
             }
         }
-    }
-    let total = (searches * sims) as f64;
-    Rate {
-        wall: total / t.elapsed().as_secs_f64(),
-        cpu: total / (process_cpu_seconds() - c),
     }
 }
 
@@ -225,55 +244,33 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     // Root parallelism: independent trees as par-core tasks, 2 workers against 1.
     let root_rate = |workers: usize| -> Result<Rate, Box<dyn std::error::Error>> {
-        let exec = Executor::new(ExecConfig {
-            mode: Mode::Threads { workers },
-            progress: Progress::Hidden,
-            ..ExecConfig::default()
-        })?;
-        let (t, c) = (Instant::now(), process_cpu_seconds());
-        for seed in 0..p_searches {
-            let config = UctConfig {
-                seed,
-                ..UctConfig::default()
-            };
-            RootParallelUct::new(config, 2, Connect4::new())?.search(&exec, p_sims / 2)?;
-        }
-        let total = (p_searches * p_sims) as f64;
-        Ok(Rate {
-            wall: total / t.elapsed().as_secs_f64(),
-            cpu: total / (process_cpu_seconds() - c),
+        let exec = inspection::executor(workers)?;
+        timed_rate(p_searches * p_sims, || {
+            for seed in 0..p_searches {
+                let config = UctConfig {
+                    seed,
+                    ..UctConfig::default()
+                };
+                RootParallelUct::new(config, 2, Connect4::new())?.search(&exec, p_sims / 2)?;
+            }
+            Ok(())
         })
     };
     // Two independent one-thread tree searches of the full size at once (par-core tasks on 2
     // workers): what two searches that share nothing but the machine get, with the memory
     // traffic of two full-size trees. Rate over both searches' simulations.
     let independent_rate = || -> Result<Rate, Box<dyn std::error::Error>> {
-        let exec = Executor::new(ExecConfig {
-            mode: Mode::Threads { workers: 2 },
-            progress: Progress::Hidden,
-            ..ExecConfig::default()
-        })?;
-        let (t, c) = (Instant::now(), process_cpu_seconds());
-        exec.map(2, |ctx| {
-            for seed in 0..p_searches {
-                let config = UctConfig {
-                    seed: seed + 1000 * ctx.index as u64,
-                    ..UctConfig::default()
-                };
-                let one = ParallelConfig {
-                    threads: 1,
-                    virtual_loss: 1.0,
-                };
-                TreeParallelUct::new(config, one, Connect4::new())
-                    .expect("valid config")
-                    .search(p_sims);
-            }
-        })?
-        .into_values()?;
-        let total = (2 * p_searches * p_sims) as f64;
-        Ok(Rate {
-            wall: total / t.elapsed().as_secs_f64(),
-            cpu: total / (process_cpu_seconds() - c),
+        let exec = inspection::executor(2)?;
+        let one = ParallelConfig {
+            threads: 1,
+            virtual_loss: 1.0,
+        };
+        timed_rate(2 * p_searches * p_sims, || {
+            exec.map(2, |ctx| {
+                search_from_empty_board(p_searches, p_sims, Some(&one), 1000 * ctx.index as u64);
+            })?
+            .into_values()?;
+            Ok(())
         })
     };
     let zero = Rate {

@@ -1397,6 +1397,31 @@ mod tests {
         out
     }
 
+    /// An image cast ray by ray ([`Camera::for_each_ray`] and [`VoxelGrid::cast_ray`]), the
+    /// reference of the image-casting tests: returns the hits and the number of rays with a
+    /// zero direction component.
+    #[allow(clippy::too_many_arguments)]
+    fn cast_ray_by_ray(
+        grid: &VoxelGrid,
+        camera: &Camera,
+        position: Vec3,
+        target: Vec3,
+        truth: &[bool],
+        log_odds: &mut [f32],
+        draws: &SensorDraws,
+        rng: &mut Xoshiro256PlusPlus,
+    ) -> (usize, usize) {
+        let (mut hits, mut with_zero) = (0, 0);
+        camera.for_each_ray(position, target, |dir| {
+            with_zero += usize::from(dir.contains(&0.0));
+            hits += usize::from(
+                grid.cast_ray(position, dir, truth, log_odds, draws, rng)
+                    .is_some(),
+            );
+        });
+        (hits, with_zero)
+    }
+
     fn traversed(grid: &VoxelGrid, origin: Vec3, dir: Vec3) -> Vec<usize> {
         let mut out = Vec::new();
         grid.traverse(origin, dir, |i| {
@@ -1684,15 +1709,16 @@ mod tests {
                         &mut rng_image,
                     )
                     .unwrap();
-                let mut hits_rays = 0;
-                let mut with_zero = 0;
-                camera.for_each_ray(position, target, |dir| {
-                    with_zero += usize::from(dir.contains(&0.0));
-                    hits_rays += usize::from(
-                        grid.cast_ray(position, dir, &truth, &mut lo_rays, &draws, &mut rng_rays)
-                            .is_some(),
-                    );
-                });
+                let (hits_rays, with_zero) = cast_ray_by_ray(
+                    &grid,
+                    &camera,
+                    position,
+                    target,
+                    &truth,
+                    &mut lo_rays,
+                    &draws,
+                    &mut rng_rays,
+                );
                 assert_eq!(hits_image, hits_rays, "camera {k}");
                 if k == 0 {
                     assert!(with_zero > 0, "no ray parallel to a plane");
@@ -1783,20 +1809,16 @@ mod tests {
                         let seed = rng.next_u64();
                         let mut lo_rays = start.clone();
                         let mut rng_rays = Xoshiro256PlusPlus::seed_from_u64(seed);
-                        let mut hits_rays = 0;
-                        camera.for_each_ray(position, target, |dir| {
-                            hits_rays += usize::from(
-                                grid.cast_ray(
-                                    position,
-                                    dir,
-                                    truth,
-                                    &mut lo_rays,
-                                    &draws,
-                                    &mut rng_rays,
-                                )
-                                .is_some(),
-                            );
-                        });
+                        let (hits_rays, _) = cast_ray_by_ray(
+                            &grid,
+                            &camera,
+                            position,
+                            target,
+                            truth,
+                            &mut lo_rays,
+                            &draws,
+                            &mut rng_rays,
+                        );
                         assert!(hits_rays > 0, "camera {k} sees nothing");
                         for lanes in [true, false] {
                             let mut lo = start.clone();

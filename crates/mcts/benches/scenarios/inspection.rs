@@ -104,7 +104,8 @@ fn raycast(report: &mut ScenarioReport, quick: bool) -> Result<(), Box<dyn Error
     Ok(())
 }
 
-fn executor(workers: usize) -> Result<Executor, Box<dyn Error>> {
+/// A par-core thread pool of `workers` workers with no progress bar.
+pub fn executor(workers: usize) -> Result<Executor, Box<dyn Error>> {
     Ok(Executor::new(ExecConfig {
         mode: Mode::Threads { workers },
         progress: Progress::Hidden,

@@ -67,11 +67,11 @@ fn timed_rate<E>(simulations: u64, f: impl FnOnce() -> Result<(), E>) -> Result<
 
 /// Runs `searches` searches of `sims` simulations from the empty board, each with its own seed.
 fn measure(searches: u64, sims: u64, threads: Option<ParallelConfig>) -> Rate {
-    timed_rate::<std::convert::Infallible>(searches * sims, || {
+    let Ok(rate) = timed_rate(searches * sims, || {
         search_from_empty_board(searches, sims, threads.as_ref(), 0);
-        Ok(())
-    })
-    .unwrap_or_else(|never| match never {})
+        Ok::<(), std::convert::Infallible>(())
+    });
+    rate
 }
 
 /// `searches` searches of `sims` simulations from the empty board, seeds `first_seed..`,

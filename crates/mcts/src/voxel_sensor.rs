@@ -1422,6 +1422,27 @@ mod tests {
         (hits, with_zero)
     }
 
+    /// Asserts that two casts of the same image had the same outcome, bit for bit: hits,
+    /// log-odds and the state of their generators (compared by their next draw).
+    fn assert_same_cast(
+        what: &str,
+        (hits_a, lo_a, rng_a): (usize, &[f32], &Xoshiro256PlusPlus),
+        (hits_b, lo_b, rng_b): (usize, &[f32], &Xoshiro256PlusPlus),
+    ) {
+        assert_eq!(hits_a, hits_b, "{what}");
+        assert!(
+            lo_a.iter()
+                .zip(lo_b)
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
+            "{what}: log-odds differ"
+        );
+        assert_eq!(
+            rng_a.clone().next_u64(),
+            rng_b.clone().next_u64(),
+            "{what}: random draws differ"
+        );
+    }
+
     fn traversed(grid: &VoxelGrid, origin: Vec3, dir: Vec3) -> Vec<usize> {
         let mut out = Vec::new();
         grid.traverse(origin, dir, |i| {
@@ -1719,18 +1740,14 @@ mod tests {
                     &draws,
                     &mut rng_rays,
                 );
-                assert_eq!(hits_image, hits_rays, "camera {k}");
+                assert_same_cast(
+                    &format!("camera {k}"),
+                    (hits_image, &lo_image, &rng_image),
+                    (hits_rays, &lo_rays, &rng_rays),
+                );
                 if k == 0 {
                     assert!(with_zero > 0, "no ray parallel to a plane");
                 }
-                assert!(
-                    lo_image
-                        .iter()
-                        .zip(&lo_rays)
-                        .all(|(a, b)| a.to_bits() == b.to_bits()),
-                    "camera {k}: log-odds differ"
-                );
-                assert_eq!(rng_image.next_u64(), rng_rays.next_u64(), "camera {k}");
             }
         }
     }
@@ -1835,18 +1852,10 @@ mod tests {
                                     lanes,
                                 )
                                 .unwrap();
-                            let what = format!("grid {n}, camera {k}, lanes {lanes}");
-                            assert_eq!(hits, hits_rays, "{what}");
-                            assert!(
-                                lo.iter()
-                                    .zip(&lo_rays)
-                                    .all(|(a, b)| a.to_bits() == b.to_bits()),
-                                "{what}: log-odds differ"
-                            );
-                            assert_eq!(
-                                rng_image.clone().next_u64(),
-                                rng_rays.clone().next_u64(),
-                                "{what}: random draws differ"
+                            assert_same_cast(
+                                &format!("grid {n}, camera {k}, lanes {lanes}"),
+                                (hits, &lo, &rng_image),
+                                (hits_rays, &lo_rays, &rng_rays),
                             );
                         }
                         images += 1;

@@ -21,11 +21,10 @@ use mcts::{
     UctConfig, load_test_set,
 };
 use par_core::bench::{BenchArgs, Better, Metric, Plot, ScenarioReport, Series, Table};
+use par_core::{ExecConfig, Executor, Mode, Progress};
 
 #[path = "scenarios/az.rs"]
 mod az;
-#[path = "scenarios/inspection.rs"]
-mod inspection;
 
 /// CPU time of the whole process (every thread), in seconds.
 fn process_cpu_seconds() -> f64 {
@@ -100,6 +99,15 @@ fn search_from_empty_board(
             }
         }
     }
+}
+
+/// A par-core thread pool of `workers` workers with no progress bar.
+fn executor(workers: usize) -> Result<Executor, Box<dyn std::error::Error>> {
+    Ok(Executor::new(ExecConfig {
+        mode: Mode::Threads { workers },
+        progress: Progress::Hidden,
+        ..ExecConfig::default()
+    })?)
 }
 
 /// A row of the speed table; "cores used" is CPU time over wall time (approximate: each rate
@@ -244,7 +252,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     // Root parallelism: independent trees as par-core tasks, 2 workers against 1.
     let root_rate = |workers: usize| -> Result<Rate, Box<dyn std::error::Error>> {
-        let exec = inspection::executor(workers)?;
+        let exec = executor(workers)?;
         timed_rate(p_searches * p_sims, || {
             for seed in 0..p_searches {
                 let config = UctConfig {
@@ -260,7 +268,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // workers): what two searches that share nothing but the machine get, with the memory
     // traffic of two full-size trees. Rate over both searches' simulations.
     let independent_rate = || -> Result<Rate, Box<dyn std::error::Error>> {
-        let exec = inspection::executor(2)?;
+        let exec = executor(2)?;
         let one = ParallelConfig {
             threads: 1,
             virtual_loss: 1.0,
@@ -463,10 +471,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         load_average()
     ));
 
-    // 3. Inspection: ray casting and MCTS episodes.
-    inspection::run(&mut report, quick)?;
-
-    // 4. Pons mistake rates.
+    // 3. Pons mistake rates.
     let dir = data_dir();
     let sets = [("l3r1", "Test_L3_R1"), ("l2r1", "Test_L2_R1")];
     if sets.iter().all(|(_, f)| dir.join(f).is_file()) {

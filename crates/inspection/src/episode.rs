@@ -6,12 +6,12 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 
-use super::env::{ACTIONS, Inspection, InspectionConfig};
-use crate::error::MctsError;
-use crate::game::{Action, Game};
-use crate::tree_parallel::{ParallelConfig, TreeParallelUct};
-use crate::uct::{Rollout, Uct, UctConfig};
+use crate::env::{ACTIONS, Inspection, InspectionConfig};
+use crate::error::InspectionError;
 use crate::voxel_sensor::Vec3;
+use mcts::{Action, Game};
+use mcts::{ParallelConfig, TreeParallelUct};
+use mcts::{Rollout, Uct, UctConfig};
 
 /// How the inspector chooses its burns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,15 +60,15 @@ impl Default for PlannerConfig {
 
 impl PlannerConfig {
     /// Checks every field, naming the first bad one.
-    pub fn validate(&self) -> Result<(), MctsError> {
+    pub fn validate(&self) -> Result<(), InspectionError> {
         if self.sims == 0 {
-            return Err(MctsError::Config {
+            return Err(InspectionError::Config {
                 field: "sims",
                 reason: "must be at least 1".into(),
             });
         }
         if self.horizon == 0 {
-            return Err(MctsError::Config {
+            return Err(InspectionError::Config {
                 field: "horizon",
                 reason: "must be at least 1".into(),
             });
@@ -78,7 +78,7 @@ impl PlannerConfig {
             virtual_loss: self.virtual_loss,
         }
         .validate()?;
-        self.uct.validate()
+        Ok(self.uct.validate()?)
     }
 }
 
@@ -138,7 +138,7 @@ pub fn run_episode(
     planner: &PlannerConfig,
     seed: u64,
     mut on_step: impl FnMut(&StepRecord),
-) -> Result<EpisodeRecord, MctsError> {
+) -> Result<EpisodeRecord, InspectionError> {
     planner.validate()?;
     let started = Instant::now();
     let mut env = Inspection::new(config.clone(), seed)?;
@@ -183,7 +183,7 @@ pub fn run_episode(
 }
 
 /// One MCTS decision from the real state `env`, searching its planning copy.
-fn plan(env: &Inspection, planner: &PlannerConfig, seed: u64) -> Result<Action, MctsError> {
+fn plan(env: &Inspection, planner: &PlannerConfig, seed: u64) -> Result<Action, InspectionError> {
     let root = env.planning_copy(planner.horizon, seed)?;
     let config = UctConfig {
         seed,
@@ -211,7 +211,7 @@ pub fn run_episodes(
     policy: Policy,
     planner: &PlannerConfig,
     seeds: &[u64],
-) -> Result<Vec<EpisodeRecord>, MctsError> {
+) -> Result<Vec<EpisodeRecord>, InspectionError> {
     let out = executor.map(seeds.len(), |ctx| {
         run_episode(config, policy, planner, seeds[ctx.index], |_| {})
     })?;
@@ -221,7 +221,7 @@ pub fn run_episodes(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inspection::Variant;
+    use crate::Variant;
 
     fn tiny() -> (InspectionConfig, PlannerConfig) {
         (
@@ -327,28 +327,40 @@ mod tests {
         let e = run_episode(&config, Policy::Passive, &planner, 0, |_| {}).unwrap();
         check_record(&e, &config);
         assert!(e.steps.iter().all(|s| s.action == 0) && e.delta_v == 0.0);
-        for bad in [
-            PlannerConfig {
-                sims: 0,
-                ..planner.clone()
-            },
-            PlannerConfig {
-                horizon: 0,
-                ..planner.clone()
-            },
-            PlannerConfig {
-                threads: 0,
-                ..planner.clone()
-            },
-            PlannerConfig {
-                virtual_loss: f64::NAN,
-                ..planner.clone()
-            },
+        for (bad, field) in [
+            (
+                PlannerConfig {
+                    sims: 0,
+                    ..planner.clone()
+                },
+                "sims",
+            ),
+            (
+                PlannerConfig {
+                    horizon: 0,
+                    ..planner.clone()
+                },
+                "horizon",
+            ),
+            (
+                PlannerConfig {
+                    threads: 0,
+                    ..planner.clone()
+                },
+                "threads",
+            ),
+            (
+                PlannerConfig {
+                    virtual_loss: f64::NAN,
+                    ..planner.clone()
+                },
+                "virtual_loss",
+            ),
         ] {
-            assert!(matches!(
-                run_episode(&config, Policy::Mcts, &bad, 0, |_| {}),
-                Err(MctsError::Config { .. })
-            ));
+            match run_episode(&config, Policy::Mcts, &bad, 0, |_| {}) {
+                Err(e) => assert_eq!(e.field(), Some(field), "{e}"),
+                Ok(_) => panic!("{field}: expected a config error"),
+            }
         }
     }
 }

@@ -1,5 +1,34 @@
 //! The spacecraft inspection task: plan impulsive burns so that a camera on an inspector
-//! spacecraft maps an unknown target.
+//! spacecraft maps an unknown target, with the searches of the `mcts` crate.
+//!
+//! # What is here
+//!
+//! - [`orbit`]: the inspector's relative orbit in quasi-nonsingular relative orbital elements
+//!   (D'Amico 2010), impulsive burns through the Gauss variational equations.
+//! - [`voxel_sensor`]: the observation model, split by concern: the belief grid (a log-odds
+//!   voxel occupancy belief, [`voxel_sensor::Belief`]), the camera (64 x 64 rays through the
+//!   pixel centres), the sensor model (a noisy hit sensor and its random draws), the scalar
+//!   traversal (Amanatides-Woo), and the image caster (the rows of an image set up together,
+//!   their rays marched eight at a time with AVX-512 where the processor has it).
+//! - [`Inspection`]: the environment, a [`Game`](mcts::Game) and [`Encode`](mcts::Encode) of
+//!   one agent with rewards and discounting, and its POMCP-style planning copy that never sees
+//!   the hidden target.
+//! - [`run_episode`] and [`run_episodes`]: episodes with passive, random or pure-MCTS policies
+//!   (sequential, tree-parallel, episode-parallel as par-core tasks).
+//! - [`alphazero`]: AlphaZero-style self-play episodes: PUCT searches guided by one
+//!   policy-value network shared by all episodes and workers through a batched evaluator.
+//! - [`InspectionError`]: the typed errors, naming the bad field.
+//!
+//! Example (`cargo run -p inspection --release --example inspect -- ...`):
+//! `inspect [--policy mcts|passive|random] [--sims N] [--threads T] [--steps N]
+//! [--variant default|vbar-hold] [--seed S] [--out DIR]`: one inspection episode, printed step
+//! by step, with the belief and trajectory written to files and an SVG of entropy and coverage
+//! against steps beside the no-burn baseline.
+//!
+//! The benchmark scenario `inspection` (`cargo bench -p inspection --bench scenarios`, run by
+//! `cargo xtask bench`) measures the ray-cast time of one observation, inspection episodes with
+//! pure MCTS (sequential, tree-parallel, episode-parallel) beside the no-burn and random-burn
+//! baselines, and AlphaZero self-play with workers sharing one batched evaluator.
 //!
 //! # Specification
 //!
@@ -21,7 +50,7 @@
 //!
 //! **Sensor.** A camera at the inspector always points at the target's centre, with a 10 degree
 //! square field of view and 64 x 64 rays traced through the grid (Amanatides-Woo, see
-//! [`crate::voxel_sensor`]); an occupied voxel on a ray returns a hit with probability 0.95, an
+//! [`voxel_sensor`]); an occupied voxel on a ray returns a hit with probability 0.95, an
 //! empty one a false hit with probability 0.001; the ray stops at its first hit, and the belief
 //! is updated with the log-odds inverse sensor model.
 //!
@@ -50,8 +79,8 @@
 //!
 //! # Planning without peeking
 //!
-//! [`Inspection`] implements [`Game`](crate::Game) (one agent, player 0, discount `discount`)
-//! and [`Encode`](crate::Encode). The real episode observes the hidden target. A planner never
+//! [`Inspection`] implements [`Game`](mcts::Game) (one agent, player 0, discount `discount`)
+//! and [`Encode`](mcts::Encode). The real episode observes the hidden target. A planner never
 //! searches that state: it searches [`Inspection::planning_copy`], which holds no target at
 //! all. Each simulation of the search starts from a clone of that copy, and every clone draws
 //! its own target from the current belief (each voxel occupied independently with its
@@ -71,7 +100,7 @@
 //! # Planner
 //!
 //! [`run_episode`] plays an episode with a [`Policy`]: passive (never burn), random, or pure
-//! MCTS: UCT ([`crate::Uct`], or [`crate::TreeParallelUct`] with several threads) with
+//! MCTS: UCT ([`mcts::Uct`], or [`mcts::TreeParallelUct`] with several threads) with
 //! `sims` simulations per step over the planning copy, uniformly random rollouts to the
 //! planning horizon (default 6 steps, 12 minutes; the tree and the rollout together never look
 //! further), exploration constant 0.05 (returns here are fractions of the initial entropy,
@@ -85,11 +114,13 @@
 pub mod alphazero;
 mod env;
 mod episode;
+pub mod error;
 pub mod orbit;
+pub mod voxel_sensor;
 
 pub use alphazero::{AzConfig, AzEpisodeRecord, AzRunStats, run_az_episodes};
-
 pub use env::{
     ACTIONS, Inspection, InspectionConfig, TargetShape, Variant, fast_entropy, target_voxels,
 };
 pub use episode::{EpisodeRecord, PlannerConfig, Policy, StepRecord, run_episode, run_episodes};
+pub use error::InspectionError;

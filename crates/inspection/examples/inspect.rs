@@ -1,7 +1,7 @@
 //! One episode of the spacecraft inspection task, with the no-burn baseline beside it.
 //!
 //! ```text
-//! cargo run -p mcts --release --example inspect -- [--policy mcts|passive|random] \
+//! cargo run -p inspection --release --example inspect -- [--policy mcts|passive|random] \
 //!     [--sims 3000] [--threads 1] [--steps N] [--variant default|vbar-hold] [--seed 0] \
 //!     [--horizon 6] [--target satellite|cylinder|blocks] [--out inspect-out]
 //! ```
@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::{Parser, ValueEnum};
-use mcts::inspection::{
+use inspection::{
     EpisodeRecord, InspectionConfig, PlannerConfig, Policy, TargetShape, Variant, run_episode,
 };
 use plotters::prelude::*;

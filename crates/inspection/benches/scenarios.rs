@@ -1,29 +1,63 @@
-//! The inspection part of scenario `mcts`: ray casting, and pure-MCTS inspection episodes
+//! Scenario `inspection` for `cargo xtask bench`: ray casting, pure-MCTS inspection episodes
 //! (sequential, tree-parallel, episode-parallel) beside the no-burn baseline, and AlphaZero
 //! self-play episodes with workers sharing one batched evaluator.
+//!
+//! ```text
+//! cargo bench -p inspection --bench scenarios -- [--full] [--out DIR]
+//! ```
 
 use std::error::Error;
+use std::sync::Arc;
 use std::time::Instant;
 
-use std::sync::Arc;
-
-use mcts::alphazero::{Adam, AdamConfig, Mlp, NetShape, ReplayBuffer};
-use mcts::inspection::{
+use inspection::voxel_sensor::{Belief, Camera, SensorModel, VoxelGrid};
+use inspection::{
     AzConfig, AzEpisodeRecord, AzRunStats, EpisodeRecord, Inspection, InspectionConfig,
     PlannerConfig, Policy, Variant, run_az_episodes, run_episode, run_episodes,
 };
-use mcts::voxel_sensor::{Belief, Camera, SensorModel, VoxelGrid};
+use mcts::alphazero::{Adam, AdamConfig, Mlp, NetShape, ReplayBuffer};
 use mcts::{Encode, Game};
-use par_core::bench::{Better, Metric, Plot, ScenarioReport, Series, Table};
+use par_core::bench::{BenchArgs, Better, Metric, Plot, ScenarioReport, Series, Table};
 use par_core::{ExecConfig, Executor, Mode, Progress};
 
-use crate::{load_average, process_cpu_seconds};
+/// CPU time of the whole process (every thread), in seconds.
+fn process_cpu_seconds() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec and the clock id is a constant of libc.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return f64::NAN;
+    }
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let args = BenchArgs::from_env()?;
+    let quick = !args.full;
+    let mut report = ScenarioReport::new("inspection", quick);
+    run(&mut report, quick)?;
+    let path = report.write(&args.out)?;
+    for m in &report.metrics {
+        println!("{:<45} {:>14.4} {}", m.name, m.value, m.unit);
+    }
+    println!("wrote {}", path.display());
+    Ok(())
+}
 
 /// Simulations per step of the issue's workload.
 const FULL_SIMS: u64 = 3000;
 
 /// Runs the inspection measurements and adds them to `report`.
-pub fn run(report: &mut ScenarioReport, quick: bool) -> Result<(), Box<dyn Error>> {
+fn run(report: &mut ScenarioReport, quick: bool) -> Result<(), Box<dyn Error>> {
     raycast(report, quick)?;
     episodes(report, quick)?;
     az_selfplay(report, quick)
@@ -105,7 +139,7 @@ fn raycast(report: &mut ScenarioReport, quick: bool) -> Result<(), Box<dyn Error
 }
 
 /// A par-core thread pool of `workers` workers with no progress bar.
-pub fn executor(workers: usize) -> Result<Executor, Box<dyn Error>> {
+fn executor(workers: usize) -> Result<Executor, Box<dyn Error>> {
     Ok(Executor::new(ExecConfig {
         mode: Mode::Threads { workers },
         progress: Progress::Hidden,

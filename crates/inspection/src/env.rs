@@ -7,11 +7,11 @@ use rand::{Rng, RngCore, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 
-use super::orbit::{ChiefOrbit, Roe};
-use crate::encode::Encode;
-use crate::error::MctsError;
-use crate::game::{Action, Game};
+use crate::error::InspectionError;
+use crate::orbit::{ChiefOrbit, Roe};
 use crate::voxel_sensor::{Camera, SensorDraws, SensorModel, Vec3, VoxelGrid};
+use mcts::Encode;
+use mcts::{Action, Game};
 
 /// The 13 actions as RTN delta-v (m/s): 0 = no burn, then for R, T and N in turn
 /// `+0.01, -0.01, +0.05, -0.05`.
@@ -133,13 +133,13 @@ impl Default for InspectionConfig {
     }
 }
 
-fn bad(field: &'static str, reason: String) -> MctsError {
-    MctsError::Config { field, reason }
+fn bad(field: &'static str, reason: String) -> InspectionError {
+    InspectionError::Config { field, reason }
 }
 
 impl InspectionConfig {
     /// Checks every field, naming the first bad one.
-    pub fn validate(&self) -> Result<(), MctsError> {
+    pub fn validate(&self) -> Result<(), InspectionError> {
         ChiefOrbit::from_altitude(self.altitude_km * 1e3)?;
         if !(self.step_s.is_finite() && self.step_s > 0.0 && self.step_s <= 86_400.0) {
             return Err(bad(
@@ -301,7 +301,7 @@ struct Shared {
     initial_entropy: f64,
 }
 
-/// A state of the inspection environment (see the [module docs](super) for the model).
+/// A state of the inspection environment (see the [crate docs](crate) for the model).
 #[derive(Debug)]
 pub struct Inspection {
     shared: Arc<Shared>,
@@ -326,7 +326,7 @@ fn mix(mut z: u64) -> u64 {
 impl Clone for Inspection {
     /// A real-episode state is copied as is. A planning state's clone gets a fresh random
     /// stream and forgets its sampled target, so that every simulation of a search (which
-    /// starts from a clone of the root) draws its own target (see the module docs).
+    /// starts from a clone of the root) draws its own target (see the crate docs).
     fn clone(&self) -> Self {
         match &self.observer {
             Observer::Truth(_) => self.fork(),
@@ -355,7 +355,7 @@ impl Clone for Inspection {
 impl Inspection {
     /// The start of a real episode: the hidden target from the config, the uniform belief, and
     /// `seed` for the sensor's random draws.
-    pub fn new(config: InspectionConfig, seed: u64) -> Result<Self, MctsError> {
+    pub fn new(config: InspectionConfig, seed: u64) -> Result<Self, InspectionError> {
         config.validate()?;
         let truth = target_voxels(&config.grid, config.target, config.target_seed);
         Self::with_target(config, truth, seed)
@@ -366,7 +366,7 @@ impl Inspection {
         config: InspectionConfig,
         truth: Vec<bool>,
         seed: u64,
-    ) -> Result<Self, MctsError> {
+    ) -> Result<Self, InspectionError> {
         config.validate()?;
         if truth.len() != config.grid.len() {
             return Err(bad(
@@ -437,7 +437,7 @@ impl Inspection {
     /// The state a planner searches: the same orbit, time and belief, no hidden target (images
     /// are simulated on targets sampled from the belief), and an episode that ends `horizon`
     /// steps ahead (or at the real end, if sooner). `seed` drives the sampling.
-    pub fn planning_copy(&self, horizon: usize, seed: u64) -> Result<Self, MctsError> {
+    pub fn planning_copy(&self, horizon: usize, seed: u64) -> Result<Self, InspectionError> {
         if horizon == 0 {
             return Err(bad("horizon", "must be at least 1".into()));
         }
@@ -585,9 +585,9 @@ impl Inspection {
     }
 
     /// Applies an action, failing on an illegal one (out of range, or after the end).
-    pub fn try_apply(&mut self, action: Action) -> Result<f64, MctsError> {
+    pub fn try_apply(&mut self, action: Action) -> Result<f64, InspectionError> {
         if self.is_terminal() || usize::from(action) >= ACTIONS.len() {
-            return Err(MctsError::IllegalAction { action });
+            return Err(InspectionError::IllegalAction { action });
         }
         Ok(self.step_with(action))
     }
@@ -863,7 +863,7 @@ mod tests {
     #[test]
     fn bad_configs_are_rejected_with_the_field() {
         let field = |c: InspectionConfig| match Inspection::new(c, 0) {
-            Err(MctsError::Config { field, .. }) => field,
+            Err(InspectionError::Config { field, .. }) => field,
             other => panic!("expected a config error, got {other:?}"),
         };
         let d = InspectionConfig::default;
@@ -916,7 +916,7 @@ mod tests {
         assert_eq!(field(c), "fov_deg");
         assert!(matches!(
             Inspection::with_target(d(), vec![false; 10], 0),
-            Err(MctsError::Config {
+            Err(InspectionError::Config {
                 field: "target",
                 ..
             })
@@ -926,7 +926,7 @@ mod tests {
         let mut env = env;
         assert!(matches!(
             env.try_apply(13),
-            Err(MctsError::IllegalAction { action: 13 })
+            Err(InspectionError::IllegalAction { action: 13 })
         ));
         // Serde fills missing fields with the defaults.
         let c: InspectionConfig = serde_json::from_str(r#"{"steps": 12}"#).unwrap();

@@ -3,6 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use par_core::seed::splitmix64;
 use rand::{Rng, RngCore, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
@@ -315,14 +316,6 @@ pub struct Inspection {
     rng: Xoshiro256PlusPlus,
 }
 
-/// SplitMix64 finaliser, to derive seeds.
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
 impl Clone for Inspection {
     /// A real-episode state is copied as is. A planning state's clone gets a fresh random
     /// stream and forgets its sampled target, so that every simulation of a search (which
@@ -344,7 +337,7 @@ impl Clone for Inspection {
                         clones: Arc::clone(clones),
                         seed: *seed,
                     },
-                    rng: Xoshiro256PlusPlus::seed_from_u64(mix(*seed ^ mix(k))),
+                    rng: Xoshiro256PlusPlus::seed_from_u64(splitmix64(*seed ^ splitmix64(k))),
                     ..self.fork_fields()
                 }
             }
@@ -394,7 +387,7 @@ impl Inspection {
             entropy,
             delta_v: 0.0,
             observer: Observer::Truth(Arc::new(truth)),
-            rng: Xoshiro256PlusPlus::seed_from_u64(mix(seed)),
+            rng: Xoshiro256PlusPlus::seed_from_u64(splitmix64(seed)),
         })
     }
 
@@ -457,7 +450,7 @@ impl Inspection {
                 clones: Arc::new(AtomicU64::new(0)),
                 seed,
             },
-            rng: Xoshiro256PlusPlus::seed_from_u64(mix(seed)),
+            rng: Xoshiro256PlusPlus::seed_from_u64(splitmix64(seed)),
             ..self.fork_fields()
         })
     }

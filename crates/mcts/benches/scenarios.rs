@@ -14,11 +14,10 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use mcts::connect4::WIDTH;
-use mcts::test_set::is_mistake;
+use mcts::test_set::{JudgedPosition, SearchBudget, uct_mistakes};
 use mcts::{
-    Connect4, Outcome, ParallelConfig, RootParallelUct, Solver, TestPosition, TreeParallelUct, Uct,
-    UctConfig, load_test_set,
+    Connect4, ParallelConfig, RootParallelUct, Solver, TreeParallelUct, Uct, UctConfig,
+    load_test_set,
 };
 use par_core::bench::{BenchArgs, Better, Metric, Plot, ScenarioReport, Series, Table};
 use par_core::{ExecConfig, Executor, Mode, Progress};
@@ -129,69 +128,6 @@ fn data_dir() -> PathBuf {
         .unwrap_or_else(|| {
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/connect4")
         })
-}
-
-/// Exact outcomes of every child, computed once per position and reused by every configuration.
-struct Oracle {
-    solver: Solver,
-    cache: HashMap<u64, [Option<Outcome>; WIDTH]>,
-}
-
-impl Oracle {
-    fn outcomes(&mut self, tp: &TestPosition) -> [Option<Outcome>; WIDTH] {
-        let key = tp.position.key();
-        if let Some(o) = self.cache.get(&key) {
-            return *o;
-        }
-        let o = self.solver.child_outcomes(&tp.position);
-        self.cache.insert(key, o);
-        o
-    }
-}
-
-struct PonsResult {
-    mistakes: usize,
-    positions: usize,
-    seconds: f64,
-}
-
-fn pons(oracle: &mut Oracle, set: &[TestPosition], sims: u64, threads: usize) -> PonsResult {
-    let mut mistakes = 0;
-    let mut seconds = 0.0;
-    for (i, tp) in set.iter().enumerate() {
-        let config = UctConfig {
-            seed: i as u64,
-            ..UctConfig::default()
-        };
-        let state = Connect4::from_position(tp.position);
-        let t = Instant::now();
-        let action = if threads == 1 {
-            Uct::new(config, state)
-                .expect("valid config")
-                .search(sims)
-                .best_action
-        } else {
-            let par = ParallelConfig {
-                threads,
-                virtual_loss: 1.0,
-            };
-            TreeParallelUct::new(config, par, state)
-                .expect("valid config")
-                .search(sims)
-                .best_action
-        };
-        seconds += t.elapsed().as_secs_f64();
-        let outcomes = oracle.outcomes(tp);
-        let action = action.expect("test positions are not terminal") as usize;
-        if is_mistake(&outcomes, action).expect("search returns legal moves") {
-            mistakes += 1;
-        }
-    }
-    PonsResult {
-        mistakes,
-        positions: set.len(),
-        seconds,
-    }
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -475,24 +411,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = data_dir();
     let sets = [("l3r1", "Test_L3_R1"), ("l2r1", "Test_L2_R1")];
     if sets.iter().all(|(_, f)| dir.join(f).is_file()) {
-        let mut oracle = Oracle {
-            solver: Solver::new(),
-            cache: HashMap::new(),
-        };
+        let mut solver = Solver::new();
         let mut rows = Vec::new();
         let par_sample = if quick { 250 } else { 1000 };
         for (short, file) in sets {
-            let set = load_test_set(&dir.join(file))?;
-            let sample: Vec<TestPosition> = set.iter().take(par_sample).cloned().collect();
-            let runs: [(u64, usize, &[TestPosition]); 4] = [
+            let set = JudgedPosition::judge_all(&mut solver, &load_test_set(&dir.join(file))?);
+            let sample = &set[..set.len().min(par_sample)];
+            let runs: [(u64, usize, &[JudgedPosition]); 4] = [
                 (10_000, 1, &set),
                 (1_000, 1, &set),
-                (10_000, 2, &sample),
-                (1_000, 2, &sample),
+                (10_000, 2, sample),
+                (1_000, 2, sample),
             ];
             for (sims, threads, positions) in runs {
-                let r = pons(&mut oracle, positions, sims, threads);
-                let rate = r.mistakes as f64 / r.positions as f64;
+                let parallel = ParallelConfig {
+                    threads,
+                    virtual_loss: 1.0,
+                };
+                let r = uct_mistakes(
+                    positions,
+                    &UctConfig::default(),
+                    &parallel,
+                    SearchBudget::Simulations(sims),
+                )?;
+                let rate = r.rate();
                 let k = sims / 1000;
                 let name = if threads == 1 {
                     format!("pons_mistake_rate_{short}_{k}k")
@@ -512,7 +454,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     r.positions.to_string(),
                     r.mistakes.to_string(),
                     format!("{rate:.4}"),
-                    format!("{:.2}", r.seconds),
+                    format!("{:.2}", r.search_seconds),
                 ]);
             }
         }

@@ -10,15 +10,12 @@
 //! better outcome. Prints the mistake rate and writes a JSON summary when `--out` is given.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
-use mcts::test_set::is_mistake;
-use mcts::{
-    Connect4, FinalMove, ParallelConfig, Rollout, Search, Solver, TreeParallelUct, Uct, UctConfig,
-    load_test_set,
-};
+use mcts::test_set::{JudgedPosition, SearchBudget, uct_mistakes};
+use mcts::{FinalMove, ParallelConfig, Rollout, Solver, UctConfig, load_test_set};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum RolloutArg {
@@ -92,32 +89,28 @@ fn main() -> Result<()> {
         threads: args.threads,
         virtual_loss: args.virtual_loss,
     };
-    let mut solver = Solver::new();
-    let mut mistakes = 0usize;
-    let mut search_time = Duration::ZERO;
     let started = Instant::now();
-    for (i, tp) in set.iter().enumerate() {
+    let judged = JudgedPosition::judge_all(&mut Solver::new(), &set);
+    let (mut mistakes, mut search_s) = (0usize, 0.0);
+    // In chunks of 100 positions for the progress lines; position i has seed `seed + i`.
+    for (k, chunk) in judged.chunks(100).enumerate() {
         let config = UctConfig {
-            seed: args.seed.wrapping_add(i as u64),
+            seed: args.seed.wrapping_add((100 * k) as u64),
             ..base.clone()
         };
-        let state = Connect4::from_position(tp.position);
-        let t = Instant::now();
-        let mut search: Box<dyn Search<Connect4>> = if args.threads == 1 {
-            Box::new(Uct::new(config, state)?)
-        } else {
-            Box::new(TreeParallelUct::new(config, parallel.clone(), state)?)
-        };
-        let action = search.search(args.sims).best_action;
-        search_time += t.elapsed();
-        let action = action.with_context(|| format!("line {}: no legal move", tp.line))?;
-        let outcomes = solver.child_outcomes(&tp.position);
-        if is_mistake(&outcomes, action as usize).context("search chose an illegal move")? {
-            mistakes += 1;
-        }
-        if (i + 1) % 100 == 0 {
-            eprintln!("{}/{} positions, {mistakes} mistakes", i + 1, set.len());
-        }
+        let count = uct_mistakes(
+            chunk,
+            &config,
+            &parallel,
+            SearchBudget::Simulations(args.sims),
+        )?;
+        mistakes += count.mistakes;
+        search_s += count.search_seconds;
+        eprintln!(
+            "{}/{} positions, {mistakes} mistakes",
+            100 * k + chunk.len(),
+            judged.len()
+        );
     }
     let positions = set.len();
     let rate = if positions > 0 {
@@ -133,7 +126,7 @@ fn main() -> Result<()> {
         rate * 100.0,
         args.sims,
         args.threads,
-        search_time.as_secs_f64(),
+        search_s,
         started.elapsed().as_secs_f64()
     );
     if let Some(out) = &args.out {
@@ -144,7 +137,7 @@ fn main() -> Result<()> {
             "mistake_rate": rate,
             "sims": args.sims,
             "threads": args.threads,
-            "seconds": search_time.as_secs_f64(),
+            "seconds": search_s,
             "total_seconds": started.elapsed().as_secs_f64(),
             "exploration": args.exploration,
             "rollout": format!("{:?}", args.rollout).to_lowercase(),

@@ -86,6 +86,7 @@
 //! ```
 
 pub mod alphazero;
+mod arena;
 pub mod connect4;
 pub mod encode;
 pub mod error;

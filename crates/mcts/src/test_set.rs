@@ -8,12 +8,22 @@
 //! A move is a **mistake** if another legal move leads to a strictly better exact outcome
 //! (win > draw > loss) for the side to move; [`is_mistake`] decides it from the outcomes that
 //! [`Solver::child_outcomes`] computes.
+//!
+//! The mistake rate of a player is measured in one place: the positions are judged once
+//! ([`JudgedPosition::judge_all`]), the player chooses one move per position, and
+//! [`count_mistakes`] counts the mistakes. [`uct_mistakes`] does this for UCT, sequential or
+//! tree-parallel; the AlphaZero measures (`alphazero::train::puct_mistakes` and
+//! `policy_mistakes`) choose their moves with a network.
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
-use crate::connect4::{Position, WIDTH};
+use crate::connect4::{Connect4, Position, WIDTH};
 use crate::error::MctsError;
+use crate::game::Action;
 use crate::solver::{Outcome, Solver};
+use crate::tree_parallel::{ParallelConfig, TreeParallelUct};
+use crate::uct::{Uct, UctConfig};
 
 /// One line of a test set.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +95,118 @@ pub fn judge_move(solver: &mut Solver, position: &Position, column: usize) -> Op
     is_mistake(&solver.child_outcomes(position), column)
 }
 
+/// A Connect Four position with the exact outcome of every column, for mistake rates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JudgedPosition {
+    /// The position.
+    pub state: Connect4,
+    /// Exact outcome of each column for the side to move (`None`: full).
+    pub outcomes: [Option<Outcome>; WIDTH],
+}
+
+impl JudgedPosition {
+    /// The positions of `set`, each with the outcomes of its columns from `solver`.
+    pub fn judge_all(solver: &mut Solver, set: &[TestPosition]) -> Vec<Self> {
+        set.iter()
+            .map(|tp| Self {
+                state: Connect4::from_position(tp.position),
+                outcomes: solver.child_outcomes(&tp.position),
+            })
+            .collect()
+    }
+}
+
+/// Counts the mistakes of `moves`, the move played in each of `positions` (in order). A move
+/// that is not playable in its position is an error naming it; so are more or fewer moves than
+/// positions.
+pub fn count_mistakes(positions: &[JudgedPosition], moves: &[Action]) -> Result<usize, MctsError> {
+    if moves.len() != positions.len() {
+        return Err(MctsError::Config {
+            field: "moves",
+            reason: format!("{} moves for {} positions", moves.len(), positions.len()),
+        });
+    }
+    let mut mistakes = 0;
+    for (p, &action) in positions.iter().zip(moves) {
+        match is_mistake(&p.outcomes, usize::from(action)) {
+            Some(mistake) => mistakes += usize::from(mistake),
+            None => return Err(MctsError::IllegalAction { action }),
+        }
+    }
+    Ok(mistakes)
+}
+
+/// How long each search of [`uct_mistakes`] runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum SearchBudget {
+    /// This many simulations per move.
+    Simulations(u64),
+}
+
+/// What [`uct_mistakes`] measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MistakeCount {
+    /// Positions judged.
+    pub positions: usize,
+    /// Moves that were mistakes.
+    pub mistakes: usize,
+    /// Simulations run in all searches.
+    pub simulations: u64,
+    /// Wall time of the searches (s), without the judging.
+    pub search_seconds: f64,
+}
+
+impl MistakeCount {
+    /// `mistakes / positions` (NaN when no position was judged).
+    pub fn rate(&self) -> f64 {
+        if self.positions == 0 {
+            f64::NAN
+        } else {
+            self.mistakes as f64 / self.positions as f64
+        }
+    }
+}
+
+/// The mistakes of UCT in `positions`: a fresh search per position with `base`'s settings,
+/// position `i` with seed `base.seed + i`, sequential ([`Uct`]) for one thread of `parallel`,
+/// tree-parallel ([`TreeParallelUct`]) for more; the move is the search's best action.
+pub fn uct_mistakes(
+    positions: &[JudgedPosition],
+    base: &UctConfig,
+    parallel: &ParallelConfig,
+    budget: SearchBudget,
+) -> Result<MistakeCount, MctsError> {
+    let mut moves = Vec::with_capacity(positions.len());
+    let (mut simulations, mut search_seconds) = (0, 0.0);
+    for (i, p) in positions.iter().enumerate() {
+        let config = UctConfig {
+            seed: base.seed.wrapping_add(i as u64),
+            ..base.clone()
+        };
+        let SearchBudget::Simulations(sims) = budget;
+        let t = Instant::now();
+        let summary = if parallel.threads == 1 {
+            Uct::new(config, p.state)?.search(sims)
+        } else {
+            TreeParallelUct::new(config, parallel.clone(), p.state)?.search(sims)
+        };
+        search_seconds += t.elapsed().as_secs_f64();
+        simulations += summary.simulations;
+        moves.push(
+            summary
+                .best_action
+                .ok_or(MctsError::IllegalAction { action: u16::MAX })?,
+        );
+    }
+    Ok(MistakeCount {
+        positions: positions.len(),
+        mistakes: count_mistakes(positions, &moves)?,
+        simulations,
+        search_seconds,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,5 +247,35 @@ mod tests {
         assert_eq!(is_mistake(&o, 1), Some(true));
         assert_eq!(is_mistake(&o, 2), None);
         assert_eq!(is_mistake(&o, 3), Some(true));
+    }
+
+    #[test]
+    fn mistakes_are_counted_once_per_position() {
+        // X to move wins at once in column 1 (index 0): every other column is a mistake.
+        let tp = parse_test_set("121212 1\n", Path::new("x")).unwrap();
+        let judged = JudgedPosition::judge_all(&mut Solver::new(), &tp);
+        let twice = [judged[0].clone(), judged[0].clone()];
+        assert_eq!(count_mistakes(&twice, &[0, 3]).unwrap(), 1);
+        assert_eq!(count_mistakes(&twice, &[4, 3]).unwrap(), 2);
+        assert!(matches!(
+            count_mistakes(&twice, &[0]),
+            Err(MctsError::Config { field: "moves", .. })
+        ));
+        assert!(matches!(
+            count_mistakes(&twice, &[0, 9]),
+            Err(MctsError::IllegalAction { action: 9 })
+        ));
+        for threads in [1, 2] {
+            let parallel = ParallelConfig {
+                threads,
+                virtual_loss: 1.0,
+            };
+            let budget = SearchBudget::Simulations(2_000);
+            let count = uct_mistakes(&twice, &UctConfig::default(), &parallel, budget).unwrap();
+            assert_eq!(count.positions, 2);
+            assert_eq!(count.mistakes, 0, "{threads} thread(s)");
+            assert_eq!(count.simulations, 4_000);
+            assert_eq!(count.rate(), 0.0);
+        }
     }
 }

@@ -38,6 +38,7 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 
+use crate::arena::{ArenaNode, UNEXPANDED, subtree};
 use crate::error::MctsError;
 use crate::game::{Action, Game, backup_step};
 
@@ -206,8 +207,6 @@ pub(crate) fn choose_final(children: &[ChildStats], rule: FinalMove) -> Option<A
     best.map(|c| c.action)
 }
 
-const UNEXPANDED: u16 = u16::MAX;
-
 /// Entries of the `ln n` table (a power of two).
 const LN_TABLE_BITS: u32 = 12;
 
@@ -257,20 +256,20 @@ impl Node {
             inv_sqrt: 0.0,
         }
     }
+}
 
+impl ArenaNode for Node {
     #[inline]
-    fn expanded(&self) -> bool {
-        self.num_children != UNEXPANDED
+    fn first_child(&self) -> u32 {
+        self.first_child
     }
-
     #[inline]
-    fn children(&self) -> std::ops::Range<usize> {
-        let first = self.first_child as usize;
-        if self.expanded() {
-            first..first + self.num_children as usize
-        } else {
-            first..first
-        }
+    fn set_first_child(&mut self, first: u32) {
+        self.first_child = first;
+    }
+    #[inline]
+    fn num_children(&self) -> u16 {
+        self.num_children
     }
 }
 
@@ -402,18 +401,7 @@ impl<G: Game> Uct<G> {
             self.nodes.push(Node::new(0));
             return Ok(());
         };
-        let mut fresh = Vec::new();
-        fresh.push(self.nodes[child]);
-        let mut i = 0;
-        while i < fresh.len() {
-            let old = fresh[i];
-            if old.expanded() {
-                fresh[i].first_child = fresh.len() as u32;
-                fresh.extend_from_slice(&self.nodes[old.children()]);
-            }
-            i += 1;
-        }
-        self.nodes = fresh;
+        self.nodes = subtree(&self.nodes, child, 0);
         Ok(())
     }
 

@@ -4,12 +4,13 @@
 use std::sync::Arc;
 
 use mcts::alphazero::train::{
-    JudgedPosition, MatchConfig, match_vs_uct, policy_mistakes, puct_mistakes, puct_moves,
+    MatchConfig, match_vs_uct, policy_mistakes, puct_mistakes, puct_moves,
 };
 use mcts::alphazero::{
     Adam, AdamConfig, Checkpoint, Evaluator, Mlp, NetShape, Puct, PuctConfig, ReplayBuffer, Sample,
     SelfPlayConfig, Symmetry, TrainConfig, Trainer, UniformEvaluator, self_play,
 };
+use mcts::test_set::JudgedPosition;
 use mcts::{Action, Connect4, Encode, Game, MctsError, Solver, TicTacToe};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;

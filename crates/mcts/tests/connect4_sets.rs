@@ -99,35 +99,24 @@ fn a_bad_move_in_a_set_file_names_file_and_line() {
 
 #[test]
 fn uct_rarely_errs_on_the_first_endgames_of_test_l3_r1() {
-    use mcts::test_set::judge_move;
-    use mcts::{Connect4, ParallelConfig, TreeParallelUct, Uct, UctConfig};
+    use mcts::test_set::{JudgedPosition, SearchBudget, uct_mistakes};
+    use mcts::{ParallelConfig, UctConfig};
     let Some(path) = set_path("Test_L3_R1") else {
         return;
     };
     let set = load_test_set(&path).unwrap();
-    let mut solver = Solver::with_table_bits(22);
-    let (mut seq_mistakes, mut par_mistakes) = (0, 0);
-    for (i, tp) in set.iter().take(60).enumerate() {
-        let config = UctConfig {
-            seed: i as u64,
-            ..UctConfig::default()
-        };
-        let state = Connect4::from_position(tp.position);
-        let a = Uct::new(config.clone(), state)
-            .unwrap()
-            .search(5_000)
-            .best_action
-            .unwrap();
-        seq_mistakes += usize::from(judge_move(&mut solver, &tp.position, a as usize).unwrap());
-        let par = ParallelConfig {
-            threads: 2,
+    let judged = JudgedPosition::judge_all(&mut Solver::with_table_bits(22), &set[..60]);
+    let count = |threads| {
+        let parallel = ParallelConfig {
+            threads,
             virtual_loss: 1.0,
         };
-        let mut p = TreeParallelUct::new(config, par, state).unwrap();
-        let a = p.search(5_000).best_action.unwrap();
-        p.check_invariants().unwrap();
-        par_mistakes += usize::from(judge_move(&mut solver, &tp.position, a as usize).unwrap());
-    }
+        let budget = SearchBudget::Simulations(5_000);
+        uct_mistakes(&judged, &UctConfig::default(), &parallel, budget)
+            .unwrap()
+            .mistakes
+    };
+    let (seq_mistakes, par_mistakes) = (count(1), count(2));
     println!("60 positions, 5000 simulations: {seq_mistakes} / {par_mistakes} mistakes");
     // Measured: 0 sequential. Allow a little slack for the (non-reproducible) parallel search.
     assert!(seq_mistakes <= 2, "{seq_mistakes} sequential mistakes");

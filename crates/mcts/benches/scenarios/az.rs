@@ -15,11 +15,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mcts::alphazero::train::{JudgedPosition, MatchConfig, MistakeRates, match_vs_uct};
+use mcts::alphazero::train::{MatchConfig, MistakeRates, match_vs_uct};
 use mcts::alphazero::{
     Checkpoint, Evaluator, Mlp, NetShape, Puct, PuctConfig, SelfPlayConfig, TrainConfig, Trainer,
     self_play,
 };
+use mcts::test_set::JudgedPosition;
 use mcts::{Connect4, Encode, Game, Solver, load_test_set};
 use par_core::bench::{Better, Metric, Plot, ScenarioReport, Series, Table};
 use rand::{Rng, SeedableRng};
@@ -74,15 +75,11 @@ fn evals_per_cpu_s(batch: usize, min_s: f64, mut f: impl FnMut()) -> f64 {
 
 /// Mistake rates of the first `n` positions of a set, with the solver's verdicts computed once.
 fn judged(file: &str, n: usize) -> Result<Vec<JudgedPosition>, Box<dyn Error>> {
-    let mut solver = Solver::new();
-    Ok(load_test_set(&data_dir().join(file))?
-        .iter()
-        .take(n)
-        .map(|tp| JudgedPosition {
-            state: Connect4::from_position(tp.position),
-            outcomes: solver.child_outcomes(&tp.position),
-        })
-        .collect())
+    let set = load_test_set(&data_dir().join(file))?;
+    Ok(JudgedPosition::judge_all(
+        &mut Solver::new(),
+        &set[..set.len().min(n)],
+    ))
 }
 
 /// Runs the AlphaZero measurements and adds them to `report`.

@@ -22,8 +22,7 @@ use crate::connect4::{Connect4, WIDTH};
 use crate::encode::Encode;
 use crate::error::MctsError;
 use crate::game::Game;
-use crate::solver::Outcome;
-use crate::test_set::is_mistake;
+use crate::test_set::{JudgedPosition, count_mistakes};
 use crate::uct::{Uct, UctConfig};
 use par_core::{ExecConfig, Executor, Mode, Progress};
 
@@ -328,15 +327,6 @@ impl<G: Symmetry + Default> Trainer<G> {
     }
 }
 
-/// A Connect Four position with the exact outcome of every column, for mistake rates.
-#[derive(Debug, Clone, PartialEq)]
-pub struct JudgedPosition {
-    /// The position.
-    pub state: Connect4,
-    /// Exact outcome of each column for the side to move (`None`: full).
-    pub outcomes: [Option<Outcome>; WIDTH],
-}
-
 /// Searches started at once by one thread of [`puct_moves`]: their leaves travel to the
 /// network together (up to `leaf_batch` times this many states per call).
 const LOCKSTEP_SEARCHES: usize = 32;
@@ -465,7 +455,7 @@ fn lockstep_moves<E: Evaluator + ?Sized>(
 }
 
 /// Counts the positions where a PUCT search of `sims` simulations with `net` plays a mistake
-/// (a column whose exact outcome is worse than the best; [`is_mistake`]); the moves are those
+/// (a column whose exact outcome is worse than the best; [`is_mistake`](crate::test_set::is_mistake)); the moves are those
 /// of [`puct_moves`].
 pub fn puct_mistakes<E: Evaluator + ?Sized>(
     net: &E,
@@ -473,12 +463,7 @@ pub fn puct_mistakes<E: Evaluator + ?Sized>(
     config: &PuctConfig,
     sims: u64,
 ) -> Result<usize, MctsError> {
-    let moves = puct_moves(net, positions, config, sims)?;
-    Ok(positions
-        .iter()
-        .zip(moves)
-        .filter(|(p, a)| is_mistake(&p.outcomes, *a as usize) == Some(true))
-        .count())
+    count_mistakes(positions, &puct_moves(net, positions, config, sims)?)
 }
 
 /// Mistake rates of one network on one judged set, by three judges of different strength.
@@ -543,7 +528,7 @@ pub fn policy_mistakes<E: Evaluator + ?Sized>(
     let mut policy = vec![0.0f32; n * WIDTH];
     let mut values = vec![0.0f32; n];
     net.evaluate(&inputs, &mut policy, &mut values)?;
-    let mut mistakes = 0;
+    let mut moves = Vec::with_capacity(n);
     let mut actions = Vec::new();
     for (k, p) in positions.iter().enumerate() {
         p.state.legal_actions(&mut actions);
@@ -553,11 +538,9 @@ pub fn policy_mistakes<E: Evaluator + ?Sized>(
             .copied()
             .max_by(|&a, &b| row[a as usize].total_cmp(&row[b as usize]))
             .ok_or(MctsError::IllegalAction { action: u16::MAX })?;
-        if is_mistake(&p.outcomes, best as usize) == Some(true) {
-            mistakes += 1;
-        }
+        moves.push(best);
     }
-    Ok(mistakes)
+    count_mistakes(positions, &moves)
 }
 
 /// Result of a match of AlphaZero against pure MCTS.

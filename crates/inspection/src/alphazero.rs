@@ -88,9 +88,9 @@ use mcts::alphazero::{BatchedEvaluator, Evaluator, Puct, PuctConfig, Sample};
 use mcts::{Action, Game};
 
 /// Settings of AlphaZero self-play on the inspection environment. Missing fields take their
-/// defaults when deserialised.
+/// defaults when deserialised; an unknown field is an error naming it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct AzConfig {
     /// The search (its seed is replaced at every step). Default: `c_puct` 0.25 (the returns
     /// here are fractions of the initial entropy, of order 0.01 to 0.1 per step), Dirichlet

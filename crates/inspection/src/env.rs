@@ -87,9 +87,10 @@ impl Variant {
 }
 
 /// Settings of the inspection environment. Missing fields take their defaults when
-/// deserialised; [`InspectionConfig::validate`] names the first bad field.
+/// deserialised, an unknown field is an error naming it; [`InspectionConfig::validate`] names
+/// the first bad value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct InspectionConfig {
     /// Altitude of the chief's circular orbit (km). Default 500.
     pub altitude_km: f64,

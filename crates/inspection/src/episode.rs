@@ -25,9 +25,10 @@ pub enum Policy {
     Mcts,
 }
 
-/// Settings of the MCTS planner. Missing fields take their defaults when deserialised.
+/// Settings of the MCTS planner. Missing fields take their defaults when deserialised;
+/// an unknown field is an error naming it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct PlannerConfig {
     /// Simulations per real step. Default 3000.
     pub sims: u64,

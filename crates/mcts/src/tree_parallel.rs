@@ -97,9 +97,10 @@ use crate::uct::{
     ChildStats, Rollout, Search, SearchSummary, UctConfig, best_root_action, ln_table, sqrt_ln,
 };
 
-/// Settings of tree parallelism. Missing fields take their defaults when deserialised.
+/// Settings of tree parallelism. Missing fields take their defaults when deserialised;
+/// an unknown field is an error naming it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ParallelConfig {
     /// Search threads. Default 2.
     pub threads: usize,

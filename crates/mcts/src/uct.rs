@@ -65,9 +65,10 @@ pub enum Rollout {
     Heuristic,
 }
 
-/// Settings of a UCT search. Missing fields take their defaults when deserialised.
+/// Settings of a UCT search. Missing fields take their defaults when deserialised;
+/// an unknown field is an error naming it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct UctConfig {
     /// Exploration constant `c` of UCB1, for returns in `[-1, 1]`. Default 1.0.
     pub exploration: f64,

@@ -6,8 +6,10 @@ use serde::{Deserialize, Serialize};
 use super::{Vec3, cross, normalize, sub};
 use crate::error::InspectionError;
 
-/// Camera geometry.
+/// Camera geometry. Missing fields take their defaults when deserialised; an unknown field is
+/// an error naming it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Camera {
     /// Full field of view (degrees), the same horizontally and vertically. Default 10.
     pub fov_deg: f64,

@@ -8,8 +8,10 @@ use super::image::check_image;
 use super::{Camera, SensorDraws, SensorModel, Vec3};
 use crate::error::InspectionError;
 
-/// The cube of voxels.
+/// The cube of voxels. Missing fields take their defaults when deserialised; an unknown field
+/// is an error naming it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct VoxelGrid {
     /// Voxels per edge.
     pub n: usize,

@@ -7,8 +7,10 @@ use serde::{Deserialize, Serialize};
 use super::VoxelGrid;
 use crate::error::InspectionError;
 
-/// Hit probabilities of the range sensor.
+/// Hit probabilities of the range sensor. Missing fields take their defaults when
+/// deserialised; an unknown field is an error naming it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct SensorModel {
     /// Probability that an occupied voxel on the ray returns a hit. Default 0.95.
     pub hit_prob: f64,

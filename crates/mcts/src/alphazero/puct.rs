@@ -52,9 +52,10 @@ use crate::error::MctsError;
 use crate::game::{Action, Game, backup_step};
 use crate::uct::{ChildStats, FinalMove, SearchSummary, best_root_action};
 
-/// Settings of a PUCT search. Missing fields take their defaults when deserialised.
+/// Settings of a PUCT search. Missing fields take their defaults when deserialised;
+/// an unknown field is an error naming it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct PuctConfig {
     /// Exploration constant `c_puct`. Default 1.5.
     pub c_puct: f64,

@@ -165,9 +165,10 @@ impl Evaluator for BatchedEvaluator {
     }
 }
 
-/// Settings of self-play. Missing fields take their defaults when deserialised.
+/// Settings of self-play. Missing fields take their defaults when deserialised;
+/// an unknown field is an error naming it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct SelfPlayConfig {
     /// The search (its `dirichlet_epsilon` is used on full searches; default here 0.25).
     pub puct: PuctConfig,

@@ -26,9 +26,10 @@ use crate::test_set::{JudgedPosition, count_mistakes};
 use crate::uct::{Uct, UctConfig};
 use par_core::{ExecConfig, Executor, Mode, Progress};
 
-/// Settings of the loop. Missing fields take their defaults when deserialised.
+/// Settings of the loop. Missing fields take their defaults when deserialised;
+/// an unknown field is an error naming it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct TrainConfig {
     /// Self-play settings.
     pub selfplay: SelfPlayConfig,
@@ -567,9 +568,10 @@ impl MatchResult {
     }
 }
 
-/// A match of AlphaZero against pure MCTS on Connect Four.
+/// A match of AlphaZero against pure MCTS on Connect Four. Missing fields take their defaults
+/// when deserialised; an unknown field is an error naming it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct MatchConfig {
     /// Games; AlphaZero moves first in the even ones. Default 200.
     pub games: usize,

@@ -9,6 +9,15 @@ use super::traversal::{RayFrame, RayState, march};
 use super::{Camera, SensorDraws, Vec3, VoxelGrid};
 use crate::error::InspectionError;
 
+/// Whether [`VoxelGrid::cast_image`] marches rays eight at a time here: an x86-64 processor
+/// with AVX-512F and AVX-512DQ (detected at run time).
+pub(super) fn lanes_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return super::avx512::available();
+    #[cfg(not(target_arch = "x86_64"))]
+    return false;
+}
+
 /// Checks the inputs of one image: valid grid and camera, one truth and one log-odds entry per
 /// voxel, a finite camera position distinct from its target. Returns the camera's axes.
 pub(super) fn check_image(
@@ -119,7 +128,7 @@ impl VoxelGrid {
         let mut rays = Vec::with_capacity(r);
         #[cfg(target_arch = "x86_64")]
         let mut lanes =
-            (lanes && super::avx512::available()).then(|| super::avx512::Lanes::new(self));
+            (lanes && lanes_available()).then(|| super::avx512::Lanes::new(self));
         #[cfg(not(target_arch = "x86_64"))]
         let _ = lanes;
         let mut hits = 0;

@@ -39,6 +39,14 @@
 //! - [`bench`](mod@bench): the benchmark result schema that `cargo xtask bench` reads.
 //! - [`progress`]: progress bars on a terminal, silence elsewhere.
 //!
+//! # Logging
+//!
+//! par-core reports through [`tracing`](https://docs.rs/tracing) at `debug` level: the numbers
+//! behind each [`Mode::Auto`] decision and every lost worker process. A binary that wants to
+//! see them installs a subscriber of its choice (for example `tracing-subscriber`'s `fmt` with
+//! an `EnvFilter` read from `RUST_LOG`); without one they cost nothing. The workspace's examples
+//! print what a user needs on standard error and install none.
+//!
 //! # Example
 //!
 //! ```

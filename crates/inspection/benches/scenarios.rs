@@ -47,7 +47,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     run(&mut report, quick)?;
     let path = report.write(&args.out)?;
     for m in &report.metrics {
-        println!("{:<45} {:>14.4} {}", m.name, m.value, m.unit);
+        println!("{:<45} {:>14.4?} {}", m.name, m.value, m.unit);
     }
     println!("wrote {}", path.display());
     Ok(())

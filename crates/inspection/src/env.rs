@@ -32,6 +32,11 @@ pub const ACTIONS: [Vec3; 13] = [
     [0.0, 0.0, -0.05],
 ];
 
+/// The magnitude of a burn (m/s).
+pub(crate) fn burn_magnitude(dv: Vec3) -> f64 {
+    (dv[0] * dv[0] + dv[1] * dv[1] + dv[2] * dv[2]).sqrt()
+}
+
 /// Shape of the hidden target (voxel coordinates on the default 20^3 grid, scaled to others).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -568,7 +573,7 @@ impl Inspection {
         let chief = self.shared.chief;
         let u = self.argument_of_latitude();
         self.roe.apply_burn(&chief, u, dv);
-        let magnitude = (dv[0] * dv[0] + dv[1] * dv[1] + dv[2] * dv[2]).sqrt();
+        let magnitude = burn_magnitude(dv);
         self.delta_v += magnitude;
         self.roe.propagate(&chief, self.shared.config.step_s);
         self.step += 1;

@@ -6,7 +6,7 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 
-use crate::env::{ACTIONS, Inspection, InspectionConfig};
+use crate::env::{ACTIONS, Inspection, InspectionConfig, burn_magnitude};
 use crate::error::InspectionError;
 use crate::voxel_sensor::Vec3;
 use mcts::{Action, Game};
@@ -14,13 +14,20 @@ use mcts::{ParallelConfig, TreeParallelUct};
 use mcts::{Rollout, Uct, UctConfig};
 
 /// How the inspector chooses its burns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Policy {
     /// Never burn (the passive-drift baseline).
     Passive,
     /// A uniformly random action each step.
     Random,
+    /// Random burns within a delta-v budget: each step a uniformly random action among those
+    /// whose burn fits in what is left of `delta_v` (m/s), so no burn once it is spent. With
+    /// the delta-v another policy spent, the baseline that tells planning from spending.
+    RandomWithinBudget {
+        /// The budget (m/s).
+        delta_v: f64,
+    },
     /// Pure MCTS over the planning copy (see [`PlannerConfig`]).
     Mcts,
 }
@@ -141,6 +148,14 @@ pub fn run_episode(
     mut on_step: impl FnMut(&StepRecord),
 ) -> Result<EpisodeRecord, InspectionError> {
     planner.validate()?;
+    if let Policy::RandomWithinBudget { delta_v } = policy
+        && !(delta_v.is_finite() && delta_v >= 0.0)
+    {
+        return Err(InspectionError::Config {
+            field: "delta_v",
+            reason: format!("the budget must be finite and >= 0, got {delta_v}"),
+        });
+    }
     let started = Instant::now();
     let mut env = Inspection::new(config.clone(), seed)?;
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x0005_eed0_fa11);
@@ -151,6 +166,14 @@ pub fn run_episode(
         let action = match policy {
             Policy::Passive => 0,
             Policy::Random => rng.random_range(0..ACTIONS.len()) as Action,
+            Policy::RandomWithinBudget { delta_v } => {
+                let left = delta_v - env.delta_v();
+                let affordable: Vec<Action> = (0..ACTIONS.len() as Action)
+                    .filter(|&a| burn_magnitude(ACTIONS[usize::from(a)]) <= left + 1e-12)
+                    .collect();
+                // The no-burn action always fits.
+                affordable[rng.random_range(0..affordable.len())]
+            }
             Policy::Mcts => plan(&env, planner, rng.random())?,
         };
         let reward = env.try_apply(action)?;
@@ -319,6 +342,29 @@ mod tests {
             assert_eq!(e.seed, seed);
             assert_eq!(e.steps, one.steps);
             assert_eq!(e.final_log_odds, one.final_log_odds);
+        }
+    }
+
+    #[test]
+    fn random_burns_stay_within_their_budget() {
+        let config = InspectionConfig {
+            steps: 12,
+            ..Variant::VbarHold.config()
+        };
+        let planner = PlannerConfig::default();
+        for budget in [0.0, 0.03, 0.12] {
+            let policy = Policy::RandomWithinBudget { delta_v: budget };
+            let e = run_episode(&config, policy, &planner, 7, |_| {}).unwrap();
+            check_record(&e, &config);
+            assert!(e.delta_v <= budget + 1e-12, "{} > {budget}", e.delta_v);
+            assert_eq!(e.policy, policy);
+        }
+        let unlimited = run_episode(&config, Policy::Random, &planner, 7, |_| {}).unwrap();
+        assert!(unlimited.delta_v > 0.12, "{}", unlimited.delta_v);
+        let bad = Policy::RandomWithinBudget { delta_v: f64::NAN };
+        match run_episode(&config, bad, &planner, 0, |_| {}) {
+            Err(e) => assert_eq!(e.field(), Some("delta_v")),
+            Ok(_) => panic!("a NaN budget was accepted"),
         }
     }
 

@@ -10,7 +10,8 @@
 //!     [--seed 0]
 //! ```
 //!
-//! After every iteration it writes `DIR/checkpoint.bin` (network and Adam state) and
+//! After every iteration it writes `DIR/checkpoint.bin` (network and Adam state, and the
+//! provenance of the network: the commit and `TrainConfig` of each training session) and
 //! `DIR/log.json` with the games, samples, loss terms and wall times. Before the first
 //! iteration (the untrained network), every `--eval-every` iterations and after the last, it
 //! also judges the current network on the first `--eval-positions` positions of `--set`

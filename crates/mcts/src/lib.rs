@@ -8,9 +8,11 @@
 //! - Games: [`TicTacToe`] and [`Connect4`] on bitboards (Pascal Pons' 7 x (6 + 1) layout).
 //! - [`Solver`]: an exact Connect Four solver (alpha-beta negamax, transposition table,
 //!   score-based move ordering, iterative null-window search, after Pons' tutorial), used as the
-//!   oracle of the tests and of the Pons benchmark ([`test_set`]).
+//!   oracle of the tests and of the Pons benchmark ([`test_set`]: the sets, and the one
+//!   mistake-rate measure every player goes through, [`test_set::count_mistakes`]).
 //! - [`Uct`]: sequential UCT with random or heuristic rollouts, an arena of nodes with
-//!   contiguous children, the final move by visits or by value, tree reuse between moves.
+//!   contiguous children, the final move by visits or by value, tree reuse between moves, and
+//!   a budget of simulations or of wall-clock time per move ([`Uct::search_for`]).
 //! - [`TreeParallelUct`]: tree parallelism, several threads on one shared tree with lock-free
 //!   atomic statistics, virtual loss of configurable weight, and a compare-and-swap expansion
 //!   protocol.
@@ -36,7 +38,8 @@
 //!
 //! The benchmark scenario `mcts` (`cargo bench -p mcts --bench scenarios`, run by
 //! `cargo xtask bench`) measures UCT speed, tree-parallel scaling with virtual loss on and off,
-//! the Pons mistake rates at 1k and 10k simulations, and AlphaZero (network evaluations per
+//! the Pons mistake rates at 1k and 10k simulations and at a fixed wall-clock time per move
+//! with 1 and 2 threads, and AlphaZero (network evaluations per
 //! second against batch size, leaf batching, self-play workers, the win rate against UCT-200,
 //! mistake rates along training).
 //!

@@ -16,7 +16,7 @@
 //! `policy_mistakes`) choose their moves with a network.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::connect4::{Connect4, Position, WIDTH};
 use crate::error::MctsError;
@@ -142,6 +142,26 @@ pub fn count_mistakes(positions: &[JudgedPosition], moves: &[Action]) -> Result<
 pub enum SearchBudget {
     /// This many simulations per move.
     Simulations(u64),
+    /// This much wall-clock time per move ([`Uct::search_for`],
+    /// [`TreeParallelUct::search_for`]), at most `max_simulations` (which also sizes the
+    /// tree-parallel search's arena).
+    Time {
+        /// Wall-clock time per move.
+        per_move: Duration,
+        /// Simulations at most per move.
+        max_simulations: u64,
+    },
+}
+
+impl SearchBudget {
+    /// `per_move` of wall-clock time per move, capped at 20 million simulations per second of
+    /// it (ten times what one core runs on Connect Four), and at least 1,000.
+    pub fn per_move(per_move: Duration) -> Self {
+        Self::Time {
+            per_move,
+            max_simulations: ((per_move.as_secs_f64() * 2e7) as u64).max(1_000),
+        }
+    }
 }
 
 /// What [`uct_mistakes`] measured.
@@ -184,12 +204,27 @@ pub fn uct_mistakes(
             seed: base.seed.wrapping_add(i as u64),
             ..base.clone()
         };
-        let SearchBudget::Simulations(sims) = budget;
         let t = Instant::now();
-        let summary = if parallel.threads == 1 {
-            Uct::new(config, p.state)?.search(sims)
-        } else {
-            TreeParallelUct::new(config, parallel.clone(), p.state)?.search(sims)
+        let summary = match (budget, parallel.threads) {
+            (SearchBudget::Simulations(sims), 1) => Uct::new(config, p.state)?.search(sims),
+            (SearchBudget::Simulations(sims), _) => {
+                TreeParallelUct::new(config, parallel.clone(), p.state)?.search(sims)
+            }
+            (
+                SearchBudget::Time {
+                    per_move,
+                    max_simulations,
+                },
+                1,
+            ) => Uct::new(config, p.state)?.search_for(max_simulations, per_move),
+            (
+                SearchBudget::Time {
+                    per_move,
+                    max_simulations,
+                },
+                _,
+            ) => TreeParallelUct::new(config, parallel.clone(), p.state)?
+                .search_for(max_simulations, per_move),
         };
         search_seconds += t.elapsed().as_secs_f64();
         simulations += summary.simulations;
@@ -251,10 +286,16 @@ mod tests {
 
     #[test]
     fn mistakes_are_counted_once_per_position() {
-        // X to move wins at once in column 1 (index 0): every other column is a mistake.
-        let tp = parse_test_set("121212 1\n", Path::new("x")).unwrap();
-        let judged = JudgedPosition::judge_all(&mut Solver::new(), &tp);
-        let twice = [judged[0].clone(), judged[0].clone()];
+        // X to move wins at once in column 1 (index 0): every other column is a mistake (the
+        // outcomes of the other columns are set by hand; solving this early position exactly
+        // takes seconds).
+        let mut outcomes = [Some(Outcome::Draw); WIDTH];
+        outcomes[0] = Some(Outcome::Win);
+        let judged = JudgedPosition {
+            state: Connect4::from_moves("121212").unwrap(),
+            outcomes,
+        };
+        let twice = [judged.clone(), judged];
         assert_eq!(count_mistakes(&twice, &[0, 3]).unwrap(), 1);
         assert_eq!(count_mistakes(&twice, &[4, 3]).unwrap(), 2);
         assert!(matches!(
@@ -276,6 +317,47 @@ mod tests {
             assert_eq!(count.mistakes, 0, "{threads} thread(s)");
             assert_eq!(count.simulations, 4_000);
             assert_eq!(count.rate(), 0.0);
+            // A time budget: at least one claim of simulations per move, none beyond the cap.
+            let budget = SearchBudget::Time {
+                per_move: Duration::from_millis(5),
+                max_simulations: 100_000,
+            };
+            let count = uct_mistakes(&twice, &UctConfig::default(), &parallel, budget).unwrap();
+            assert_eq!(count.mistakes, 0, "{threads} thread(s), 5 ms");
+            assert!(count.simulations >= 2 * 16 && count.simulations <= 200_000);
+        }
+    }
+
+    #[test]
+    fn searches_with_a_time_budget_stop_on_time_or_at_the_cap() {
+        let time = Duration::from_millis(20);
+        let mut uct = Uct::new(UctConfig::default(), Connect4::new()).unwrap();
+        let t = Instant::now();
+        let s = uct.search_for(u64::MAX, time);
+        let took = t.elapsed();
+        assert!(took >= time && took < time * 20, "{took:?}");
+        assert!(s.simulations > 0 && s.simulations % 16 == 0, "{s:?}");
+        assert_eq!(u64::from(uct.root_visits()), s.simulations);
+        uct.check_invariants().unwrap();
+        // The cap comes first when it is small.
+        let s = uct.search_for(40, Duration::from_secs(60));
+        assert_eq!(s.simulations, 40);
+        for threads in [1, 2] {
+            let parallel = ParallelConfig {
+                threads,
+                virtual_loss: 1.0,
+            };
+            let mut tp =
+                TreeParallelUct::new(UctConfig::default(), parallel, Connect4::new()).unwrap();
+            let t = Instant::now();
+            let s = tp.search_for(2_000_000, time);
+            let took = t.elapsed();
+            assert!(took >= time && took < time * 20, "{threads}: {took:?}");
+            assert!(s.simulations > 0 && s.simulations < 2_000_000, "{s:?}");
+            assert_eq!(u64::from(tp.root_visits()), s.simulations);
+            tp.check_invariants().unwrap();
+            let s = tp.search_for(100, Duration::from_secs(60));
+            assert_eq!(s.simulations, 100);
         }
     }
 }

@@ -34,6 +34,8 @@
 //! fresh arena in breadth-first order (children stay contiguous, the old tree's memory is
 //! released).
 
+use std::time::{Duration, Instant};
+
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
@@ -113,6 +115,11 @@ impl UctConfig {
         Ok(())
     }
 }
+
+/// Simulations between two readings of the clock in a search with a time budget
+/// ([`Uct::search_for`], [`crate::TreeParallelUct::search_for`]): a Connect Four simulation
+/// takes about a microsecond, reading the clock about 20 ns.
+pub const TIME_CHECK_SIMULATIONS: u64 = 16;
 
 /// Statistics of one child of the root.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -345,6 +352,32 @@ impl<G: Game> Uct<G> {
                 tree_full |= self.simulate();
             }
         }
+        self.summary(simulations, tree_full)
+    }
+
+    /// Runs simulations until `time` has passed (the clock is read every
+    /// [`TIME_CHECK_SIMULATIONS`] simulations) or `max_simulations` have run, whichever comes
+    /// first: a search at a fixed wall-clock time per move. The summary counts the simulations
+    /// run.
+    pub fn search_for(&mut self, max_simulations: u64, time: Duration) -> SearchSummary {
+        let start = Instant::now();
+        let (mut done, mut tree_full) = (0, false);
+        if !self.root_state.is_terminal() {
+            while done < max_simulations {
+                let chunk = (max_simulations - done).min(TIME_CHECK_SIMULATIONS);
+                for _ in 0..chunk {
+                    tree_full |= self.simulate();
+                }
+                done += chunk;
+                if start.elapsed() >= time {
+                    break;
+                }
+            }
+        }
+        self.summary(done, tree_full)
+    }
+
+    fn summary(&self, simulations: u64, tree_full: bool) -> SearchSummary {
         SearchSummary {
             simulations: if self.root_state.is_terminal() {
                 0

@@ -80,10 +80,10 @@ impl VoxelGrid {
     /// stepping of one ray by the latency of its chain of dependent steps; eight rays in
     /// lanes overlap eight chains without branches. Elsewhere the rays are marched one by one.
     ///
-    /// Measured on a 2-core Intel Xeon (Ice Lake) VM, for one 64 x 64 image of the `mcts`
-    /// benchmark's box (`raycast_ms`: CPU time per image over 300 images, best of 7
-    /// repetitions, in a copy of the benchmark's loop), medians of 7 runs alternating the
-    /// builds: 0.251 ms marching one ray at a time (range 0.244 to 0.268 ms), 0.177 ms in
+    /// Measured on a 2-core Intel Xeon (Ice Lake) VM, for one 64 x 64 image of the benchmark's
+    /// box (`raycast_ms`, then in the `mcts` scenario: CPU time per image over 300 images, the
+    /// best of 7 repetitions of that time, in a copy of the benchmark's loop), medians of 7 runs
+    /// alternating the builds: 0.251 ms marching one ray at a time (range 0.244 to 0.268 ms), 0.177 ms in
     /// groups of eight (range 0.176 to 0.182 ms), 30% less.
     ///
     /// # Errors
@@ -127,8 +127,7 @@ impl VoxelGrid {
         let mut scratch = RowScratch::new(r);
         let mut rays = Vec::with_capacity(r);
         #[cfg(target_arch = "x86_64")]
-        let mut lanes =
-            (lanes && lanes_available()).then(|| super::avx512::Lanes::new(self));
+        let mut lanes = (lanes && lanes_available()).then(|| super::avx512::Lanes::new(self));
         #[cfg(not(target_arch = "x86_64"))]
         let _ = lanes;
         let mut hits = 0;

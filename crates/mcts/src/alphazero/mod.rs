@@ -69,7 +69,7 @@ pub mod replay;
 pub mod selfplay;
 pub mod train;
 
-pub use checkpoint::Checkpoint;
+pub use checkpoint::{Checkpoint, TrainingSession};
 pub use net::{Adam, AdamConfig, Losses, Mlp, NetShape};
 pub use onnx::OnnxEvaluator;
 pub use puct::{Puct, PuctConfig};

@@ -13,7 +13,7 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 
-use super::checkpoint::Checkpoint;
+use super::checkpoint::{Checkpoint, TrainingSession};
 use super::net::{Adam, AdamConfig, Losses, Mlp, NetShape};
 use super::replay::{ReplayBuffer, Symmetry};
 use super::selfplay::{SelfPlayConfig, SelfPlayStats, self_play};
@@ -136,7 +136,17 @@ pub struct Trainer<G: Symmetry + Default> {
     games: u64,
     samples: u64,
     seconds: f64,
+    /// The training sessions of the network (see [`Checkpoint::sessions`]).
+    sessions: Vec<TrainingSession>,
     _game: std::marker::PhantomData<G>,
+}
+
+/// `config` as JSON, for a checkpoint's provenance.
+fn config_json(config: &TrainConfig) -> Result<String, MctsError> {
+    serde_json::to_string(config).map_err(|e| MctsError::Config {
+        field: "config",
+        reason: format!("cannot be written as JSON: {e}"),
+    })
 }
 
 impl<G: Symmetry + Default> Trainer<G> {
@@ -150,7 +160,8 @@ impl<G: Symmetry + Default> Trainer<G> {
         };
         let net = Mlp::new(shape, config.seed)?;
         let adam = Adam::new(config.adam, net.params().len())?;
-        Self::with_state(config, net, adam, 0, 0, 0, 0.0)
+        let session = TrainingSession::now(config_json(&config)?, 0.0);
+        Self::with_state(config, net, adam, 0, 0, 0, 0.0, vec![session])
     }
 
     /// Resumes from a checkpoint (its network must fit `G` and `config.hidden`; the replay
@@ -165,6 +176,9 @@ impl<G: Symmetry + Default> Trainer<G> {
         let c = Checkpoint::load_for(path, &shape)?;
         let mut adam = c.adam;
         adam.config = config.adam;
+        // The sessions so far (none when unknown), then this one.
+        let mut sessions = c.sessions;
+        sessions.push(TrainingSession::now(config_json(&config)?, c.train_seconds));
         Self::with_state(
             config,
             c.net,
@@ -173,9 +187,11 @@ impl<G: Symmetry + Default> Trainer<G> {
             c.games,
             c.samples,
             c.train_seconds,
+            sessions,
         )
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn with_state(
         config: TrainConfig,
         net: Mlp,
@@ -184,6 +200,7 @@ impl<G: Symmetry + Default> Trainer<G> {
         games: u64,
         samples: u64,
         seconds: f64,
+        sessions: Vec<TrainingSession>,
     ) -> Result<Self, MctsError> {
         let replay = ReplayBuffer::new(config.replay_capacity, G::INPUT_LEN, G::NUM_ACTIONS)?;
         let rng = Xoshiro256PlusPlus::seed_from_u64(par_core::seed::task_seed(
@@ -200,6 +217,7 @@ impl<G: Symmetry + Default> Trainer<G> {
             games,
             samples,
             seconds,
+            sessions,
             _game: std::marker::PhantomData,
         })
     }
@@ -238,6 +256,7 @@ impl<G: Symmetry + Default> Trainer<G> {
             games: self.games,
             samples: self.samples,
             train_seconds: self.seconds,
+            sessions: self.sessions.clone(),
         }
     }
 

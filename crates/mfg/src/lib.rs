@@ -32,6 +32,18 @@
 //! 51 x 51 the LQ mean-target game is within 2.4e-2 of the closed form in `u` and 1.8e-2 in the
 //! variance, the errors halve when `dx` and `dt` halve, and the mass drifts by about 1e-15.
 //!
+//! # Results as arrays
+//!
+//! Results are [`ndarray`] arrays (the hot loops run on flat slices; the arrays are built at the
+//! API boundary without copying). Every space-time field has shape `(nt + 1, nx)`: **time along
+//! axis 0, space along axis 1**, in standard (C) order: [`Solution::u`] and [`Solution::m`],
+//! the per-path fields of [`common_noise::PathOutcome`], the statistics and bands of
+//! [`common_noise::FieldStats`]. Per-level quantities (`Solution::means`, the first moment of a
+//! common-noise run) have shape `(nt + 1,)`; [`Grid::x_axis`] and [`Grid::t_axis`] give the
+//! coordinates. The examples write these arrays as NumPy `.npy` files (with `ndarray-npy`)
+//! beside their CSV and JSON output, so that `numpy.load("m.npy")[n, i]` is the density at
+//! `t_n`, `x_i`.
+//!
 //! # Around the solver
 //!
 //! * [`common_noise`]: K frozen-path solves for paths of an exogenous process ([`noise`]:

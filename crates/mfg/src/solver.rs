@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{MfgError, positive};
@@ -116,16 +117,22 @@ pub struct IterationRecord {
 
 /// The result of a solve: the fields, the status and the iteration history.
 ///
-/// Fields are stored level by level: value `i` of level `n` is at index `n * nx + i`.
+/// # Array layout
+///
+/// `u` and `m` are [`Array2`]s of shape `(nt + 1, nx)`: **time along axis 0, space along
+/// axis 1**. `u[[n, i]]` is the value at time level `t_n = n dt` (`n = 0..=nt`, see
+/// [`Grid::t_axis`]) and cell centre `x_i` (`i = 0..nx`, see [`Grid::x_axis`]). Both are in
+/// standard (row-major, C) order, so `u.as_slice()` is level by level and a `.npy` file written
+/// from them loads in NumPy as `u[n, i]` with the same meaning.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[must_use = "a solution carries a status that says whether it converged"]
 pub struct Solution {
     /// The grid solved on.
     pub grid: Grid,
-    /// Value function, `(nt + 1) * nx` values.
-    pub u: Vec<f64>,
-    /// Density, `(nt + 1) * nx` values (unit mass at every level up to round-off).
-    pub m: Vec<f64>,
+    /// Value function, shape `(nt + 1, nx)` (time x space).
+    pub u: Array2<f64>,
+    /// Density, shape `(nt + 1, nx)` (time x space); unit mass at every level up to round-off.
+    pub m: Array2<f64>,
     /// How the Picard iteration ended.
     pub status: Status,
     /// Picard iterations done.
@@ -143,19 +150,17 @@ impl Solution {
     pub fn converged(&self) -> bool {
         self.status == Status::Converged
     }
-    /// `u` at time level `n`.
-    pub fn u_level(&self, n: usize) -> &[f64] {
-        let nx = self.grid.nx();
-        &self.u[n * nx..(n + 1) * nx]
+    /// `u` at time level `n` (`nx` values).
+    pub fn u_level(&self, n: usize) -> ArrayView1<'_, f64> {
+        self.u.row(n)
     }
-    /// `m` at time level `n`.
-    pub fn m_level(&self, n: usize) -> &[f64] {
-        let nx = self.grid.nx();
-        &self.m[n * nx..(n + 1) * nx]
+    /// `m` at time level `n` (`nx` values).
+    pub fn m_level(&self, n: usize) -> ArrayView1<'_, f64> {
+        self.m.row(n)
     }
     /// Mass `sum m_i dx` at level `n`.
     pub fn mass(&self, n: usize) -> f64 {
-        self.m_level(n).iter().sum::<f64>() * self.grid.dx()
+        self.m_level(n).sum() * self.grid.dx()
     }
     /// First moment `sum x_i m_i dx / mass` at level `n`.
     pub fn mean(&self, n: usize) -> f64 {
@@ -174,6 +179,18 @@ impl Solution {
             .sum::<f64>()
             * g.dx()
             / self.mass(n)
+    }
+    /// [`Solution::mass`] at every level: shape `(nt + 1,)`, indexed by time level.
+    pub fn masses(&self) -> Array1<f64> {
+        (0..self.grid.levels()).map(|n| self.mass(n)).collect()
+    }
+    /// [`Solution::mean`] at every level: shape `(nt + 1,)`, indexed by time level.
+    pub fn means(&self) -> Array1<f64> {
+        (0..self.grid.levels()).map(|n| self.mean(n)).collect()
+    }
+    /// [`Solution::variance`] at every level: shape `(nt + 1,)`, indexed by time level.
+    pub fn variances(&self) -> Array1<f64> {
+        (0..self.grid.levels()).map(|n| self.variance(n)).collect()
     }
     /// `max_n |mass(n) - mass(0)|`.
     pub fn mass_drift(&self) -> f64 {
@@ -207,13 +224,18 @@ impl PicardState {
     pub fn iteration(&self) -> usize {
         self.iteration
     }
-    /// Current value function (all levels).
-    pub fn u(&self) -> &[f64] {
-        &self.u
+    /// Current value function, shape `(nt + 1, nx)` (time x space, as [`Solution::u`]).
+    pub fn u(&self) -> ArrayView2<'_, f64> {
+        self.view(&self.u)
     }
-    /// Current density (all levels).
-    pub fn m(&self) -> &[f64] {
-        &self.m
+    /// Current density, shape `(nt + 1, nx)` (time x space, as [`Solution::m`]).
+    pub fn m(&self) -> ArrayView2<'_, f64> {
+        self.view(&self.m)
+    }
+    fn view<'a>(&self, field: &'a [f64]) -> ArrayView2<'a, f64> {
+        let levels = self.theta.len();
+        ArrayView2::from_shape((levels, field.len() / levels), field)
+            .expect("a field holds one row of nx values per time level")
     }
 }
 
@@ -383,10 +405,15 @@ impl Solver {
 
     /// Turns a finished iteration into a [`Solution`].
     pub fn finish(&self, state: PicardState, status: Status) -> Solution {
+        let grid = self.problem.grid().clone();
+        let shape = (grid.levels(), grid.nx());
+        let field = |v: Vec<f64>| {
+            Array2::from_shape_vec(shape, v).expect("a field holds (nt + 1) * nx values")
+        };
         Solution {
-            grid: self.problem.grid().clone(),
-            u: state.u,
-            m: state.m,
+            u: field(state.u),
+            m: field(state.m),
+            grid,
             status,
             iterations: state.iteration,
             history: state.history,

@@ -1,6 +1,7 @@
 //! Scenario `mfg` for `cargo xtask bench` (see `par_core::bench`).
 //!
-//! Measures: one 51 x 51 conditional solve (`solve_51x51_ms`), common noise with K in
+//! Measures: one 51 x 51 coupled mean-target solve (`solve_51x51_ms`, Anderson-accelerated;
+//! plain Picard and a frozen-path solve beside it), common noise with K in
 //! {10, 20, 40} sequential against threads and processes (`common_noise_k40_efficiency_2w`),
 //! a 3 x 3 x 3 sweep in every mode (`sweep27_speedup_2w`), worker scaling on 64 combinations,
 //! per-task overhead against the problem size, and error and time against grid size (the
@@ -14,7 +15,7 @@ use mfg::closed_form::LqGame;
 use mfg::common_noise::{CommonNoiseJob, NoiseConfig};
 use mfg::noise::{NoiseProcess, Sampling};
 use mfg::sweep::{Axis, SweepConfig, SweepJob, SweepParam};
-use mfg::{CouplingConfig, InitialDensity, MfgConfig, Target, TerminalConfig};
+use mfg::{CouplingConfig, InitialDensity, MfgConfig, SolverConfig, Target, TerminalConfig};
 use par_core::bench::{BenchArgs, Better, Metric, Plot, ScenarioReport, Series, Table};
 use par_core::process::{Registry, serve_if_worker};
 use par_core::{ExecConfig, Executor, Mode, Progress};
@@ -136,40 +137,82 @@ fn main() {
     let mut report = ScenarioReport::new("mfg", quick);
     let load_before = load_average();
 
-    // 1. One 51 x 51 conditional (frozen-path) solve to tolerance 1e-8, one core.
+    // 1. One 51 x 51 coupled mean-target solve (the fixed point over the mean path, Anderson
+    //    acceleration on, as by default) and the same with plain Picard, to tolerance 1e-8, and
+    //    one frozen-path (conditional) solve; one core each.
+    let median_ms = |n: usize, f: &mut dyn FnMut() -> usize| -> (f64, usize) {
+        let mut iters = f();
+        let mut times: Vec<f64> = (0..n)
+            .map(|_| {
+                let t = Instant::now();
+                iters = f();
+                t.elapsed().as_secs_f64()
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        (1e3 * times[times.len() / 2], iters)
+    };
+    let solves = if quick { 200 } else { 1000 };
+    let coupled = |depth: usize| {
+        let mut cfg = MfgConfig::default();
+        cfg.solver.anderson_depth = depth;
+        cfg.solver().expect("solver")
+    };
+    let mut fast = coupled(SolverConfig::default().anderson_depth);
+    let mut plain = coupled(0);
+    let (solve_ms, fast_iters) = median_ms(solves, &mut || {
+        let s = fast.solve(None).expect("solve");
+        assert!(s.converged());
+        s.iterations
+    });
+    let (plain_ms, plain_iters) = median_ms(solves, &mut || {
+        let s = plain.solve(None).expect("solve");
+        assert!(s.converged());
+        s.iterations
+    });
     let job = noise_job(51, 2);
     let theta = job.path(0).expect("path");
     let mut solver = job.game().solver().expect("solver");
-    let _ = solver.solve(Some(&theta)).expect("warm-up");
-    let mut times: Vec<f64> = (0..if quick { 200 } else { 1000 })
-        .map(|_| {
-            let t = Instant::now();
-            let s = solver.solve(Some(&theta)).expect("solve");
-            assert!(s.converged());
-            t.elapsed().as_secs_f64()
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    let solve_ms = 1e3 * times[times.len() / 2];
+    let (frozen_ms, frozen_iters) = median_ms(solves, &mut || {
+        let s = solver.solve(Some(&theta)).expect("solve");
+        assert!(s.converged());
+        s.iterations
+    });
     report
         .metrics
         .push(Metric::new("solve_51x51_ms", solve_ms, "ms", Better::Lower).with_target(5.0));
-    let mut lq_solver = MfgConfig::default().solver().expect("solver");
-    let lq_ms = 1e3
-        * best_of(20, || {
-            let _ = lq_solver.solve(None).expect("solve");
-        });
     report.metrics.push(Metric::new(
-        "solve_51x51_mean_target_ms",
-        lq_ms,
+        "solve_51x51_plain_picard_ms",
+        plain_ms,
+        "ms",
+        Better::Lower,
+    ));
+    report.metrics.push(Metric::new(
+        "solve_51x51_iterations",
+        fast_iters as f64,
+        "iterations",
+        Better::Lower,
+    ));
+    report.metrics.push(Metric::new(
+        "solve_51x51_plain_picard_iterations",
+        plain_iters as f64,
+        "iterations",
+        Better::Lower,
+    ));
+    report.metrics.push(Metric::new(
+        "frozen_path_solve_51x51_ms",
+        frozen_ms,
         "ms",
         Better::Lower,
     ));
     report.notes.push(format!(
-        "solve_51x51_ms: median of {} frozen-path (conditional) solves, 51 cells x 51 steps, Picard \
-         tolerance 1e-8 (absolute and relative), one thread; the mean-target LQ game on [-3, 3] \
-         (coupled through the mean) takes {lq_ms:.3} ms (best of 20).",
-        times.len()
+        "solve_51x51_ms: median of {solves} solves of the coupled mean-target LQ game (the fixed \
+         point over the mean path; 51 cells x 51 steps on [-3, 3], Picard tolerance 1e-8 \
+         absolute and relative, one thread) with Anderson acceleration (depth {}): \
+         {fast_iters} iterations; plain Picard: {plain_iters} iterations, {plain_ms:.3} ms. \
+         frozen_path_solve_51x51_ms: the conditional solve of one OU path ({frozen_iters} \
+         iterations).",
+        SolverConfig::default().anderson_depth
     ));
 
     // 2. Common noise, K in {10, 20, 40}, sequential against 2 threads and 2 processes.

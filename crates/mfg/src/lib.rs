@@ -23,9 +23,13 @@
 //! * **Fokker-Planck** ([`fokker_planck`]): the transpose of the linearised HJB operator,
 //!   `(I + dt L(u^n)^T) m^{n+1} = m^n`. Mass is conserved to round-off and the density stays
 //!   non-negative because `I + dt L` is an M-matrix.
-//! * **Fixed point** ([`Solver`]): Picard iteration with damping on `u` and `m`; converged when
-//!   the absolute and the relative L2 changes (scaled by `sqrt(dx dt)`) of both `u` and `m` are
-//!   under the tolerances. Non-convergence is a [`Status`], not an error.
+//! * **Fixed point** ([`Solver`]): Picard iteration over the density path with damping on `u`
+//!   and `m`, accelerated by Anderson mixing ([`anderson`], Walker and Ni \[9\]; memory depth
+//!   [`SolverConfig::anderson_depth`], default 5, 0 for plain Picard); converged when the
+//!   absolute and the relative L2 changes (scaled by `sqrt(dx dt)`) of both `u` and `m` are
+//!   under the tolerances. On the mean-target LQ game at 51 x 51 the acceleration cuts the
+//!   iterations from 17 to 6, and it converges on strongly congested games where undamped
+//!   plain Picard oscillates. Non-convergence is a [`Status`], not an error.
 //!
 //! The scheme is first order in `dx` and `dt`; the tests check this against the closed forms of
 //! [`closed_form`] (LQ mean-target game, frozen target path, stationary log-congestion). At
@@ -90,7 +94,10 @@
 //!    Applied Statistics 37(3) (1988) 477-484, doi:10.2307/2347330.
 //! 8. P. Glasserman, *Monte Carlo Methods in Financial Engineering*, Springer (2003) (exact OU,
 //!    CIR and GBM sampling; antithetic variates, control variates, stratification).
+//! 9. H. F. Walker, P. Ni, *Anderson acceleration for fixed-point iterations*, SIAM J. Numer.
+//!    Anal. 49(4) (2011) 1715-1735, doi:10.1137/10078356X.
 
+pub mod anderson;
 pub mod closed_form;
 pub mod common_noise;
 pub mod config;
@@ -107,6 +114,7 @@ mod solver;
 pub mod sweep;
 pub mod tridiagonal;
 
+pub use anderson::AndersonStats;
 pub use config::{CouplingConfig, HamiltonianConfig, InitialDensity, MfgConfig, TerminalConfig};
 pub use error::MfgError;
 pub use grid::{Boundary, Grid};

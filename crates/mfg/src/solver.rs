@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
+use crate::anderson::{self, Anderson, AndersonStats};
 use crate::error::{MfgError, positive};
 use crate::fokker_planck;
 use crate::grid::Grid;
@@ -37,6 +38,11 @@ pub struct SolverConfig {
     /// Wall-clock limit of one solve in seconds (default none); reaching it is
     /// [`Status::TimedOut`], checked after each Picard iteration.
     pub max_seconds: Option<f64>,
+    /// Memory depth of the Anderson acceleration of the Picard iteration on the density
+    /// (Walker and Ni 2011, see [`crate::anderson`]): how many earlier iterates each step
+    /// combines, `0..=50` (default 5; 0 is plain damped Picard). `damping_m` is the mixing
+    /// parameter `beta` of the accelerated step.
+    pub anderson_depth: usize,
 }
 
 impl Default for SolverConfig {
@@ -50,6 +56,7 @@ impl Default for SolverConfig {
             newton_tol: 1e-12,
             newton_max_iterations: 50,
             max_seconds: None,
+            anderson_depth: 5,
         }
     }
 }
@@ -82,6 +89,16 @@ impl SolverConfig {
         }
         if let Some(s) = self.max_seconds {
             positive("solver.max_seconds", s)?;
+        }
+        if self.anderson_depth > anderson::MAX_DEPTH {
+            return Err(MfgError::field(
+                "solver.anderson_depth",
+                format!(
+                    "must be at most {}, got {}",
+                    anderson::MAX_DEPTH,
+                    self.anderson_depth
+                ),
+            ));
         }
         Ok(())
     }
@@ -141,6 +158,8 @@ pub struct Solution {
     pub history: Vec<IterationRecord>,
     /// Newton statistics summed over all HJB sweeps.
     pub newton: NewtonStats,
+    /// What the Anderson acceleration did (all zero but `depth` when it was off).
+    pub anderson: AndersonStats,
     /// Wall-clock seconds of the solve.
     pub seconds: f64,
 }
@@ -216,6 +235,7 @@ pub struct PicardState {
     iteration: usize,
     history: Vec<IterationRecord>,
     newton: NewtonStats,
+    anderson: Option<Anderson>,
     started: Instant,
 }
 
@@ -239,8 +259,8 @@ impl PicardState {
     }
 }
 
-/// The mean-field-game solver: a damped Picard iteration over an implicit upwind HJB sweep
-/// (Newton per time step) and its adjoint Fokker-Planck sweep.
+/// The mean-field-game solver: a damped, Anderson-accelerated Picard iteration over an
+/// implicit upwind HJB sweep (Newton per time step) and its adjoint Fokker-Planck sweep.
 ///
 /// `init`/`step`/`terminate` expose the iteration; [`Solver::solve`] runs it to the end. All
 /// buffers are allocated once in [`Solver::new`] and [`Solver::init`]; the sweeps allocate
@@ -334,11 +354,16 @@ impl Solver {
             iteration: 0,
             history: Vec::with_capacity(self.config.max_iterations.min(100_000)),
             newton: NewtonStats::default(),
+            anderson: (self.config.anderson_depth > 0)
+                .then(|| Anderson::new(levels * nx, self.config.anderson_depth)),
             started: Instant::now(),
         })
     }
 
-    /// One Picard iteration: `u_new = HJB(m)`, damp `u`, `m_new = FP(u)`, damp `m`.
+    /// One Picard iteration: `u_new = HJB(m)`, damp `u`, `m_new = FP(u)`, then the next
+    /// density: the damped step `m + damping_m (m_new - m)` without acceleration, the Anderson
+    /// step otherwise, replaced by the damped step (and the history cleared) when it has a
+    /// negative density value (see [`crate::anderson`]).
     pub fn step(&mut self, state: &mut PicardState) -> IterationRecord {
         let sweep = Sweep {
             stencil: &self.stencil,
@@ -365,7 +390,15 @@ impl Solver {
             &mut self.ws,
         );
         let (dm, nm) = change(&state.m, &state.m_new, scale);
-        blend(&mut state.m, &state.m_new, self.config.damping_m);
+        match &mut state.anderson {
+            None => blend(&mut state.m, &state.m_new, self.config.damping_m),
+            Some(aa) => {
+                aa.step(&mut state.m, &state.m_new, self.config.damping_m);
+                if state.m.iter().any(|v| *v < 0.0) {
+                    aa.restart(&mut state.m, self.config.damping_m);
+                }
+            }
+        }
         state.iteration += 1;
         let rec = IterationRecord {
             du,
@@ -418,6 +451,9 @@ impl Solver {
             iterations: state.iteration,
             history: state.history,
             newton: state.newton,
+            anderson: state
+                .anderson
+                .map_or_else(AndersonStats::default, |a| a.stats),
             seconds: state.started.elapsed().as_secs_f64(),
         }
     }

@@ -139,6 +139,16 @@ fn bad_configs_name_the_bad_field() {
             },
             "solver.tol_abs",
         ),
+        (
+            MfgConfig {
+                solver: SolverConfig {
+                    anderson_depth: mfg::anderson::MAX_DEPTH + 1,
+                    ..SolverConfig::default()
+                },
+                ..base.clone()
+            },
+            "solver.anderson_depth",
+        ),
     ];
     for (cfg, want) in cases {
         assert_eq!(field_of(cfg.build()), want, "{cfg:?}");

@@ -74,11 +74,13 @@ pub struct CommonNoiseJob {
 
 /// A job carried as JSON text inside a compact binary message.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct JsonWire {
     json: String,
 }
 
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct CommonNoiseData {
     game: MfgConfig,
     noise: NoiseConfig,

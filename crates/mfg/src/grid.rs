@@ -24,6 +24,7 @@ pub enum Boundary {
 ///   `t_n = n dt`, `n = 0, ..., nt`, so every space-time field has `nt + 1` levels of `nx`
 ///   values. A "51 x 51" solve means `nx = 51` cells and `nt = 51` steps.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Grid {
     a: f64,
     b: f64,

@@ -210,11 +210,13 @@ pub struct SweepJob {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Wire {
     json: String,
 }
 
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Data {
     config: SweepConfig,
     todo: Vec<usize>,

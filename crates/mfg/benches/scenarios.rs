@@ -23,7 +23,7 @@ use mfg::closed_form::LqGame;
 use mfg::common_noise::{CommonNoiseJob, NoiseConfig};
 use mfg::noise::{NoiseProcess, Sampling};
 use mfg::sweep::{Axis, SweepConfig, SweepJob, SweepParam};
-use mfg::{CouplingConfig, InitialDensity, MfgConfig, SolverConfig, Target, TerminalConfig};
+use mfg::{MfgConfig, SolverConfig};
 use par_core::bench::{
     Better, Declared, Interleave, Metric, Plot, ScenarioError, ScenarioRun, Series, Stats, Table,
     run_scenario,
@@ -129,25 +129,16 @@ fn exec(mode: Mode) -> Executor {
     .expect("valid executor")
 }
 
+/// The LQ game of the common-noise runs and the convergence table.
+const LQ: LqGame = LqGame {
+    eps: 1.0,
+    c: 1.0,
+    sigma: 0.5,
+    horizon: 1.0,
+};
+
 fn conditional_game(n: usize) -> MfgConfig {
-    MfgConfig {
-        domain: [-2.5, 2.5],
-        nx: n,
-        nt: n,
-        coupling: CouplingConfig::QuadraticTarget {
-            eps: 1.0,
-            target: Target::Path,
-        },
-        terminal: TerminalConfig::QuadraticTarget {
-            c: 1.0,
-            target: Target::Path,
-        },
-        m0: InitialDensity::Gaussian {
-            mean: 0.3,
-            std: 0.4,
-        },
-        ..MfgConfig::default()
-    }
+    LQ.path_target_config([-2.5, 2.5], 0.3, 0.4, n, n)
 }
 
 const OU: NoiseProcess = NoiseProcess::OrnsteinUhlenbeck {
@@ -587,12 +578,7 @@ fn overheads(run: &mut ScenarioRun, [seq, thr, pro]: [&Executor; 3]) -> Result<(
 
 /// Section 5: error and time against grid size, accelerated and plain.
 fn convergence(run: &mut ScenarioRun) -> Result<(), ScenarioError> {
-    let game = LqGame {
-        eps: 1.0,
-        c: 1.0,
-        sigma: 0.5,
-        horizon: 1.0,
-    };
+    let game = LQ;
     let sizes: &[usize] = if run.quick() {
         &[25, 50, 100, 200, 400]
     } else {

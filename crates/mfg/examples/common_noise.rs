@@ -22,9 +22,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
+use mfg::closed_form::LqGame;
 use mfg::common_noise::{CommonNoiseJob, NoiseConfig};
 use mfg::noise::{NoiseProcess, Sampling};
-use mfg::{CouplingConfig, InitialDensity, MfgConfig, Target, TerminalConfig};
 use par_core::process::{Registry, serve_if_worker};
 use par_core::{ExecConfig, Executor, Mode};
 use plotters::prelude::*;
@@ -75,24 +75,13 @@ struct Args {
 fn main() -> anyhow::Result<()> {
     serve_if_worker(&Registry::new().with::<CommonNoiseJob>());
     let a = Args::parse();
-    let game = MfgConfig {
-        domain: [-2.5, 2.5],
-        nx: a.n,
-        nt: a.n,
-        coupling: CouplingConfig::QuadraticTarget {
-            eps: 1.0,
-            target: Target::Path,
-        },
-        terminal: TerminalConfig::QuadraticTarget {
-            c: 1.0,
-            target: Target::Path,
-        },
-        m0: InitialDensity::Gaussian {
-            mean: 0.3,
-            std: 0.4,
-        },
-        ..MfgConfig::default()
+    let lq = LqGame {
+        eps: 1.0,
+        c: 1.0,
+        sigma: 0.5,
+        horizon: 1.0,
     };
+    let game = lq.path_target_config([-2.5, 2.5], 0.3, 0.4, a.n, a.n);
     let process = NoiseProcess::OrnsteinUhlenbeck {
         kappa: 1.0,
         mean: 0.0,

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use mfg::closed_form::LqGame;
 use mfg::common_noise::{CommonNoiseJob, NoiseConfig};
 use mfg::noise::{NoiseProcess, Sampling};
 use mfg::sweep::{Axis, SweepConfig, SweepJob, SweepParam};
@@ -58,20 +59,13 @@ fn solution_fields_are_time_by_space_and_round_trip_through_npy() {
 
 #[test]
 fn common_noise_arrays_have_the_documented_shapes_and_round_trip_through_npy() {
-    let game = MfgConfig {
-        domain: [-2.5, 2.5],
-        nx: 21,
-        nt: 10,
-        coupling: CouplingConfig::QuadraticTarget {
-            eps: 1.0,
-            target: Target::Path,
-        },
-        terminal: TerminalConfig::QuadraticTarget {
-            c: 1.0,
-            target: Target::Path,
-        },
-        ..MfgConfig::default()
+    let lq = LqGame {
+        eps: 1.0,
+        c: 1.0,
+        sigma: 0.5,
+        horizon: 1.0,
     };
+    let game = lq.path_target_config([-2.5, 2.5], 0.3, 0.4, 21, 10);
     let noise = NoiseConfig {
         paths: 6,
         seed: 3,

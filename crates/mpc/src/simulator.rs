@@ -3,11 +3,11 @@
 use crate::controller::{Controller, FuturePlan, Observation, State};
 use crate::cost::Costs;
 use crate::error::MpcError;
-use crate::md5::seed_from_key;
 use crate::model::{
     CONTEXT_LENGTH, DynamicsModel, STATE_DIM, TEMPERATURE, softmax_with_temperature,
 };
 use crate::mt19937::{ChoiceError, Mt19937};
+use crate::seed::seed_from_key;
 use crate::segment::Segment;
 use crate::tokenizer::Tokenizer;
 

@@ -83,7 +83,7 @@ fn seed_key_selects_the_draws() {
     let official = sim
         .rollout(&seg, &mut PidController::default(), &SimOptions::default())
         .unwrap();
-    assert_eq!(official.seed, mpc::md5::seed_from_key("data/00001.csv"));
+    assert_eq!(official.seed, mpc::seed::seed_from_key("data/00001.csv"));
     let prefixed = SimOptions {
         seed_key: SeedKey::Prefix("data/".into()),
         ..SimOptions::default()
@@ -100,7 +100,7 @@ fn seed_key_selects_the_draws() {
     let r = sim
         .rollout(&seg, &mut PidController::default(), &other)
         .unwrap();
-    assert_eq!(r.seed, mpc::md5::seed_from_key("./data/00001.csv"));
+    assert_eq!(r.seed, mpc::seed::seed_from_key("./data/00001.csv"));
     assert_ne!(r.current_lataccel, official.current_lataccel);
 }
 

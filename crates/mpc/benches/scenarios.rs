@@ -106,7 +106,8 @@ fn naive_gemm(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32])
     }
 }
 
-/// GFLOP/s of `matrixmultiply::sgemm` against naive loops at the native model's shapes.
+/// GFLOP/s of the native model's GEMM (`mpc::native::gemm`, over `matrixmultiply::sgemm`) against
+/// naive loops at the native model's shapes.
 fn gemm_table() -> Table {
     let shapes = [
         (64, 128, 384),
@@ -128,25 +129,7 @@ fn gemm_table() -> Table {
         let reps = (2e8 / flop).ceil() as usize;
         let start = cpu_now();
         for _ in 0..reps {
-            // SAFETY: a, b and c have exactly the sizes m*k, k*n and m*n given.
-            unsafe {
-                matrixmultiply::sgemm(
-                    m,
-                    k,
-                    n,
-                    1.0,
-                    a.as_ptr(),
-                    k as isize,
-                    1,
-                    b.as_ptr(),
-                    n as isize,
-                    1,
-                    0.0,
-                    c.as_mut_ptr(),
-                    n as isize,
-                    1,
-                );
-            }
+            mpc::native::gemm(m, k, n, &a, k, &b, n, &mut c, n, false);
         }
         let mm = flop * reps as f64 / (cpu_now() - start) / 1e9;
         let check = c.clone();

@@ -24,9 +24,10 @@ use crate::onnx::{OrtModel, OrtOptions};
 use crate::segment::Segment;
 use crate::simulator::{SimOptions, Simulator};
 
-/// Which controller to evaluate.
+/// Which controller to evaluate: `{"kind": "pid"}`, or `{"kind": "mpc", ...}` with the fields of
+/// [`MpcConfig`] beside the tag. An unknown field is an error naming it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
+#[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum ControllerSpec {
     /// [`ZeroController`].

@@ -306,4 +306,16 @@ fn mpc_evaluation_through_the_executor() {
         spec,
         ControllerSpec::Mpc(MpcConfig { horizon: 5, .. })
     ));
+    // A typo is an error naming the field, in the MPC's fields and beside a plain controller.
+    for (text, field) in [
+        (r#"{"kind": "mpc", "horizn": 5}"#, "horizn"),
+        (r#"{"kind": "pid", "horizon": 5}"#, "horizon"),
+    ] {
+        let err = serde_json::from_str::<ControllerSpec>(text).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(&format!("unknown field `{field}`")),
+            "{text}: {err}"
+        );
+    }
 }

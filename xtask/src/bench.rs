@@ -76,18 +76,9 @@ impl fmt::Display for WorkerList {
     }
 }
 
-/// Parses `1,2,4` into a [`WorkerList`]; every entry must be a positive integer.
+/// Parses `1,2,4` into a [`WorkerList`] (par-core's parser: every entry a positive integer).
 fn parse_workers(list: &str) -> Result<WorkerList, String> {
-    let workers = list
-        .split(',')
-        .map(|w| match w.trim().parse::<usize>() {
-            Ok(n) if n > 0 => Ok(n),
-            _ => Err(format!(
-                "`{w}` is not a positive integer (expected a list such as 1,2,4)"
-            )),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(WorkerList(workers))
+    par_core::bench::parse_workers(list).map(WorkerList)
 }
 
 /// Options of `cargo xtask bench`.
@@ -106,6 +97,11 @@ pub struct BenchArgs {
     /// target/bench.
     #[arg(long)]
     pub no_run: bool,
+    /// After the run, copy the JSON files, report.md and plots into
+    /// `bench-results/<quick|full>/<YYYY-MM-DD-HHMM>/`, the committed record that README
+    /// figures quote.
+    #[arg(long)]
+    pub record: bool,
 }
 
 /// The scenarios of `registry` named in `only` (all of them when `only` is empty), in
@@ -187,6 +183,10 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
 
     println!("\n{}", report::summary_lines(&page));
     println!("report: {}", report_path.display());
+    if args.record {
+        let folder = record(root, &out_dir, &page)?;
+        println!("recorded: {}", display(&folder));
+    }
     let failed: Vec<&str> = page
         .scenarios
         .iter()
@@ -202,6 +202,40 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Copies this run's files (the selected scenarios' JSON and plots, and `report.md`) into
+/// `bench-results/<quick|full>/<YYYY-MM-DD-HHMM>/` and returns that folder.
+fn record(root: &Path, out_dir: &Path, page: &ReportPage) -> Result<PathBuf> {
+    let stamp: String = page
+        .date
+        .trim_end_matches(" UTC")
+        .chars()
+        .map(|c| if c == ' ' { '-' } else { c })
+        .filter(|c| *c != ':')
+        .collect();
+    let kind = if page.full { "full" } else { "quick" };
+    let folder = root.join("bench-results").join(kind).join(stamp);
+    std::fs::create_dir_all(&folder)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", folder.display()))?;
+    let mut files = vec![out_dir.join("report.md")];
+    for s in page.scenarios.iter().filter(|s| s.report.is_some()) {
+        files.push(out_dir.join(format!("{}.json", s.name)));
+        files.extend(s.plots.iter().map(|(_, file)| out_dir.join(file)));
+    }
+    for file in files {
+        let Some(name) = file.file_name() else {
+            continue;
+        };
+        std::fs::copy(&file, folder.join(name)).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot copy {} into {}: {e}",
+                file.display(),
+                folder.display()
+            )
+        })?;
+    }
+    Ok(folder)
 }
 
 fn display(path: &Path) -> String {
@@ -278,11 +312,13 @@ fn load_and_plot(
         plots: Vec::new(),
         problems: Vec::new(),
     };
-    if summary.status != ScenarioStatus::Ok {
+    if matches!(summary.status, ScenarioStatus::Skipped(_)) {
         return summary;
     }
+    // A failed scenario still leaves the metrics it measured and says why the others are missing.
     let report = match ScenarioReport::read(json) {
         Ok(report) => report,
+        Err(_) if summary.status != ScenarioStatus::Ok => return summary,
         Err(e) => {
             summary.status = ScenarioStatus::Failed(format!("cannot read {}: {e}", display(json)));
             return summary;
@@ -430,6 +466,7 @@ mod tests {
             only: vec![],
             workers: WorkerList(vec![1, 2]),
             no_run: false,
+            record: false,
         };
         let list = scenario_args(&args, Path::new("/w/target/bench"));
         assert_eq!(

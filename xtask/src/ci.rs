@@ -44,7 +44,7 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "test",
-        args: &["test", "--workspace"],
+        args: TEST_ARGS,
         env: &[],
     },
     Check {
@@ -53,6 +53,140 @@ pub const CHECKS: &[Check] = &[
         env: &[("RUSTDOCFLAGS", "-D warnings")],
     },
 ];
+
+/// The arguments of the test step; [`run_test_step`] adds a second pass for data-backed tests.
+pub const TEST_ARGS: &[&str] = &["test", "--workspace"];
+
+/// The prefix of the ignore reason of a test that needs reference data:
+/// `#[ignore = "needs ../shared/<dir> ..."]`. The path after it is relative to the workspace root.
+pub const NEEDS_DATA: &str = "needs ";
+
+/// A test that `cargo test` reported as ignored, with its reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IgnoredTest {
+    /// The test's full name as libtest prints it (`module::name` for unit tests).
+    pub name: String,
+    /// The reason in its `#[ignore = "..."]`, empty when it gave none.
+    pub reason: String,
+}
+
+impl IgnoredTest {
+    /// The path the test needs (the first word after [`NEEDS_DATA`]), if its reason names one.
+    pub fn needed_path(&self) -> Option<&str> {
+        self.reason
+            .strip_prefix(NEEDS_DATA)
+            .and_then(|rest| rest.split_whitespace().next())
+            .map(|p| p.trim_end_matches([',', ';', ')']))
+    }
+}
+
+/// The ignored tests in libtest's output: lines `test NAME ... ignored[, REASON]`.
+pub fn ignored_tests(output: &str) -> Vec<IgnoredTest> {
+    output
+        .lines()
+        .filter_map(|line| {
+            let rest = line.strip_prefix("test ")?;
+            let (name, verdict) = rest.split_once(" ... ")?;
+            let reason = verdict.strip_prefix("ignored")?;
+            Some(IgnoredTest {
+                name: name.trim().to_string(),
+                reason: reason.trim_start_matches(',').trim().to_string(),
+            })
+        })
+        .collect()
+}
+
+/// The test step: `cargo test --workspace`, then, for the ignored tests whose reason says
+/// they need reference data that is present (`../shared/...` beside the checkout in CI), a
+/// second pass that runs exactly those; finally, every test that was not run and why.
+fn run_test_step(root: &Path, ort: &Path) -> Result<()> {
+    let mut cmd = crate::cargo_command(root, ort);
+    cmd.args(TEST_ARGS).stdin(Stdio::null());
+    let output = run_teeing(&mut cmd, "step `test`")?;
+    let ignored = ignored_tests(&output);
+    let (runnable, not_run): (Vec<&IgnoredTest>, Vec<&IgnoredTest>) = ignored
+        .iter()
+        .partition(|t| t.needed_path().is_some_and(|p| root.join(p).exists()));
+    if !runnable.is_empty() {
+        println!(
+            "==> test: {} data-backed test(s) whose data is present: second pass",
+            runnable.len()
+        );
+        let mut cmd = crate::cargo_command(root, ort);
+        // `--tests`: the data-backed tests are unit and integration tests; doc tests are not
+        // rebuilt for this pass.
+        cmd.args(TEST_ARGS)
+            .args(["--tests", "--", "--ignored", "--exact"])
+            .args(runnable.iter().map(|t| t.name.as_str()))
+            .stdin(Stdio::null());
+        crate::run_streaming(&mut cmd, "step `test` (data-backed tests)")?;
+    }
+    print!("{}", not_run_summary(&not_run, runnable.len()));
+    Ok(())
+}
+
+/// What the test step could not run, grouped by reason, for the end of its output.
+pub fn not_run_summary(not_run: &[&IgnoredTest], data_backed_run: usize) -> String {
+    let mut text = String::new();
+    if data_backed_run > 0 {
+        text.push_str(&format!(
+            "    {data_backed_run} data-backed test(s) ran with their reference data\n"
+        ));
+    }
+    if not_run.is_empty() {
+        text.push_str("    every test ran; none was skipped\n");
+        return text;
+    }
+    let mut reasons: Vec<(&str, usize)> = Vec::new();
+    for t in not_run {
+        let reason = if t.reason.is_empty() {
+            "ignored without a reason"
+        } else {
+            t.reason.as_str()
+        };
+        match reasons.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, n)) => *n += 1,
+            None => reasons.push((reason, 1)),
+        }
+    }
+    text.push_str(&format!(
+        "    NOT RUN: {} test(s) did not run on this machine:\n",
+        not_run.len()
+    ));
+    for (reason, n) in reasons {
+        text.push_str(&format!("      {n} x {reason}\n"));
+    }
+    text
+}
+
+/// Runs `cmd` with its standard output copied to ours line by line and returned; fails with
+/// a message naming `what` when it does not succeed.
+fn run_teeing(cmd: &mut std::process::Command, what: &str) -> Result<String> {
+    use std::io::{BufRead, BufReader, Write};
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("could not start {what}: {cmd:?}"))?;
+    let mut captured = String::new();
+    if let Some(out) = child.stdout.take() {
+        let stdout = std::io::stdout();
+        for line in BufReader::new(out).lines() {
+            let line = line.with_context(|| format!("reading the output of {what}"))?;
+            let mut lock = stdout.lock();
+            let _ = writeln!(lock, "{line}");
+            captured.push_str(&line);
+            captured.push('\n');
+        }
+    }
+    let status = child
+        .wait()
+        .with_context(|| format!("waiting for {what}"))?;
+    if status.success() {
+        Ok(captured)
+    } else {
+        bail!("{what} failed ({status})")
+    }
+}
 
 /// An integration test target that must run under `mpirun` (one process per rank). Such a
 /// target is usually `harness = false` with its own `main`, since MPI is initialised once per
@@ -108,7 +242,12 @@ pub fn run(root: &Path) -> Result<()> {
             &format!("{env}cargo {}", check.args.join(" ")),
         );
         let start = Instant::now();
-        if let Err(e) = crate::run_streaming(&mut cmd, &format!("step `{}`", check.name)) {
+        let result = if check.args == TEST_ARGS {
+            run_test_step(root, &ort)
+        } else {
+            crate::run_streaming(&mut cmd, &format!("step `{}`", check.name))
+        };
+        if let Err(e) = result {
             bail!(
                 "{e:#} after {}; fix it and run `cargo xtask test` again",
                 crate::seconds(start.elapsed())
@@ -224,6 +363,31 @@ mod tests {
         assert_eq!(names, ["fmt", "clippy", "test", "doc"]);
         assert!(CHECKS[1].args.ends_with(&["--", "-D", "warnings"]));
         assert_eq!(CHECKS[3].env, [("RUSTDOCFLAGS", "-D warnings")]);
+    }
+
+    #[test]
+    fn ignored_tests_and_their_reasons_are_read_from_libtest_output() {
+        let out = "running 3 tests
+test golden::costs_match ... ignored, needs ../shared/tinyphysics (run by cargo xtask test when present)
+test voxel::avx512_lanes ... ignored, this CPU lacks AVX-512
+test plain ... ok
+test old ... ignored
+test result: ok. 1 passed; 0 failed; 3 ignored";
+        let t = ignored_tests(out);
+        assert_eq!(t.len(), 3);
+        assert_eq!(t[0].name, "golden::costs_match");
+        assert_eq!(t[0].needed_path(), Some("../shared/tinyphysics"));
+        assert_eq!(t[1].needed_path(), None);
+        assert_eq!(t[2].reason, "");
+        let summary = not_run_summary(&[&t[1], &t[2], &t[1]], 4);
+        assert!(summary.contains("4 data-backed test(s) ran"), "{summary}");
+        assert!(summary.contains("NOT RUN: 3 test(s)"), "{summary}");
+        assert!(summary.contains("2 x this CPU lacks AVX-512"), "{summary}");
+        assert!(
+            summary.contains("1 x ignored without a reason"),
+            "{summary}"
+        );
+        assert!(not_run_summary(&[], 0).contains("none was skipped"));
     }
 
     #[test]

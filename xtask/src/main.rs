@@ -5,6 +5,8 @@
 //! - `cargo xtask bench [--full] [--only NAME]... [--workers LIST] [--no-run]`: runs every
 //!   registered benchmark scenario and writes `target/bench/report.md`, one JSON file and SVG
 //!   plots per scenario.
+//! - `cargo xtask results [--write]`: the README's benchmark table from the runs recorded under
+//!   `bench-results/` by `cargo xtask bench --record`.
 //! - `cargo xtask test` (and its alias `cargo xtask ci`): setup, format check, clippy with
 //!   warnings denied, the test suite and the doc build, stopping at the first failure.
 
@@ -12,6 +14,7 @@ mod bench;
 mod ci;
 mod plot;
 mod report;
+mod results;
 mod setup;
 
 use std::ffi::OsString;
@@ -40,6 +43,9 @@ enum XtaskCommand {
     Setup(setup::SetupArgs),
     /// Run the benchmark scenarios and write `target/bench/report.md` with JSON and SVG plots.
     Bench(bench::BenchArgs),
+    /// Print (or, with --write, put into README.md) the benchmark table rendered from the
+    /// newest runs recorded under bench-results/.
+    Results(results::ResultsArgs),
     /// What CI runs: setup, fmt check, clippy (warnings denied), tests, doc build, MPI tests.
     Test,
     /// The same as `test`.
@@ -52,6 +58,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         XtaskCommand::Setup(args) => setup::run(&root, &args),
         XtaskCommand::Bench(args) => bench::run(&root, &args),
+        XtaskCommand::Results(args) => results::run(&root, &args),
         XtaskCommand::Test | XtaskCommand::Ci => ci::run(&root),
     };
     match result {

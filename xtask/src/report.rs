@@ -1,8 +1,9 @@
 //! `target/bench/report.md`: the scenarios' metrics, tables, notes and plot links as Markdown.
 
 use std::fmt::Write as _;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
+pub use par_core::bench::utc_timestamp;
 use par_core::bench::{Better, Machine, Metric, ScenarioReport, Table};
 
 /// How a scenario's run ended.
@@ -67,38 +68,6 @@ pub fn plot_file_name(scenario: &str, plot: &str) -> String {
     format!("{}-{}.svg", clean(scenario), clean(plot))
 }
 
-/// `YYYY-MM-DD HH:MM UTC` for `time`.
-pub fn utc_timestamp(time: SystemTime) -> String {
-    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let (year, month, day) = civil_from_days(days);
-    let rem = secs % 86_400;
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60
-    )
-}
-
-/// The proleptic Gregorian date of `days` since 1970-01-01 (H. Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    // day is in 1..=31 and month in 1..=12 by construction.
-    (
-        year,
-        u32::try_from(month).unwrap_or(1),
-        u32::try_from(day).unwrap_or(1),
-    )
-}
-
 /// A number with about four significant digits, without exponent for everyday magnitudes.
 pub fn format_value(v: f64) -> String {
     if !v.is_finite() {
@@ -140,11 +109,36 @@ fn target_cell(metric: &Metric) -> String {
 }
 
 fn met_cell(metric: &Metric) -> &'static str {
-    match metric.target_met() {
-        Some(true) => "✓",
-        Some(false) => "✗",
-        None => "–",
+    match (metric.target_met(), metric.value) {
+        (Some(false), None) => "✗ (not measured)",
+        (Some(true), _) => "✓",
+        (Some(false), _) => "✗",
+        (None, _) => "–",
     }
+}
+
+/// The value, `not measured`, and a warning sign on a measurement artefact.
+fn value_cell(metric: &Metric) -> String {
+    match metric.value {
+        None => "not measured".to_string(),
+        Some(v) if metric.artefact().is_some() => format!("{} ⚠ artefact", format_value(v)),
+        Some(v) => format_value(v),
+    }
+}
+
+/// `min – max (reps)` of a metric from repetitions, or `–`.
+fn spread_cell(metric: &Metric) -> String {
+    metric.stats.map_or_else(
+        || "–".to_string(),
+        |s| {
+            format!(
+                "{} – {} ({})",
+                format_value(s.min),
+                format_value(s.max),
+                s.reps
+            )
+        },
+    )
 }
 
 fn status_cell(status: &ScenarioStatus) -> String {
@@ -185,22 +179,89 @@ fn write_scenario(out: &mut String, s: &ScenarioSummary) {
         )
     });
     let _ = writeln!(out, "Package `{}`, {mode} run{wall}.\n", s.package);
+    if s.status != ScenarioStatus::Ok {
+        let _ = writeln!(out, "Status: {}\n", status_cell(&s.status));
+    }
+    let p = &report.provenance;
+    if let Some(commit) = &p.commit {
+        let dirty = if p.dirty {
+            " with uncommitted changes"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "Code: commit `{commit}`{dirty}; started {}.\n",
+            if p.date.is_empty() {
+                "at an unknown time"
+            } else {
+                &p.date
+            }
+        );
+    }
     if report.metrics.is_empty() {
         out.push_str("No metrics.\n\n");
     } else {
-        out.push_str("| Metric | Value | Unit | Target | Met |\n|---|---:|---|---:|:---:|\n");
+        out.push_str(
+            "| Metric | Value | Unit | Min – max (reps) | Target | Met | Workload |\n\
+             |---|---:|---|---:|---:|:---:|---|\n",
+        );
         for m in &report.metrics {
             let _ = writeln!(
                 out,
-                "| `{}` | {} | {} | {} | {} |",
+                "| `{}` | {} | {} | {} | {} | {} | {} |",
                 cell(&m.name),
-                format_value(m.value),
+                value_cell(m),
                 cell(&m.unit),
+                spread_cell(m),
                 target_cell(m),
-                met_cell(m)
+                met_cell(m),
+                m.workload.as_deref().map_or_else(|| "–".to_string(), cell)
             );
         }
         out.push('\n');
+        let unmeasured: Vec<&Metric> = report
+            .metrics
+            .iter()
+            .filter(|m| m.value.is_none())
+            .collect();
+        if !unmeasured.is_empty() {
+            out.push_str("**Not measured** (each counts as not met):\n\n");
+            for m in unmeasured {
+                let why = m.not_measured.as_deref().unwrap_or("no reason given");
+                let _ = writeln!(out, "- `{}`: {}", m.name, why.replace('\n', " "));
+            }
+            out.push('\n');
+        }
+        let artefacts: Vec<(&Metric, String)> = report
+            .metrics
+            .iter()
+            .filter_map(|m| m.artefact().map(|a| (m, a)))
+            .collect();
+        if !artefacts.is_empty() {
+            out.push_str("**Measurement artefacts** (values above what the hardware allows):\n\n");
+            for (m, why) in artefacts {
+                let _ = writeln!(out, "- `{}`: {why}", m.name);
+            }
+            out.push('\n');
+        }
+        let described: Vec<&Metric> = report
+            .metrics
+            .iter()
+            .filter(|m| m.about.is_some())
+            .collect();
+        if !described.is_empty() {
+            out.push_str("<details><summary>What each declared metric measures</summary>\n\n");
+            for m in described {
+                let _ = writeln!(
+                    out,
+                    "- `{}`: {}",
+                    m.name,
+                    m.about.as_deref().unwrap_or_default().replace('\n', " ")
+                );
+            }
+            out.push_str("\n</details>\n\n");
+        }
     }
     for table in &report.tables {
         write_table(out, table);
@@ -294,11 +355,20 @@ fn targets_met(s: &ScenarioSummary) -> String {
     if checked.is_empty() {
         return "–".to_string();
     }
-    format!(
+    let unmeasured = report
+        .metrics
+        .iter()
+        .filter(|m| m.target.is_some() && m.value.is_none())
+        .count();
+    let mut text = format!(
         "{}/{}",
         checked.iter().filter(|m| **m).count(),
         checked.len()
-    )
+    );
+    if unmeasured > 0 {
+        let _ = write!(text, " ({unmeasured} not measured)");
+    }
+    text
 }
 
 /// The GitHub-style heading anchor of a scenario name.
@@ -339,10 +409,33 @@ mod tests {
         r.metrics.push(
             Metric::new("threads_dispatch_us", 1.234_56, "us", Better::Lower).with_target(10.0),
         );
+        let stats = par_core::bench::Stats {
+            median: 0.9,
+            min: 0.85,
+            max: 0.93,
+            reps: 5,
+        };
         r.metrics.push(
-            Metric::new("threads_efficiency_2w_1ms", 0.9, "ratio", Better::Higher)
-                .with_target(0.95),
+            Metric::efficiency("threads_efficiency_2w_1ms", stats)
+                .with_target(0.95)
+                .with_workload("400 tasks"),
         );
+        r.metrics.push(
+            Metric::not_measured(
+                "golden_max_rel_err",
+                "ratio",
+                Better::Lower,
+                "../shared/tinyphysics is absent",
+            )
+            .with_target(1e-6),
+        );
+        let two = par_core::bench::Stats {
+            median: 2.1,
+            min: 2.0,
+            max: 2.2,
+            reps: 3,
+        };
+        r.metrics.push(Metric::speedup("sweep_speedup_2w", two, 2));
         r.metrics
             .push(Metric::new("tasks_per_s", 123_456.0, "1/s", Better::Higher));
         r.tables.push(Table {
@@ -415,19 +508,35 @@ mod tests {
         assert!(md.contains("- Date: 2026-11-21 11:00 UTC"));
         assert!(md.contains("- Mode: quick"));
         assert!(
-            md.contains("| `threads_dispatch_us` | 1.235 | us | ≤ 10 | ✓ |"),
+            md.contains("| `threads_dispatch_us` | 1.235 | us | – | ≤ 10 | ✓ | – |"),
             "{md}"
         );
         assert!(
-            md.contains("| `threads_efficiency_2w_1ms` | 0.9 | ratio | ≥ 0.95 | ✗ |"),
+            md.contains(
+                "| `threads_efficiency_2w_1ms` | 0.9 | ratio | 0.85 – 0.93 (5) | ≥ 0.95 | ✗ | 400 tasks |"
+            ),
             "{md}"
         );
         assert!(
-            md.contains("| `tasks_per_s` | 123456 | 1/s | – | – |"),
+            md.contains("| `tasks_per_s` | 123456 | 1/s | – | – | – | – |"),
             "{md}"
         );
         assert!(
-            md.contains("| [par-core](#par-core) | `par-core` | ok | 1/2 | 12.3 s |"),
+            md.contains(
+                "| `golden_max_rel_err` | not measured | ratio | – | ≤ 1.000e-6 | ✗ (not measured) | – |"
+            ),
+            "{md}"
+        );
+        assert!(md.contains("- `golden_max_rel_err`: ../shared/tinyphysics is absent"));
+        assert!(
+            md.contains("| `sweep_speedup_2w` | 2.1 ⚠ artefact |"),
+            "{md}"
+        );
+        assert!(md.contains("- `sweep_speedup_2w`: 2.100 exceeds 2"), "{md}");
+        assert!(
+            md.contains(
+                "| [par-core](#par-core) | `par-core` | ok | 1/3 (1 not measured) | 12.3 s |"
+            ),
             "{md}"
         );
     }
@@ -457,15 +566,6 @@ mod tests {
         assert_eq!(format_value(-2.5), "-2.5");
         assert_eq!(format_value(1.0e-7), "1.000e-7");
         assert_eq!(format_value(f64::NAN), "NaN");
-    }
-
-    #[test]
-    fn timestamps_are_utc_civil_dates() {
-        assert_eq!(utc_timestamp(UNIX_EPOCH), "1970-01-01 00:00 UTC");
-        let t = UNIX_EPOCH + Duration::from_secs(1_795_000_000); // `date -u -d @1795000000`
-        assert_eq!(utc_timestamp(t), "2026-11-18 11:06 UTC");
-        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29 00:00
-        assert_eq!(utc_timestamp(leap), "2000-02-29 00:00 UTC");
     }
 
     #[test]

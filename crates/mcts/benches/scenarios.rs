@@ -542,7 +542,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     az::run(&mut report, quick)?;
     let path = report.write(&args.out)?;
     for m in &report.metrics {
-        println!("{:<40} {:>14.4} {}", m.name, m.value, m.unit);
+        println!("{:<40} {:>14.4?} {}", m.name, m.value, m.unit);
     }
     println!("wrote {}", path.display());
     Ok(())

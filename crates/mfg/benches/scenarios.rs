@@ -491,6 +491,6 @@ fn main() {
         }
     }
     for m in &report.metrics {
-        eprintln!("{:<34} {:>12.4} {}", m.name, m.value, m.unit);
+        eprintln!("{:<34} {:>12.4?} {}", m.name, m.value, m.unit);
     }
 }

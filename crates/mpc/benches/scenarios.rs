@@ -777,6 +777,6 @@ fn main() {
     let path = report.write(&args.out).expect("write report");
     println!("wrote {}", path.display());
     for m in &report.metrics {
-        println!("{:<45} {:>14.6} {}", m.name, m.value, m.unit);
+        println!("{:<45} {:>14.6?} {}", m.name, m.value, m.unit);
     }
 }

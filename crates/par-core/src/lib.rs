@@ -37,7 +37,16 @@
 //! - [`budget`]: one level of parallelism per process; nested calls run inline.
 //! - [`batcher`]: many threads submit single requests, one evaluator runs them as batches.
 //! - [`bench`](mod@bench): the benchmark result schema that `cargo xtask bench` reads.
+//! - [`journal`]: JSON-lines results that a killed run resumes from.
 //! - [`progress`]: progress bars on a terminal, silence elsewhere.
+//!
+//! # Logging
+//!
+//! par-core reports through [`tracing`](https://docs.rs/tracing) at `debug` level: the numbers
+//! behind each [`Mode::Auto`] decision and every lost worker process. A binary that wants to
+//! see them installs a subscriber of its choice (for example `tracing-subscriber`'s `fmt` with
+//! an `EnvFilter` read from `RUST_LOG`); without one they cost nothing. The workspace's examples
+//! print what a user needs on standard error and install none.
 //!
 //! # Example
 //!
@@ -68,8 +77,10 @@ pub mod budget;
 pub mod config;
 mod error;
 mod executor;
+pub mod journal;
 pub mod process;
 pub mod progress;
+pub mod provenance;
 pub mod reduce;
 pub mod report;
 pub mod seed;

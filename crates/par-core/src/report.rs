@@ -82,14 +82,9 @@ impl TaskTimes {
         let mut sorted = times.to_vec();
         sorted.sort_by(f64::total_cmp);
         let n = sorted.len();
-        let median = if n % 2 == 1 {
-            sorted[n / 2]
-        } else {
-            0.5 * (sorted[n / 2 - 1] + sorted[n / 2])
-        };
         Self {
             min_s: sorted[0],
-            median_s: median,
+            median_s: crate::bench::median_of_sorted(&sorted),
             max_s: sorted[n - 1],
             mean_s: sorted.iter().sum::<f64>() / n as f64,
         }

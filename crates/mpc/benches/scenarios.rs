@@ -9,9 +9,7 @@ use std::time::Instant;
 
 use mpc::cem::{MpcConfig, MpcController};
 use mpc::controller::Observation;
-use mpc::eval::{
-    ControllerSpec, EvalConfig, Evaluation, PlannerModel, evaluate, thread_cpu_seconds,
-};
+use mpc::eval::{ControllerSpec, EvalConfig, Evaluation, PlannerModel, evaluate};
 use mpc::fixture::{
     fixture_model_path, reference_dir, reference_segments, synthetic_rows, transformer_fixture_path,
 };
@@ -20,7 +18,9 @@ use mpc::{
     Controller, MpcError, NativeModel, OrtModel, OrtOptions, PidController, Segment, SimOptions,
     Simulator, ZeroController,
 };
-use par_core::bench::{BenchArgs, Better, Metric, Plot, ScenarioReport, Series, Table};
+use par_core::bench::{
+    BenchArgs, Better, Metric, Plot, ScenarioReport, Series, Table, thread_cpu_seconds,
+};
 use par_core::{ExecConfig, Executor, Mode, Progress, TaskContext};
 
 /// Splits every batch into batch-1 calls: the one-call-per-candidate baseline.

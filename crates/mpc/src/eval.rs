@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Instant;
 
+use par_core::bench::thread_cpu_seconds;
 use par_core::{ExecConfig, Executor, RunReport, TaskContext};
 use rand::RngCore;
 
@@ -117,25 +118,6 @@ pub struct SegmentResult {
     /// to other processes; equals `seconds` where the platform has no thread clock).
     #[serde(skip)]
     pub cpu_seconds: f64,
-}
-
-/// CPU time consumed by the calling thread so far, s (`CLOCK_THREAD_CPUTIME_ID`), or `None`
-/// where unavailable.
-pub fn thread_cpu_seconds() -> Option<f64> {
-    #[cfg(unix)]
-    {
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: `ts` is a valid, writable timespec for the duration of the call.
-        let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-        (rc == 0).then_some(ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9)
-    }
-    #[cfg(not(unix))]
-    {
-        None
-    }
 }
 
 /// The outcome of an evaluation.

@@ -26,9 +26,9 @@ use crate::segment::Segment;
 use crate::simulator::{SimOptions, Simulator};
 
 /// Which controller to evaluate: `{"kind": "pid"}`, or `{"kind": "mpc", ...}` with the fields of
-/// [`MpcConfig`] beside the tag. An unknown field is an error naming it.
+/// [`MpcConfig`] beside the tag. An unknown field is an error naming it, beside every kind.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
+#[serde(rename_all = "snake_case", tag = "kind", from = "ControllerSpecFields")]
 #[non_exhaustive]
 pub enum ControllerSpec {
     /// [`ZeroController`].
@@ -39,6 +39,32 @@ pub enum ControllerSpec {
     /// The batched sampling [`MpcController`], planning with its own session of the
     /// simulator's model.
     Mpc(MpcConfig),
+}
+
+/// What [`ControllerSpec`] is read from. serde ignores `deny_unknown_fields` for the unit
+/// variants of an internally tagged enum (serde-rs/serde#2123), so `{"kind": "pid", "horizon":
+/// 5}` would pass silently; here every kind holds a struct that rejects unknown fields.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+enum ControllerSpecFields {
+    Zero(NoFields),
+    Pid(NoFields),
+    Mpc(MpcConfig),
+}
+
+/// The fields of a controller kind that takes none.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoFields {}
+
+impl From<ControllerSpecFields> for ControllerSpec {
+    fn from(fields: ControllerSpecFields) -> Self {
+        match fields {
+            ControllerSpecFields::Zero(NoFields {}) => Self::Zero,
+            ControllerSpecFields::Pid(NoFields {}) => Self::Pid,
+            ControllerSpecFields::Mpc(config) => Self::Mpc(config),
+        }
+    }
 }
 
 impl ControllerSpec {

@@ -306,10 +306,23 @@ fn mpc_evaluation_through_the_executor() {
         spec,
         ControllerSpec::Mpc(MpcConfig { horizon: 5, .. })
     ));
+    for spec in [
+        ControllerSpec::Zero,
+        ControllerSpec::Pid,
+        ControllerSpec::Mpc(MpcConfig::default()),
+    ] {
+        let text = serde_json::to_string(&spec).unwrap();
+        assert_eq!(
+            serde_json::from_str::<ControllerSpec>(&text).unwrap(),
+            spec,
+            "{text}"
+        );
+    }
     // A typo is an error naming the field, in the MPC's fields and beside a plain controller.
     for (text, field) in [
         (r#"{"kind": "mpc", "horizn": 5}"#, "horizn"),
         (r#"{"kind": "pid", "horizon": 5}"#, "horizon"),
+        (r#"{"kind": "zero", "gain": 1}"#, "gain"),
     ] {
         let err = serde_json::from_str::<ControllerSpec>(text).unwrap_err();
         assert!(

@@ -4,11 +4,12 @@
 use std::sync::Arc;
 
 use mcts::alphazero::train::{
-    MatchConfig, match_vs_uct, policy_mistakes, puct_mistakes, puct_moves,
+    IterationLog, MatchConfig, match_vs_uct, policy_mistakes, puct_mistakes, puct_moves,
 };
 use mcts::alphazero::{
     Adam, AdamConfig, Checkpoint, Evaluator, Mlp, NetShape, Puct, PuctConfig, ReplayBuffer, Sample,
-    SelfPlayConfig, Symmetry, TrainConfig, Trainer, TrainingSession, UniformEvaluator, self_play,
+    SelfPlayConfig, Symmetry, TrainConfig, Trainer, TrainingSession, TrainingState,
+    UniformEvaluator, self_play,
 };
 use mcts::test_set::JudgedPosition;
 use mcts::{Action, Connect4, Encode, Game, MctsError, Solver, TicTacToe};
@@ -754,6 +755,122 @@ fn the_loop_trains_checkpoints_and_resumes() {
         Trainer::<TicTacToe>::resume(wrong, &path),
         Err(MctsError::Checkpoint { .. })
     ));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// An iteration's log without its wall times.
+fn untimed(mut log: IterationLog) -> IterationLog {
+    log.selfplay.seconds = 0.0;
+    (log.selfplay_s, log.train_s, log.total_s) = (0.0, 0.0, 0.0);
+    log
+}
+
+#[test]
+fn a_run_resumed_from_its_training_state_is_the_run_that_never_stopped() {
+    let config = TrainConfig {
+        hidden: vec![16],
+        games_per_iteration: 4,
+        batch_size: 16,
+        // A ring smaller than what four iterations push: resuming must keep its position.
+        replay_capacity: 150,
+        selfplay: SelfPlayConfig {
+            full_sims: 12,
+            workers: 2,
+            ..SelfPlayConfig::default()
+        },
+        ..TrainConfig::default()
+    };
+    let mut straight = Trainer::<TicTacToe>::new(config.clone()).unwrap();
+    let mut logs = Vec::new();
+    straight
+        .run_until(None, Some(4), |_, it| {
+            logs.push(untimed(it.clone()));
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(logs.len(), 4);
+    assert!(straight.replay().total_pushed() > 150, "the ring wrapped");
+
+    let dir = std::env::temp_dir().join(format!("mcts-az-state-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("state.bin");
+    let mut first = Trainer::<TicTacToe>::new(config.clone()).unwrap();
+    first.run_until(None, Some(2), |_, _| Ok(())).unwrap();
+    first
+        .training_state("notes of the caller".into())
+        .save(&path)
+        .unwrap();
+    drop(first);
+    let state = TrainingState::load(&path).unwrap();
+    let (mut resumed, notes) =
+        Trainer::<TicTacToe>::from_state(config.clone(), state, &path).unwrap();
+    assert_eq!(notes, "notes of the caller");
+    assert_eq!(resumed.iteration(), 2);
+    let mut rest = Vec::new();
+    resumed
+        .run_until(
+            Some(std::time::Duration::from_secs(600)),
+            Some(4),
+            |_, it| {
+                rest.push(untimed(it.clone()));
+                Ok(())
+            },
+        )
+        .unwrap();
+    assert_eq!(rest, logs[2..]);
+    assert_eq!(resumed.net(), straight.net());
+    let (a, b) = (resumed.checkpoint(), straight.checkpoint());
+    assert_eq!(
+        (a.adam, a.iteration, a.games, a.samples),
+        (b.adam, b.iteration, b.games, b.samples)
+    );
+    assert_eq!(resumed.replay(), straight.replay());
+    assert_eq!(a.sessions.len(), 2, "the resume is a second session");
+
+    // A bare checkpoint resumes with an empty replay buffer: not the same run.
+    let ckpt = dir.join("c.bin");
+    let mut first = Trainer::<TicTacToe>::new(config.clone()).unwrap();
+    first.run_until(None, Some(2), |_, _| Ok(())).unwrap();
+    first.checkpoint().save(&ckpt).unwrap();
+    let mut bare = Trainer::<TicTacToe>::resume(config.clone(), &ckpt).unwrap();
+    bare.run_until(None, Some(4), |_, _| Ok(())).unwrap();
+    assert_ne!(bare.net(), straight.net());
+
+    // Neither bound: refused, not an endless loop.
+    assert!(matches!(
+        bare.run_until(None, None, |_, _| Ok(())),
+        Err(MctsError::Config {
+            field: "budget",
+            ..
+        })
+    ));
+
+    // Bad files are typed errors naming the file: truncated, a checkpoint, empty, junk, and a
+    // network that does not fit the configuration.
+    let bytes = std::fs::read(&path).unwrap();
+    for (name, content) in [
+        ("cut.bin", bytes[..bytes.len() / 2].to_vec()),
+        ("ckpt.bin", std::fs::read(&ckpt).unwrap()),
+        ("empty.bin", Vec::new()),
+        ("junk.bin", b"MCTSAZS1 and then nothing of use".to_vec()),
+    ] {
+        let p = dir.join(name);
+        std::fs::write(&p, content).unwrap();
+        let e = TrainingState::load(&p).unwrap_err();
+        assert!(
+            matches!(&e, MctsError::Checkpoint { path, .. } if *path == p),
+            "{e}"
+        );
+    }
+    let e = Checkpoint::load(&path).unwrap_err();
+    assert!(e.to_string().contains("is a training state"), "{e}");
+    let wider = TrainConfig {
+        hidden: vec![17],
+        ..config
+    };
+    let e = Trainer::<TicTacToe>::from_state(wider, TrainingState::load(&path).unwrap(), &path)
+        .unwrap_err();
+    assert!(matches!(&e, MctsError::Checkpoint { .. }), "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -2,6 +2,7 @@
 //! symmetries that multiply them.
 
 use rand::Rng;
+use serde::{Deserialize, Serialize};
 
 use crate::encode::Encode;
 use crate::error::MctsError;
@@ -32,7 +33,11 @@ pub trait Symmetry: Encode {
 }
 
 /// A ring buffer of samples: once full, each new sample replaces the oldest.
-#[derive(Debug, Clone)]
+///
+/// It serialises whole (with its ring position), so that a training run resumed from a
+/// [`TrainingState`](super::TrainingState) draws the same batches as one that never stopped;
+/// [`ReplayBuffer::check`] tells whether a decoded one is consistent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReplayBuffer {
     input_len: usize,
     num_actions: usize,
@@ -65,6 +70,70 @@ impl ReplayBuffer {
             len: 0,
             pushed: 0,
         })
+    }
+
+    /// Checks that a decoded buffer is consistent (sizes, ring position, finite targets),
+    /// saying what is not.
+    pub fn check(&self) -> Result<(), String> {
+        if self.capacity == 0 || self.capacity > 1 << 26 {
+            return Err(format!("capacity {} is not in 1..=2^26", self.capacity));
+        }
+        if self.len > self.capacity || (self.len < self.capacity && self.next != self.len) {
+            return Err(format!(
+                "{} samples and next slot {} in a ring of {}",
+                self.len, self.next, self.capacity
+            ));
+        }
+        if self.next >= self.capacity
+            || self.inputs.len() != self.len * self.input_len
+            || self.policies.len() != self.len * self.num_actions
+            || self.values.len() != self.len
+        {
+            return Err(format!(
+                "{} samples of {} inputs and {} actions, but {} inputs, {} policy values and {} \
+                 values stored (next slot {})",
+                self.len,
+                self.input_len,
+                self.num_actions,
+                self.inputs.len(),
+                self.policies.len(),
+                self.values.len(),
+                self.next
+            ));
+        }
+        if self.pushed < self.len as u64 {
+            return Err(format!(
+                "{} samples held but {} pushed",
+                self.len, self.pushed
+            ));
+        }
+        if !self.values.iter().all(|v| v.is_finite() && v.abs() <= 1.0) {
+            return Err("a value target is not a number in [-1, 1]".into());
+        }
+        Ok(())
+    }
+
+    /// The same samples (oldest first) in a buffer of another capacity: the newest
+    /// `capacity` of them when it is smaller.
+    pub fn with_capacity(&self, capacity: usize) -> Result<Self, MctsError> {
+        let mut out = Self::new(capacity, self.input_len, self.num_actions)?;
+        for k in self.len.saturating_sub(capacity)..self.len {
+            if let Some(sample) = self.get(k) {
+                out.push(&sample)?;
+            }
+        }
+        out.pushed = self.pushed;
+        Ok(out)
+    }
+
+    /// Length of one encoded state.
+    pub fn input_len(&self) -> usize {
+        self.input_len
+    }
+
+    /// Number of actions of a policy target.
+    pub fn num_actions(&self) -> usize {
+        self.num_actions
     }
 
     /// Samples held.

@@ -785,7 +785,7 @@ fn a_run_resumed_from_its_training_state_is_the_run_that_never_stopped() {
     straight
         .run_until(None, Some(4), |_, it| {
             logs.push(untimed(it.clone()));
-            Ok(())
+            Ok::<_, MctsError>(())
         })
         .unwrap();
     assert_eq!(logs.len(), 4);
@@ -795,7 +795,9 @@ fn a_run_resumed_from_its_training_state_is_the_run_that_never_stopped() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("state.bin");
     let mut first = Trainer::<TicTacToe>::new(config.clone()).unwrap();
-    first.run_until(None, Some(2), |_, _| Ok(())).unwrap();
+    first
+        .run_until(None, Some(2), |_, _| Ok::<_, MctsError>(()))
+        .unwrap();
     first
         .training_state("notes of the caller".into())
         .save(&path)
@@ -813,7 +815,7 @@ fn a_run_resumed_from_its_training_state_is_the_run_that_never_stopped() {
             Some(4),
             |_, it| {
                 rest.push(untimed(it.clone()));
-                Ok(())
+                Ok::<_, MctsError>(())
             },
         )
         .unwrap();
@@ -830,15 +832,18 @@ fn a_run_resumed_from_its_training_state_is_the_run_that_never_stopped() {
     // A bare checkpoint resumes with an empty replay buffer: not the same run.
     let ckpt = dir.join("c.bin");
     let mut first = Trainer::<TicTacToe>::new(config.clone()).unwrap();
-    first.run_until(None, Some(2), |_, _| Ok(())).unwrap();
+    first
+        .run_until(None, Some(2), |_, _| Ok::<_, MctsError>(()))
+        .unwrap();
     first.checkpoint().save(&ckpt).unwrap();
     let mut bare = Trainer::<TicTacToe>::resume(config.clone(), &ckpt).unwrap();
-    bare.run_until(None, Some(4), |_, _| Ok(())).unwrap();
+    bare.run_until(None, Some(4), |_, _| Ok::<_, MctsError>(()))
+        .unwrap();
     assert_ne!(bare.net(), straight.net());
 
     // Neither bound: refused, not an endless loop.
     assert!(matches!(
-        bare.run_until(None, None, |_, _| Ok(())),
+        bare.run_until(None, None, |_, _| Ok::<_, MctsError>(())),
         Err(MctsError::Config {
             field: "budget",
             ..

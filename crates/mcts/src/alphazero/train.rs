@@ -433,24 +433,28 @@ impl<G: Symmetry + Default> Trainer<G> {
     /// after each; `after` returning `Err` stops the loop with that error. With `iterations`
     /// alone the run is the same on every machine; a time budget is not.
     ///
+    /// `after` may fail with an error type of its own (`E`, into which [`MctsError`] converts,
+    /// such as `anyhow::Error`): a caller that writes files there keeps its own errors.
+    ///
     /// # Errors
     /// [`MctsError::Config`] when neither a budget nor an iteration count is given (the loop
     /// would never end); the errors of [`Trainer::iterate`] and of `after`.
-    pub fn run_until<F>(
+    pub fn run_until<E, F>(
         &mut self,
         budget: Option<Duration>,
         iterations: Option<u64>,
         mut after: F,
-    ) -> Result<(), MctsError>
+    ) -> Result<(), E>
     where
-        F: FnMut(&Self, &IterationLog) -> Result<(), MctsError>,
+        E: From<MctsError>,
+        F: FnMut(&Self, &IterationLog) -> Result<(), E>,
     {
         if budget.is_none() && iterations.is_none() {
-            return Err(MctsError::Config {
+            return Err(E::from(MctsError::Config {
                 field: "budget",
                 reason: "give a wall time budget or an iteration count, or the loop never ends"
                     .into(),
-            });
+            }));
         }
         let start = Instant::now();
         while budget.is_none_or(|b| start.elapsed() < b)

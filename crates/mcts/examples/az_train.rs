@@ -237,6 +237,22 @@ impl Files {
         }
     }
 
+    /// Removes the temporary files of atomic writes that a killed run left behind (named
+    /// `.FILE.tmp-PID`; never read).
+    fn remove_stale_temporaries(&self) {
+        let Some(dir) = self.state.parent() else {
+            return;
+        };
+        let prefixes = [STATE_FILE, CHECKPOINT_FILE, LOG_FILE].map(|f| format!(".{f}.tmp-"));
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if prefixes.iter().any(|p| name.starts_with(p.as_str())) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+
     /// Writes the training state (with the log in it), then the checkpoint and the log, each
     /// atomically. The state comes first: it is what a resumed run reads, and the two others
     /// are rewritten from it on resume when a kill fell between the writes.
@@ -263,6 +279,7 @@ fn main() -> ExitCode {
 fn train(args: Args) -> anyhow::Result<()> {
     par_cli::output_files::check_writable_dir(&args.out)?;
     let files = Files::in_folder(&args.out);
+    files.remove_stale_temporaries();
     let mut config = TrainConfig {
         hidden: args.hidden.clone(),
         games_per_iteration: args.games_per_iter,

@@ -119,23 +119,12 @@ impl Checkpoint {
     /// reader, or a run killed in the middle, finds the old file or the new one, never half of
     /// one).
     pub fn save(&self, path: &Path) -> Result<(), MctsError> {
-        let mut bytes = MAGIC.to_vec();
-        bytes.extend(
-            postcard::to_stdvec(self).map_err(|e| MctsError::Checkpoint {
-                path: path.to_path_buf(),
-                reason: format!("cannot encode: {e}"),
-            })?,
-        );
-        write_atomic(path, &bytes)
+        save_tagged(path, MAGIC, self)
     }
 
     /// Reads a checkpoint and checks that its sizes agree.
     pub fn load(path: &Path) -> Result<Self, MctsError> {
-        let err = |reason: String| MctsError::Checkpoint {
-            path: path.to_path_buf(),
-            reason,
-        };
-        let bytes = std::fs::read(path).map_err(|e| err(format!("cannot read: {e}")))?;
+        let (bytes, err) = read_tagged(path)?;
         let corrupt = |e: postcard::Error| err(format!("corrupt: {e}"));
         let c: Checkpoint = if let Some(body) = bytes.strip_prefix(MAGIC.as_slice()) {
             postcard::from_bytes(body).map_err(corrupt)?
@@ -232,6 +221,34 @@ impl Checkpoint {
         }
         Ok(c)
     }
+}
+
+/// Writes `magic` and `value` in postcard to `path` atomically ([`write_atomic`]).
+pub(crate) fn save_tagged<T: Serialize>(
+    path: &Path,
+    magic: &[u8; 8],
+    value: &T,
+) -> Result<(), MctsError> {
+    let mut bytes = magic.to_vec();
+    bytes.extend(
+        postcard::to_stdvec(value).map_err(|e| MctsError::Checkpoint {
+            path: path.to_path_buf(),
+            reason: format!("cannot encode: {e}"),
+        })?,
+    );
+    write_atomic(path, &bytes)
+}
+
+/// The bytes of the file at `path`, and the maker of errors naming it.
+pub(crate) fn read_tagged(
+    path: &Path,
+) -> Result<(Vec<u8>, impl Fn(String) -> MctsError + '_), MctsError> {
+    let err = move |reason: String| MctsError::Checkpoint {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let bytes = std::fs::read(path).map_err(|e| err(format!("cannot read: {e}")))?;
+    Ok((bytes, err))
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder, flushed to disk,

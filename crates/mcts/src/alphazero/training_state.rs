@@ -20,7 +20,7 @@ use std::path::Path;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 
-use super::checkpoint::{Checkpoint, write_atomic};
+use super::checkpoint::{Checkpoint, read_tagged, save_tagged};
 use super::replay::ReplayBuffer;
 use crate::error::MctsError;
 
@@ -55,14 +55,7 @@ impl TrainingState {
     /// # Errors
     /// [`MctsError::Checkpoint`] naming `path`.
     pub fn save(&self, path: &Path) -> Result<(), MctsError> {
-        let mut bytes = MAGIC.to_vec();
-        bytes.extend(
-            postcard::to_stdvec(self).map_err(|e| MctsError::Checkpoint {
-                path: path.to_path_buf(),
-                reason: format!("cannot encode the training state: {e}"),
-            })?,
-        );
-        write_atomic(path, &bytes)
+        save_tagged(path, MAGIC, self)
     }
 
     /// Reads a training state and checks it (see the [module docs](self)).
@@ -70,11 +63,7 @@ impl TrainingState {
     /// # Errors
     /// [`MctsError::Checkpoint`] naming `path` and what is wrong.
     pub fn load(path: &Path) -> Result<Self, MctsError> {
-        let err = |reason: String| MctsError::Checkpoint {
-            path: path.to_path_buf(),
-            reason,
-        };
-        let bytes = std::fs::read(path).map_err(|e| err(format!("cannot read: {e}")))?;
+        let (bytes, err) = read_tagged(path)?;
         let Some(body) = bytes.strip_prefix(MAGIC.as_slice()) else {
             return Err(err(if bytes.is_empty() {
                 "is empty, not a training state".into()

@@ -146,6 +146,21 @@ impl CommonNoiseJob {
         Ok(Self { game, noise })
     }
 
+    /// An estimate of the memory a run of `paths` paths of `game` allocates, in bytes, found
+    /// without allocating (saturating): `concurrent` solves at once
+    /// ([`MfgConfig::solve_bytes`] each), the `u` and `m` of every path, kept for the statistics
+    /// (`2 K` fields of `(nt + 1) nx` values), and the statistics of `u` and `m` with their
+    /// temporaries (14 such fields). Check it against the memory available before a run of a
+    /// user-chosen size.
+    pub fn memory_bytes(game: &MfgConfig, paths: usize, concurrent: usize) -> u128 {
+        let field = (game.nx as u128)
+            .saturating_mul(game.nt as u128 + 1)
+            .saturating_mul(8);
+        game.solve_bytes()
+            .saturating_mul(concurrent as u128)
+            .saturating_add(field.saturating_mul(2 * paths as u128 + 14))
+    }
+
     /// The game.
     pub fn game(&self) -> &MfgConfig {
         &self.game

@@ -754,9 +754,48 @@ impl Resume {
     }
 }
 
+/// How every line of a results file begins (records are written as compact JSON).
+const RECORD_START: &[u8] = b"{\"index\":";
+
+/// Refuses a file that exists, is not empty and does not begin as a results file does, so that
+/// a sweep never appends its records to some other file given by mistake. (A first record
+/// torn by a killed run still begins as one.)
+fn check_is_results_file(path: &Path) -> Result<(), MfgError> {
+    use std::io::Read;
+    let mut start = Vec::with_capacity(RECORD_START.len());
+    match std::fs::File::open(path) {
+        Ok(f) => f
+            .take(RECORD_START.len() as u64)
+            .read_to_end(&mut start)
+            .map_err(|source| MfgError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(MfgError::Io {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let n = start.len();
+    if n == 0 || start[..] == RECORD_START[..n] {
+        Ok(())
+    } else {
+        Err(MfgError::Parse {
+            path: path.to_path_buf(),
+            line: 1,
+            reason: "this is not a sweep results file (JSON lines of sweep records); choose another file, or remove this one".into(),
+        })
+    }
+}
+
 /// Reads a results file and judges its records against `config` ([`Resume::judge`]), without
-/// writing to it. A missing file holds no record.
+/// writing to it. A missing file holds no record; a file that does not begin as a results file
+/// is refused ([`MfgError::Parse`]).
 pub fn read_results(path: &Path, config: &SweepConfig) -> Result<Resume, MfgError> {
+    check_is_results_file(path)?;
     let read = Journal::read::<SweepRecord>(path).map_err(|source| MfgError::Io {
         path: path.to_path_buf(),
         source,
@@ -767,7 +806,8 @@ pub fn read_results(path: &Path, config: &SweepConfig) -> Result<Resume, MfgErro
 impl SweepJob {
     /// Runs the sweep through `exec`. With `results_file`, points whose records there stand
     /// under the present settings are kept, the others run (see the [module docs](self)), and
-    /// every run appends its record as soon as it finishes.
+    /// every run appends its record as soon as it finishes. A `results_file` that exists and
+    /// does not begin as a results file is refused before anything runs.
     pub fn run_with(
         config: &SweepConfig,
         exec: &Executor,
@@ -780,6 +820,7 @@ impl SweepJob {
         };
         let (journal, resume) = match results_file {
             Some(p) => {
+                check_is_results_file(p)?;
                 let (journal, read) = Journal::open::<SweepRecord>(p).map_err(io(p))?;
                 (Some(journal), Resume::judge(config, read)?)
             }

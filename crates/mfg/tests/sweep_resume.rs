@@ -272,3 +272,29 @@ fn absurd_sizes_and_limits_do_not_panic() {
     };
     assert!(far.solver().unwrap().solve(None).unwrap().converged());
 }
+
+#[test]
+fn a_file_that_is_not_a_results_file_is_refused_and_left_alone() {
+    let file = scratch("foreign");
+    for text in ["this is not JSON\n", "{\"samples\": 3}\n", "\u{9f}\u{0}"] {
+        std::fs::write(&file, text).unwrap();
+        match SweepJob::run_with(&sweep(None), &exec(), Some(&file)) {
+            Err(MfgError::Parse {
+                line: 1, reason, ..
+            }) => {
+                assert!(reason.contains("not a sweep results file"), "{reason}")
+            }
+            other => panic!("{text:?}: {other:?}"),
+        }
+        assert_eq!(
+            std::fs::read_to_string(&file).unwrap(),
+            text,
+            "left as it was"
+        );
+    }
+    // A first record torn by a killed run is a results file.
+    std::fs::write(&file, "{\"ind").unwrap();
+    let r = SweepJob::run_with(&sweep(None), &exec(), Some(&file)).unwrap();
+    assert_eq!((r.skipped_lines, r.computed), (1, 3));
+    std::fs::remove_dir_all(file.parent().unwrap()).unwrap();
+}

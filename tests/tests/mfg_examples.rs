@@ -147,20 +147,9 @@ fn common_noise_warns_about_few_paths_and_describes_its_run() {
 fn lq_check_records_its_inputs_and_checks_its_output_first() {
     let dir = scratch("lq");
     let out = dir.join("lq.json");
-    let game = [
-        "--eps",
-        "1",
-        "--c",
-        "1",
-        "--sigma",
-        "0.5",
-        "--horizon",
-        "1",
-        "--nx",
-        "31",
-        "--nt",
-        "20",
-    ];
+    let game: Vec<&str> = "--eps 1 --c 1 --sigma 0.5 --horizon 1 --nx 31 --nt 20"
+        .split(' ')
+        .collect();
     let mut a = args(&game);
     a.extend(args(&["--out", out.to_str().unwrap()]));
     let r = run("lq_check", &a, &dir, LIMIT);

@@ -424,36 +424,32 @@ fn common_noise() -> Vec<Case> {
 }
 
 /// The required options of `lq_check` with a small grid.
-const GAME: [&str; 12] = [
-    "--eps",
-    "1",
-    "--c",
-    "1",
-    "--sigma",
-    "0.5",
-    "--horizon",
-    "1",
-    "--nx",
-    "21",
-    "--nt",
-    "10",
-];
+const GAME: &str = "--eps 1 --c 1 --sigma 0.5 --horizon 1 --nx 21 --nt 10";
 
-/// [`GAME`] with option `name` set to `value` (clap refuses an option given twice).
-fn game_with(name: &str, value: &'static str) -> Vec<&'static str> {
-    GAME.chunks(2)
-        .flat_map(|pair| [pair[0], if pair[0] == name { value } else { pair[1] }])
+/// [`GAME`] with the options named in `changes` set to new values (clap refuses an option
+/// given twice).
+fn game_with(changes: &[(&str, &'static str)]) -> Vec<&'static str> {
+    let words: Vec<&'static str> = GAME.split(' ').collect();
+    words
+        .chunks(2)
+        .flat_map(|pair| {
+            let value = changes
+                .iter()
+                .find(|(name, _)| *name == pair[0])
+                .map_or(pair[1], |(_, v)| *v);
+            [pair[0], value]
+        })
         .collect()
 }
 
 /// [`GAME`] followed by `more`.
 fn game_and(more: &[&'static str]) -> Vec<&'static str> {
-    GAME.iter().chain(more).copied().collect()
+    GAME.split(' ').chain(more.iter().copied()).collect()
 }
 
 fn lq_check() -> Vec<Case> {
     let set = |what, name, value, mentions: &[&'static str]| {
-        Case::refuses("lq_check", what, &game_with(name, value), mentions)
+        Case::refuses("lq_check", what, &game_with(&[(name, value)]), mentions)
     };
     let add = |what, more: &[&'static str], mentions: &[&'static str]| {
         Case::refuses("lq_check", what, &game_and(more), mentions)
@@ -468,20 +464,7 @@ fn lq_check() -> Vec<Case> {
         Case::refuses(
             "lq_check",
             "a 100000 x 100000 grid (aborted on a failed 80 GB allocation)",
-            &[
-                "--eps",
-                "1",
-                "--c",
-                "1",
-                "--sigma",
-                "0.5",
-                "--horizon",
-                "1",
-                "--nx",
-                "100000",
-                "--nt",
-                "100000",
-            ],
+            &game_with(&[("--nx", "100000"), ("--nt", "100000")]),
             &[
                 "100000 cells x 100000 time steps",
                 "of memory",

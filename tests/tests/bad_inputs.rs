@@ -13,6 +13,7 @@ const LIMIT: Duration = Duration::from_secs(60);
 mod bad_inputs {
     pub mod inspection;
     pub mod mcts;
+    pub mod mfg;
     pub mod par_core;
 }
 
@@ -22,6 +23,7 @@ fn cases() -> Vec<Case> {
     c.extend(bad_inputs::par_core::cases());
     c.extend(bad_inputs::mcts::cases());
     c.extend(bad_inputs::inspection::cases());
+    c.extend(bad_inputs::mfg::cases());
     c
 }
 

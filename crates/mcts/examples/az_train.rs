@@ -265,7 +265,7 @@ impl Files {
         record.finish();
         log.run = Some(record.clone());
         let notes = serde_json::to_string(log).context("encoding the log")?;
-        trainer.training_state(notes).save(&self.state)?;
+        trainer.save_state(&self.state, &notes)?;
         trainer.checkpoint().save(&self.checkpoint)?;
         par_cli::output_files::write_json(&self.log, log)?;
         Ok(())

@@ -798,10 +798,17 @@ fn a_run_resumed_from_its_training_state_is_the_run_that_never_stopped() {
     first
         .run_until(None, Some(2), |_, _| Ok::<_, MctsError>(()))
         .unwrap();
+    first.save_state(&path, "notes of the caller").unwrap();
+    // The same bytes as the state made whole, then saved.
+    let whole = dir.join("whole.bin");
     first
         .training_state("notes of the caller".into())
-        .save(&path)
+        .save(&whole)
         .unwrap();
+    assert_eq!(
+        std::fs::read(&whole).unwrap(),
+        std::fs::read(&path).unwrap()
+    );
     drop(first);
     let state = TrainingState::load(&path).unwrap();
     let (mut resumed, notes) =
@@ -877,6 +884,44 @@ fn a_run_resumed_from_its_training_state_is_the_run_that_never_stopped() {
         .unwrap_err();
     assert!(matches!(&e, MctsError::Checkpoint { .. }), "{e}");
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn replay_buffers_round_trip_with_board_planes_as_bits() {
+    let fill = |inputs: &dyn Fn(usize) -> Vec<f32>| {
+        let mut r = ReplayBuffer::new(5, 4, 2).unwrap();
+        for k in 0..7 {
+            let sample = Sample {
+                input: inputs(k),
+                policy: vec![0.25, 0.75],
+                value: -0.5,
+            };
+            r.push(&sample).unwrap();
+        }
+        r
+    };
+    let planes = fill(&|k| (0..4).map(|i| ((i + k) % 2) as f32).collect());
+    let floats = fill(&|k| (0..4).map(|i| (i * k) as f32 * 0.5).collect());
+    let signed_zero = fill(&|k| vec![-0.0, 1.0, 0.0, (k % 2) as f32]);
+    for r in [&planes, &floats, &signed_zero] {
+        let bytes = postcard::to_stdvec(r).unwrap();
+        let back: ReplayBuffer = postcard::from_bytes(&bytes).unwrap();
+        back.check().unwrap();
+        assert_eq!(&back, r);
+        // Bit for bit, -0.0 included.
+        for k in 0..r.len() {
+            let (a, b) = (r.get(k).unwrap(), back.get(k).unwrap());
+            let bits = |s: &Sample| s.input.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&a), bits(&b));
+        }
+    }
+    let size = |r: &ReplayBuffer| postcard::to_stdvec(r).unwrap().len();
+    assert!(
+        size(&planes) + 5 * 4 * 3 <= size(&floats),
+        "{} bytes against {}",
+        size(&planes),
+        size(&floats)
+    );
 }
 
 #[test]

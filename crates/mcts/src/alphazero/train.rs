@@ -277,6 +277,15 @@ impl<G: Symmetry + Default> Trainer<G> {
         }
     }
 
+    /// Writes the whole state of the run to `path` atomically, with the caller's `notes`: the
+    /// file [`TrainingState::load`] reads, written without copying the replay buffer first.
+    ///
+    /// # Errors
+    /// [`MctsError::Checkpoint`] naming `path`.
+    pub fn save_state(&self, path: &std::path::Path, notes: &str) -> Result<(), MctsError> {
+        super::training_state::save_parts(path, &self.checkpoint(), &self.replay, &self.rng, notes)
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn with_state(
         config: TrainConfig,

@@ -55,7 +55,7 @@ impl TrainingState {
     /// # Errors
     /// [`MctsError::Checkpoint`] naming `path`.
     pub fn save(&self, path: &Path) -> Result<(), MctsError> {
-        save_tagged(path, MAGIC, self)
+        save_parts(path, &self.checkpoint, &self.replay, &self.rng, &self.notes)
     }
 
     /// Reads a training state and checks it (see the [module docs](self)).
@@ -90,4 +90,31 @@ impl TrainingState {
         }
         Ok(state)
     }
+}
+
+/// A [`TrainingState`] made of borrowed parts: the same bytes, without copying the replay
+/// buffer first.
+#[derive(Serialize)]
+struct Parts<'a> {
+    checkpoint: &'a Checkpoint,
+    replay: &'a ReplayBuffer,
+    rng: &'a Xoshiro256PlusPlus,
+    notes: &'a str,
+}
+
+/// Writes a training state of these parts to `path` atomically (see [`TrainingState::save`]).
+pub(crate) fn save_parts(
+    path: &Path,
+    checkpoint: &Checkpoint,
+    replay: &ReplayBuffer,
+    rng: &Xoshiro256PlusPlus,
+    notes: &str,
+) -> Result<(), MctsError> {
+    let parts = Parts {
+        checkpoint,
+        replay,
+        rng,
+        notes,
+    };
+    save_tagged(path, MAGIC, &parts)
 }

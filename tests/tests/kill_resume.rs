@@ -297,6 +297,16 @@ fn az_train_survives_20_sigkills() {
         .filter(|n| n.contains(".tmp-"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+    // The case of the issue: a log.json left empty. The log lives in the training state too:
+    // a rerun of the finished run rewrites it whole, and plays nothing again.
+    std::fs::write(dir.join("killed/log.json"), "").unwrap();
+    let again = run("az_train", &args("killed"), &dir, LIMIT);
+    assert_eq!(again.code, Some(0), "{}", again.text());
+    assert_eq!(
+        comparable_log(&dir.join("killed/log.json")),
+        comparable_log(&dir.join("straight/log.json"))
+    );
+    assert_eq!(state("killed").checkpoint.net, cb.net);
     let _ = std::fs::remove_dir_all(&dir);
     eprintln!("az_train: {kills} SIGKILLs, resumed to the uninterrupted run's log and network");
 }

@@ -308,5 +308,13 @@ fn az_train_survives_20_sigkills() {
     );
     assert_eq!(state("killed").checkpoint.net, cb.net);
     let _ = std::fs::remove_dir_all(&dir);
+    // The killed runs had finished some of the work that the last run resumed.
+    let resumed_at: u64 = last
+        .stderr
+        .lines()
+        .find_map(|l| l.split(" at iteration ").nth(1)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("the last run did not resume:\n{}", last.stderr));
+    assert!(resumed_at > 0, "the killed runs finished no iteration");
+    eprintln!("az_train: the last of {kills} killed runs had reached iteration {resumed_at}");
     eprintln!("az_train: {kills} SIGKILLs, resumed to the uninterrupted run's log and network");
 }

@@ -81,8 +81,9 @@ Writes:
                      \"controller\", \"segments\": [{index, file, lataccel_cost, jerk_cost,
                      total_cost, seconds, cpu_seconds, resumed}], \"mean\": {lataccel_cost,
                      jerk_cost, total_cost}, \"resumed\", \"executor\", \"journal\"}, atomically
-  FILE.json.jsonl    the journal: one line per finished segment, appended as it finishes; a
-                     rerun with the same settings resumes from it (--fresh starts over)
+  FILE.json.jsonl    the journal: one line per finished segment (with its trace under --trace),
+                     appended as it finishes; it stays after the run, and a rerun with the same
+                     settings resumes from it (--fresh starts over)
   --trace DIR        DIR/<segment>.trace.csv per segment, atomically, columns: step, time_s,
                      target_lataccel, current_lataccel, pred_lataccel, expected_lataccel,
                      action, roll_lataccel, v_ego, a_ego, token, uniform_u, in_cost_window
@@ -229,6 +230,9 @@ fn run() -> anyhow::Result<()> {
 
     // Inputs.
     let mut segments: Vec<Segment> = if args.data.is_empty() {
+        // Each segment holds 600 rows of five columns, and the job a copy of each.
+        let bytes = args.synthetic as u128 * 600 * 6 * 8 * 2;
+        par_cli::memory::ensure_fits(&format!("{} synthetic segments", args.synthetic), bytes)?;
         (0..args.synthetic)
             .map(|k| {
                 let rows = mpc::fixture::synthetic_rows(k as u64, 600);

@@ -8,22 +8,18 @@ use std::path::{Path, PathBuf};
 
 use mpc::cem::MpcConfig;
 use mpc::eval::{
-    ControllerSpec, EvalConfig, Evaluation, PlannerModel, SegmentsJob, TraceRow, evaluate,
-    evaluate_resumable, settings_key, trace_csv,
+    ControllerSpec, EvalConfig, Evaluation, SegmentsJob, TraceRow, evaluate, evaluate_resumable,
+    settings_key, trace_csv,
 };
-use mpc::fixture::{fixture_model_path, synthetic_rows};
-use mpc::{MpcError, OrtOptions, Segment, SimOptions};
+use mpc::fixture::fixture_model_path;
+use mpc::{MpcError, Segment};
 use par_core::process::{Registry, serve_if_worker};
-use par_core::{ExecConfig, Mode, Progress, WorkerCommand};
+use par_core::{Mode, WorkerCommand};
 
 /// The worker role of this test binary (for `Mode::Processes`).
 #[test]
 fn worker_entry() {
     serve_if_worker(&Registry::new().with::<SegmentsJob>());
-}
-
-fn synthetic(k: u64) -> Segment {
-    Segment::from_rows(&synthetic_rows(k, 600), Path::new(&format!("{k:05}.csv"))).unwrap()
 }
 
 fn small_mpc() -> ControllerSpec {
@@ -37,19 +33,10 @@ fn small_mpc() -> ControllerSpec {
 }
 
 fn config(controller: ControllerSpec, mode: Mode) -> EvalConfig {
-    EvalConfig {
-        model: fixture_model_path(),
-        controller,
-        sim: SimOptions::default(),
-        planner: PlannerModel::Auto,
-        ort: OrtOptions::default(),
-        exec: ExecConfig {
-            seed: 3,
-            progress: Progress::Hidden,
-            worker_command: Some(WorkerCommand::libtest("worker_entry").unwrap()),
-            ..ExecConfig::with_mode(mode)
-        },
-    }
+    let mut config = common::eval_config(controller, mode);
+    config.exec.seed = 3;
+    config.exec.worker_command = Some(WorkerCommand::libtest("worker_entry").unwrap());
+    config
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -77,7 +64,7 @@ fn journal_lines(path: &Path) -> Vec<String> {
 #[test]
 fn a_resumed_evaluation_equals_an_uninterrupted_one() {
     common::load_model(&fixture_model_path());
-    let segments: Vec<Segment> = (0..4).map(synthetic).collect();
+    let segments: Vec<Segment> = (0..4).map(common::synthetic).collect();
     let cfg = config(small_mpc(), Mode::Threads { workers: 2 });
     let whole = evaluate(&segments, &cfg).unwrap();
     assert_eq!(whole.resumed, 0);
@@ -113,7 +100,7 @@ fn report_tasks(e: &Evaluation) -> usize {
 #[test]
 fn records_of_other_settings_or_segments_are_not_reused() {
     common::load_model(&fixture_model_path());
-    let segments: Vec<Segment> = (0..2).map(synthetic).collect();
+    let segments: Vec<Segment> = (0..2).map(common::synthetic).collect();
     let dir = scratch("settings");
     let journal = dir.join("j.jsonl");
     let cfg = config(small_mpc(), Mode::Sequential);
@@ -171,7 +158,7 @@ fn records_of_other_settings_or_segments_are_not_reused() {
 #[test]
 fn traces_hold_every_simulated_step() {
     common::load_model(&fixture_model_path());
-    let segments = vec![synthetic(5)];
+    let segments = vec![common::synthetic(5)];
     let mut cfg = config(ControllerSpec::Pid, Mode::Sequential);
     cfg.sim.record_trace = true;
     let e = evaluate(&segments, &cfg).unwrap();
@@ -204,7 +191,7 @@ fn traces_hold_every_simulated_step() {
 #[test]
 fn worker_processes_give_the_same_results_and_journal_them() {
     common::load_model(&fixture_model_path());
-    let segments: Vec<Segment> = (0..3).map(synthetic).collect();
+    let segments: Vec<Segment> = (0..3).map(common::synthetic).collect();
     let seq = evaluate(&segments, &config(small_mpc(), Mode::Sequential)).unwrap();
     let dir = scratch("processes");
     let journal = dir.join("p.jsonl");
@@ -228,7 +215,7 @@ fn worker_processes_give_the_same_results_and_journal_them() {
 #[test]
 fn failed_segments_are_named_and_not_journaled() {
     common::load_model(&fixture_model_path());
-    let mut segments: Vec<Segment> = (0..3).map(synthetic).collect();
+    let mut segments: Vec<Segment> = (0..3).map(common::synthetic).collect();
     // Speeds beyond float32 make the model's distribution invalid from the first controlled
     // step on.
     segments[1].v_ego.iter_mut().for_each(|v| *v = 1e300);
@@ -256,7 +243,7 @@ fn failed_segments_are_named_and_not_journaled() {
         "the two good segments are kept"
     );
     // Once the segment is fixed, only it runs.
-    segments[1] = synthetic(1);
+    segments[1] = common::synthetic(1);
     let e = evaluate_resumable(&segments, &cfg, &journal).unwrap();
     assert_eq!((e.resumed, e.report.tasks), (2, 1));
     std::fs::remove_dir_all(&dir).unwrap();
@@ -265,7 +252,7 @@ fn failed_segments_are_named_and_not_journaled() {
 #[test]
 fn an_unwritable_journal_is_refused_before_any_segment() {
     common::load_model(&fixture_model_path());
-    let segments = vec![synthetic(0)];
+    let segments = vec![common::synthetic(0)];
     let err = evaluate_resumable(
         &segments,
         &config(ControllerSpec::Zero, Mode::Sequential),

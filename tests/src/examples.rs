@@ -149,6 +149,8 @@ pub struct Case {
     pub args: Vec<&'static str>,
     /// What it must answer.
     pub expect: Expect,
+    /// Files (`{dir}` replaced) that a successful run must leave behind, each not empty.
+    pub writes: Vec<&'static str>,
 }
 
 impl Case {
@@ -164,6 +166,7 @@ impl Case {
             what,
             args: args.to_vec(),
             expect: Expect::Refuses(mentions.to_vec()),
+            writes: Vec::new(),
         }
     }
 
@@ -174,7 +177,16 @@ impl Case {
             what,
             args: args.to_vec(),
             expect: Expect::Succeeds,
+            writes: Vec::new(),
         }
+    }
+
+    /// The same case, also requiring that the run leaves these files (`{dir}` is the case's
+    /// scratch folder), each not empty: a run that succeeds must write what it promises.
+    #[must_use]
+    pub fn writes(mut self, files: &[&'static str]) -> Self {
+        self.writes = files.to_vec();
+        self
     }
 
     /// Runs the case in a fresh scratch folder under `scratch` and returns a complaint, or
@@ -219,7 +231,16 @@ impl Case {
             return Some(show("did not finish in time"));
         }
         match &self.expect {
-            Expect::Succeeds if run.code == Some(0) => None,
+            Expect::Succeeds if run.code == Some(0) => {
+                let missing: Vec<String> = self
+                    .writes
+                    .iter()
+                    .map(|f| f.replace("{dir}", &dir.display().to_string()))
+                    .filter(|f| !std::fs::metadata(f).is_ok_and(|m| m.len() > 0))
+                    .collect();
+                (!missing.is_empty())
+                    .then(|| show(&format!("succeeded without writing {missing:?}")))
+            }
             Expect::Succeeds => Some(show("expected success")),
             Expect::Refuses(_) if run.code == Some(0) => Some(show("exit code 0 on bad input")),
             Expect::Refuses(_) if run.code.is_none() => Some(show("killed by a signal")),

@@ -12,6 +12,7 @@ const LIMIT: Duration = Duration::from_secs(60);
 
 mod bad_inputs {
     pub mod mfg;
+    pub mod mpc;
     pub mod par_core;
 }
 
@@ -20,6 +21,7 @@ fn cases() -> Vec<Case> {
     let mut c = Vec::new();
     c.extend(bad_inputs::par_core::cases());
     c.extend(bad_inputs::mfg::cases());
+    c.extend(bad_inputs::mpc::cases());
     c
 }
 
@@ -28,6 +30,7 @@ fn every_example_refuses_bad_input_without_panicking() {
     let scratch = std::env::temp_dir().join(format!("bad-inputs-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
     let fixtures = write_corpus(&scratch.join("corpus"));
+    bad_inputs::mpc::write_files(&fixtures);
     let cases = cases();
     let complaints: Vec<String> = cases
         .iter()

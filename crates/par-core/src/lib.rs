@@ -71,6 +71,7 @@
 //! # }
 //! ```
 
+mod backend;
 pub mod batcher;
 pub mod bench;
 pub mod budget;
@@ -78,6 +79,7 @@ pub mod config;
 mod error;
 mod executor;
 pub mod journal;
+pub mod mpi;
 pub mod process;
 pub mod progress;
 pub mod provenance;
@@ -85,8 +87,8 @@ pub mod reduce;
 pub mod report;
 pub mod seed;
 
-pub use config::{ExecConfig, Mode, Progress, WorkerCommand};
+pub use config::{ExecConfig, Mode, MpiSchedule, Progress, WorkerCommand};
 pub use error::ExecError;
 pub use executor::{Executor, Job, RemoteJob, RunOutput, TaskContext};
-pub use report::{FailureKind, RunReport, TaskFailure};
+pub use report::{FailureKind, MpiReport, RankReport, RunReport, TaskFailure};
 pub use seed::TaskRng;

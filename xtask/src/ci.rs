@@ -483,14 +483,20 @@ fn run_with_limit(
 
 /// The executables of test target `test` in cargo's `--message-format=json` output.
 fn test_executables(messages: &str, test: &str) -> Vec<PathBuf> {
+    target_executables(messages, test, "test")
+}
+
+/// The executables of target `name` of kind `kind` (`test`, `bench`) in cargo's
+/// `--message-format=json` output.
+pub(crate) fn target_executables(messages: &str, name: &str, kind: &str) -> Vec<PathBuf> {
     messages
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == test)
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == name)
         .filter(|m| {
             m["target"]["kind"]
                 .as_array()
-                .is_some_and(|k| k.iter().any(|k| k == "test"))
+                .is_some_and(|k| k.iter().any(|k| k == kind))
         })
         .filter_map(|m| m["executable"].as_str().map(PathBuf::from))
         .collect()

@@ -6,7 +6,7 @@
 //! # A binary under `mpirun` or `srun`
 //!
 //! MPI is initialised once per process, by the first [`crate::Executor`] built with
-//! [`crate::Mode::Mpi`] (or by [`init`]), with `MPI_THREAD_MULTIPLE` requested, and finalised
+//! [`crate::Mode::Mpi`] (or by `init`), with `MPI_THREAD_MULTIPLE` requested, and finalised
 //! when the process exits. Every rank runs the whole program; each [`crate::Executor::run`] is
 //! collective and returns the same output on every rank, so only side effects need a guard:
 //!

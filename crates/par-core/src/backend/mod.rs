@@ -30,17 +30,22 @@ pub(crate) mod processes;
 pub(crate) mod sequential;
 pub(crate) mod threads;
 
-/// One execution mode. `run_local` takes any [`Job`] (closures included); `run_remote` takes a
-/// serialisable [`RemoteJob`] and defaults to `run_local` for the modes that keep tasks in this
-/// process.
+/// One execution mode. `run_local` takes any [`Job`] (closures included) and by default
+/// refuses it, for the modes that ship tasks elsewhere; `run_remote` takes a serialisable
+/// [`RemoteJob`] and defaults to `run_local`, for the modes that keep tasks in this process.
+/// A mode implements at least one of the two.
 pub(crate) trait Backend: Send + Sync {
     /// Runs tasks `0..n` of `job`; the task count is already checked.
     fn run_local<J: Job>(
         &self,
         config: &ExecConfig,
-        job: &J,
-        n: usize,
-    ) -> Result<RunOutput<J::Output>, ExecError>;
+        _job: &J,
+        _n: usize,
+    ) -> Result<RunOutput<J::Output>, ExecError> {
+        Err(ExecError::NeedsRemoteJob {
+            mode: config.mode.to_string(),
+        })
+    }
 
     /// Runs tasks `0..n` of a job that may leave this process.
     fn run_remote<J: RemoteJob>(

@@ -48,7 +48,7 @@ use super::threads::Pool;
 use super::{Backend, WorkerLog, run_one};
 use crate::ExecError;
 use crate::config::{ExecConfig, MpiSchedule};
-use crate::executor::{Job, RemoteJob, RunOutput};
+use crate::executor::{RemoteJob, RunOutput};
 use crate::report::{FailureKind, MpiReport, RankReport, RunReport, TaskFailure};
 
 /// The MPI backend of one executor.
@@ -85,17 +85,6 @@ impl Mpi {
 }
 
 impl Backend for Mpi {
-    fn run_local<J: Job>(
-        &self,
-        config: &ExecConfig,
-        _job: &J,
-        _n: usize,
-    ) -> Result<RunOutput<J::Output>, ExecError> {
-        Err(ExecError::NeedsRemoteJob {
-            mode: config.mode.to_string(),
-        })
-    }
-
     fn run_remote<J: RemoteJob>(
         &self,
         config: &ExecConfig,

@@ -16,7 +16,7 @@ pub use worker::{Registry, WORKER_ENV, serve_if_worker};
 use super::Backend;
 use crate::ExecError;
 use crate::config::ExecConfig;
-use crate::executor::{Job, RemoteJob, RunOutput};
+use crate::executor::{RemoteJob, RunOutput};
 
 /// The processes backend: `workers` worker processes per run.
 #[derive(Debug)]
@@ -31,17 +31,6 @@ impl Processes {
 }
 
 impl Backend for Processes {
-    fn run_local<J: Job>(
-        &self,
-        config: &ExecConfig,
-        _job: &J,
-        _n: usize,
-    ) -> Result<RunOutput<J::Output>, ExecError> {
-        Err(ExecError::NeedsRemoteJob {
-            mode: config.mode.to_string(),
-        })
-    }
-
     fn run_remote<J: RemoteJob>(
         &self,
         config: &ExecConfig,

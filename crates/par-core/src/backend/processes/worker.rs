@@ -54,7 +54,7 @@ impl Registry {
 
 /// If this process was started as a par-core worker, serves tasks of the registered jobs and
 /// exits; otherwise returns at once. Call it first thing in `main` of any binary that uses
-/// `Processes` mode (and in the test named by [`WorkerCommand::libtest`]).
+/// `Processes` mode (and in the test named by [`crate::WorkerCommand::libtest`]).
 pub fn serve_if_worker(registry: &Registry) {
     if std::env::var_os(WORKER_ENV).is_none_or(|v| v != "1") {
         return;

@@ -271,3 +271,60 @@ pub fn write_corpus(dir: &Path) -> PathBuf {
     }
     dir.to_path_buf()
 }
+
+/// Starts example `name` again and again, killing it with SIGKILL at a random moment within
+/// `max_delay` of its start, `kills` times (a run that finishes before its moment counts as
+/// not killed), then lets one last run finish. Returns that run and the number of kills
+/// delivered. The moments come from a generator seeded with `seed`, so a failure reproduces.
+///
+/// # Panics
+/// When the example cannot be started.
+pub fn run_with_kills(
+    name: &str,
+    args: &[String],
+    cwd: &Path,
+    kills: usize,
+    max_delay: Duration,
+    seed: u64,
+    limit: Duration,
+) -> (Run, usize) {
+    let exe = example(name);
+    let mut state = seed | 1;
+    let mut next_delay = || {
+        // xorshift64*: enough to spread the moments; reproducible from the seed.
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        let unit = (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64;
+        max_delay.mul_f64(unit)
+    };
+    let mut delivered = 0;
+    for _ in 0..kills {
+        let mut child = Command::new(&exe)
+            .args(args)
+            .current_dir(cwd)
+            .env("PAR_CORE_PROGRESS", "0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", exe.display()));
+        let moment = next_delay();
+        let start = Instant::now();
+        let finished = loop {
+            if let Ok(Some(_)) = child.try_wait() {
+                break true;
+            }
+            if start.elapsed() >= moment {
+                break false;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        };
+        if !finished {
+            let _ = child.kill();
+            delivered += 1;
+        }
+        let _ = child.wait();
+    }
+    (run(name, args, cwd, limit), delivered)
+}

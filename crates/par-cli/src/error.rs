@@ -30,6 +30,14 @@ pub enum CliError {
         /// What the operating system said.
         source: std::io::Error,
     },
+    /// A configuration file is not a JSON object that fits (the reason has line and column).
+    #[error("{}: {why}", path.display())]
+    BadConfig {
+        /// The configuration file.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: String,
+    },
     /// A result cannot be serialised.
     #[error("cannot serialise {what}")]
     Serialise {

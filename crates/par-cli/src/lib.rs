@@ -15,6 +15,8 @@
 //! - [`run_record`]: the header every result file carries (tool, version, commit, command line,
 //!   resolved configuration, seed, inputs with sizes and SHA-256 digests, machine, timings), so
 //!   that a result file alone says how to reproduce it.
+//! - [`config_file`]: `--config FILE` read as a JSON object with named fields only, errors with
+//!   file, line and column.
 //! - [`memory`]: refusing a problem size that cannot fit in memory, before allocating it.
 //!
 //! Examples depend on it as a dev-dependency; libraries never do (their errors are their own
@@ -26,6 +28,7 @@
 //! path is checked with [`output_files::check_writable`] before the first task, and
 //! configuration files are JSON objects read with `deny_unknown_fields`.
 
+pub mod config_file;
 pub mod exec_args;
 pub mod exit;
 pub mod memory;

@@ -56,7 +56,12 @@ fn main() -> ExitCode {
         println!("mpi_rank_loss: skipped with 1 rank (no rank would survive the loss)");
         return ExitCode::SUCCESS;
     }
-    let victim = size - 1;
+    // The last rank by default; `MPI_RANK_LOSS_VICTIM=0` checks the loss of rank 0 instead.
+    let victim = std::env::var("MPI_RANK_LOSS_VICTIM")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&v| v < size)
+        .unwrap_or(size - 1);
     let start = Instant::now();
     let outcome = exec.run(&Victim { victim }, 40 * size);
     let took = start.elapsed();

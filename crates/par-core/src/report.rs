@@ -137,7 +137,8 @@ pub struct RankReport {
     pub tasks: usize,
     /// Time its threads spent inside tasks, summed, in seconds.
     pub busy_s: f64,
-    /// Time its driver spent in MPI calls and in (de)serialising messages, in seconds.
+    /// CPU time of its driver thread, which does nothing but MPI calls and (de)serialising
+    /// messages, in seconds (wall time inside those calls where CPU time is unknown).
     pub comm_s: f64,
 }
 

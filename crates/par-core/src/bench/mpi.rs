@@ -31,8 +31,9 @@
 //! # The scaling model
 //!
 //! From the row at the largest measured rank count `Rm` (one thread per rank): mean task time
-//! `T`, longest task `Tmax`, per-task communication on the ranks other than 0 `o` (their
-//! driver's time in MPI and (de)serialisation, per task), rank 0's serial cost per gathered
+//! `T`, longest task `Tmax`, per-task communication on the ranks other than 0 `o` (the CPU
+//! time of their driver thread, which does nothing but MPI calls and (de)serialisation, per
+//! task), rank 0's serial cost per gathered
 //! task `g` (receiving and decoding a result), its cost per chunk request `s`, and the broadcast
 //! of the results `b(Rm)`. For `N` tasks on `R` ranks with the dynamic schedule:
 //!

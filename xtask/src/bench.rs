@@ -396,12 +396,15 @@ fn run_mpi_scenario(
     let start = Instant::now();
     for &ranks in crate::ci::MPI_RANKS {
         let mut cmd = std::process::Command::new(&mpirun);
+        // No binding: rank 0 runs the Threads baseline with as many workers as there are
+        // ranks, which Open MPI's default binding of a rank to one core would squeeze.
         cmd.args([
             "--allow-run-as-root",
             "--oversubscribe",
-            "-np",
-            &ranks.to_string(),
+            "--bind-to",
+            "none",
         ])
+        .args(["-np", &ranks.to_string()])
         .arg(&exe)
         .arg("--mpi-part")
         .arg(&parts)

@@ -162,6 +162,13 @@ pub struct MpiReport {
     pub broadcast_s: f64,
     /// Run messages rank 0 received (requests, result batches, completions).
     pub messages: u64,
+    /// Chunk requests rank 0 answered (dynamic schedule).
+    #[serde(default)]
+    pub requests: u64,
+    /// Rank 0's time answering chunk requests (taking the chunk, encoding and sending the
+    /// answer), in seconds: the serial service the dynamic schedule costs.
+    #[serde(default)]
+    pub serve_s: f64,
     /// `max(rank busy) / mean(rank busy) − 1`: 0 when the ranks computed equally long.
     pub rank_imbalance: f64,
 }

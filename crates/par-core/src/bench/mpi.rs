@@ -30,12 +30,13 @@
 //!
 //! # The scaling model
 //!
-//! From the row at the largest measured rank count `Rm` (one thread per rank): mean task time
-//! `T`, longest task `Tmax`, per-task communication on the ranks other than 0 `o` (the CPU
-//! time of their driver thread, which does nothing but MPI calls and (de)serialisation, per
-//! task), rank 0's serial cost per gathered
-//! task `g` (receiving and decoding a result), its cost per chunk request `s`, and the broadcast
-//! of the results `b(Rm)`. For `N` tasks on `R` ranks with the dynamic schedule:
+//! From the row at the largest measured rank count `Rm` that does not over-subscribe the
+//! machine (one thread per rank; the largest there is otherwise): mean task time `T`, longest
+//! task `Tmax`, per-task communication on the ranks other than 0 `o` (the CPU time of their
+//! driver thread, which does nothing but MPI calls and (de)serialisation, per task; it includes
+//! the driver's polling, so it is an upper bound), rank 0's serial cost per gathered task `g`
+//! (receiving and decoding a result), its time answering one chunk request `s`, and the
+//! broadcast of the results `b(Rm)`. For `N` tasks on `R` ranks with the dynamic schedule:
 //!
 //! ```text
 //! wall(N, R) = N (T + o) / R      the work, shared
@@ -99,7 +100,7 @@ pub struct MpiRow {
     pub comm_per_task_s: f64,
     /// Dynamic schedule: rank 0's time receiving and decoding per task gathered, seconds.
     pub gather_per_task_s: f64,
-    /// Dynamic schedule: rank 0's time per message it received (requests, batches), seconds.
+    /// Dynamic schedule: rank 0's time answering one chunk request, seconds (median).
     pub per_message_s: f64,
     /// Dynamic schedule: encoding and broadcasting the results on rank 0, seconds (median).
     pub broadcast_s: f64,
@@ -221,10 +222,10 @@ pub fn measure_row<J: RemoteJob>(
         }),
         per_message_s: median(&|r| {
             let m = mpi(r);
-            if m.messages == 0 {
+            if m.requests == 0 {
                 0.0
             } else {
-                m.per_rank[0].comm_s / m.messages as f64
+                m.serve_s / m.requests as f64
             }
         }),
         broadcast_s: median(&|r| mpi(r).broadcast_s),
@@ -354,11 +355,7 @@ pub fn report_rows(rows: &[MpiRow], report: &mut ScenarioReport) {
     let mut workloads: Vec<&str> = rows.iter().map(|r| r.workload.as_str()).collect();
     workloads.dedup();
     for w in workloads {
-        let Some(row) = rows
-            .iter()
-            .filter(|r| r.workload == w)
-            .max_by_key(|r| r.ranks)
-        else {
+        let Some(row) = model_row(rows, w) else {
             continue;
         };
         let n = row.tasks as f64;
@@ -391,9 +388,9 @@ pub fn report_rows(rows: &[MpiRow], report: &mut ScenarioReport) {
         });
     }
     report.tables.push(Table {
-        title: "Scaling model (a projection from the measured row at the largest rank count, \
-                one thread per rank): efficiency at the measured task count on 64 and 1,024 \
-                ranks, and the task count below which a workload stops paying (modelled \
+        title: "Scaling model (a projection from the measured row at the largest rank count \
+                that does not over-subscribe the machine, one thread per rank): efficiency at \
+                the measured task count on 64 and 1,024 ranks, and the task count below which a workload stops paying (modelled \
                 efficiency under 50 %)"
             .into(),
         header: [
@@ -403,7 +400,7 @@ pub fn report_rows(rows: &[MpiRow], report: &mut ScenarioReport) {
             "T max (ms)",
             "o: comm per task (µs)",
             "g: gather per task (µs)",
-            "s: per message on rank 0 (µs)",
+            "s: per chunk request on rank 0 (µs)",
             "eff. at 64 ranks",
             "eff. at 1,024 ranks",
             "pays from N (64 ranks)",
@@ -435,6 +432,16 @@ pub fn report_rows(rows: &[MpiRow], report: &mut ScenarioReport) {
             rows[0].cores
         ));
     }
+}
+
+/// The row the model of `workload` starts from: the largest rank count that does not
+/// over-subscribe the machine (an over-subscribed run times the sharing of cores, not the
+/// communication), or the largest there is.
+pub fn model_row<'a>(rows: &'a [MpiRow], workload: &str) -> Option<&'a MpiRow> {
+    let of = || rows.iter().filter(move |r| r.workload == workload);
+    of().filter(|r| r.ranks <= r.cores && r.ranks > 1)
+        .max_by_key(|r| r.ranks)
+        .or_else(|| of().max_by_key(|r| r.ranks))
 }
 
 /// The part file of `ranks` ranks in `dir`.
@@ -601,7 +608,10 @@ mod tests {
         assert!(report.tables[0].rows[2][1].contains("over-subscribed"));
         assert_eq!(report.tables[1].rows.len(), 2);
         assert_eq!(report.tables[2].rows.len(), 1);
-        assert_eq!(report.tables[2].rows[0][1], "4");
+        // The 4-rank row over-subscribes the 2 cores: the model starts from 2 ranks.
+        assert_eq!(report.tables[2].rows[0][1], "2");
+        let only_over = [row(4)];
+        assert_eq!(model_row(&only_over, "w").map(|r| r.ranks), Some(4));
         assert_eq!(report.plots[0].series[0].points.len(), 8);
         assert!(report.notes.iter().any(|n| n.contains("over-subscribe")));
     }

@@ -139,6 +139,8 @@ impl Backend for Mpi {
             batch_since: None,
             gather: Duration::ZERO,
             messages: 0,
+            requests: 0,
+            serve: Duration::ZERO,
             thread_logs: Vec::new(),
         };
         let (seed, retries, n) = (hello.seed, hello.retries, hello.n);
@@ -675,6 +677,9 @@ struct Driver<'a, T> {
     batch_since: Option<Instant>,
     gather: Duration,
     messages: u64,
+    /// Rank 0: chunk requests answered and the time spent answering them.
+    requests: u64,
+    serve: Duration,
     thread_logs: Vec<(usize, f64, Vec<f64>, u32)>,
 }
 
@@ -875,6 +880,7 @@ impl<T: Serialize + DeserializeOwned + Send> Driver<'_, T> {
         }
         match msg {
             Msg::Request { .. } if me == 0 => {
+                let t = Instant::now();
                 let range = if self.next < self.n {
                     self.take_chunk()
                 } else {
@@ -892,6 +898,8 @@ impl<T: Serialize + DeserializeOwned + Send> Driver<'_, T> {
                         end: range.end as u64,
                     },
                 );
+                self.requests += 1;
+                self.serve += t.elapsed();
             }
             Msg::Assign { start, end, .. } if me != 0 => {
                 self.asked = false;
@@ -1157,6 +1165,8 @@ impl<T: Serialize + DeserializeOwned + Send> Driver<'_, T> {
             gather_s: self.gather.as_secs_f64(),
             broadcast_s: 0.0,
             messages: self.messages,
+            requests: self.requests,
+            serve_s: self.serve.as_secs_f64(),
             rank_imbalance: if mean > 0.0 { max / mean - 1.0 } else { 0.0 },
         });
         report

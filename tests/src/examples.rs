@@ -149,8 +149,7 @@ pub struct Case {
     pub args: Vec<&'static str>,
     /// What it must answer.
     pub expect: Expect,
-    /// Files a succeeding case must leave behind, non-empty (`{dir}` and `{fixtures}` are
-    /// replaced as in `args`); see [`Case::writes`].
+    /// Files (`{dir}` replaced) that a successful run must leave behind, each not empty.
     pub writes: Vec<&'static str>,
 }
 
@@ -182,10 +181,11 @@ impl Case {
         }
     }
 
-    /// The same case, which must also leave these files behind, each non-empty (a tiny real
-    /// job writes what it promises).
+    /// The same case, also requiring that the run leaves these files (`{dir}` is the case's
+    /// scratch folder), each not empty: a run that succeeds must write what it promises.
+    #[must_use]
     pub fn writes(mut self, files: &[&'static str]) -> Self {
-        self.writes.extend_from_slice(files);
+        self.writes = files.to_vec();
         self
     }
 
@@ -200,11 +200,14 @@ impl Case {
     ) -> Option<String> {
         let dir = scratch.join(format!("case-{index}"));
         std::fs::create_dir_all(&dir).expect("scratch folder");
-        let place = |a: &str| {
-            a.replace("{dir}", &dir.display().to_string())
-                .replace("{fixtures}", &fixtures.display().to_string())
-        };
-        let args: Vec<String> = self.args.iter().map(|a| place(a)).collect();
+        let args: Vec<String> = self
+            .args
+            .iter()
+            .map(|a| {
+                a.replace("{dir}", &dir.display().to_string())
+                    .replace("{fixtures}", &fixtures.display().to_string())
+            })
+            .collect();
         let run = run(self.example, &args, &dir, limit);
         let show = |why: &str| {
             format!(
@@ -232,7 +235,7 @@ impl Case {
                 let missing: Vec<String> = self
                     .writes
                     .iter()
-                    .map(|f| place(f))
+                    .map(|f| f.replace("{dir}", &dir.display().to_string()))
                     .filter(|f| !std::fs::metadata(f).is_ok_and(|m| m.len() > 0))
                     .collect();
                 (!missing.is_empty())

@@ -14,6 +14,7 @@ mod bad_inputs {
     pub mod inspection;
     pub mod mcts;
     pub mod mfg;
+    pub mod mpc;
     pub mod par_core;
 }
 
@@ -24,6 +25,7 @@ fn cases() -> Vec<Case> {
     c.extend(bad_inputs::mcts::cases());
     c.extend(bad_inputs::inspection::cases());
     c.extend(bad_inputs::mfg::cases());
+    c.extend(bad_inputs::mpc::cases());
     c
 }
 
@@ -32,6 +34,7 @@ fn every_example_refuses_bad_input_without_panicking() {
     let scratch = std::env::temp_dir().join(format!("bad-inputs-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
     let fixtures = write_corpus(&scratch.join("corpus"));
+    bad_inputs::mpc::write_files(&fixtures);
     let cases = cases();
     let complaints: Vec<String> = cases
         .iter()

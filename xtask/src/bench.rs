@@ -71,6 +71,30 @@ pub const REGISTRY: &[Scenario] = &[
     },
 ];
 
+/// A scenario measured under `mpirun` (`cargo xtask bench --mpi`): a `harness = false` bench
+/// target built with `features`, run with `--mpi-part DIR` under `mpirun -np R` for each R of
+/// [`crate::ci::MPI_RANKS`], then once with `--mpi-assemble DIR`, which writes the scenario's
+/// JSON (see `par_core::bench::mpi`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MpiScenario {
+    /// The scenario (its name is the JSON file stem).
+    pub scenario: Scenario,
+    /// Cargo features the bench target needs (usually `mpi`).
+    pub features: &'static [&'static str],
+}
+
+/// The MPI scenarios, in the order they run. A crate that runs on MPI adds its line here
+/// (for example `mfg-mpi`, bench `mpi` of package `mfg`, features `["mpi"]`).
+pub const MPI_REGISTRY: &[MpiScenario] = &[MpiScenario {
+    scenario: Scenario {
+        name: "par-core-mpi",
+        package: "par-core",
+        dir: "crates/par-core",
+        bench: "mpi",
+    },
+    features: &["mpi"],
+}];
+
 /// A list of positive worker counts, written `1,2,4` on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkerList(pub Vec<usize>);
@@ -103,6 +127,10 @@ pub struct BenchArgs {
     /// target/bench.
     #[arg(long)]
     pub no_run: bool,
+    /// Run the MPI scenarios instead (under `mpirun` with 1, 2 and 4 ranks; needs
+    /// `cargo xtask setup --mpi`): MPI against threads, and the scaling model.
+    #[arg(long)]
+    pub mpi: bool,
     /// After the run, copy the JSON files, report.md and plots into
     /// `bench-results/<quick|full>/<YYYY-MM-DD-HHMM>/`, the committed record that README
     /// figures quote.
@@ -145,7 +173,9 @@ fn scenario_args(args: &BenchArgs, out_dir: &Path) -> Vec<String> {
 
 /// Runs `cargo xtask bench`.
 pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
-    let selected = select(REGISTRY, &args.only)?;
+    let mpi_scenarios: Vec<Scenario> = MPI_REGISTRY.iter().map(|m| m.scenario).collect();
+    let registry: &[Scenario] = if args.mpi { &mpi_scenarios } else { REGISTRY };
+    let selected = select(registry, &args.only)?;
     let out_dir = root.join("target").join("bench");
     std::fs::create_dir_all(&out_dir)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", out_dir.display()))?;
@@ -169,6 +199,7 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
                 println!("==> {}: skipped ({why})", scenario.name);
                 (ScenarioStatus::Skipped(why), None)
             }
+            Some(ort) if args.mpi => run_mpi_scenario(root, scenario, args, &out_dir, &json, ort),
             Some(ort) => run_scenario(root, scenario, args, &out_dir, &json, ort),
         };
         summaries.push(load_and_plot(
@@ -298,6 +329,117 @@ fn run_scenario(
         Err(e) => ScenarioStatus::Failed(format!("{e:#}")),
     };
     (status, Some(wall))
+}
+
+/// Runs one MPI scenario: builds its bench target with its features, measures under
+/// `mpirun` at each rank count, then assembles the parts into the scenario's JSON.
+fn run_mpi_scenario(
+    root: &Path,
+    scenario: &Scenario,
+    args: &BenchArgs,
+    out_dir: &Path,
+    json: &Path,
+    ort_library: &Path,
+) -> (ScenarioStatus, Option<Duration>) {
+    let failed = |why: String| (ScenarioStatus::Failed(why), None);
+    let Some(mpi) = MPI_REGISTRY.iter().find(|m| m.scenario == *scenario) else {
+        return failed(format!("{} is not an MPI scenario", scenario.name));
+    };
+    let Some(mpirun) = crate::find_in_path("mpirun") else {
+        let why = "`mpirun` is not on PATH (`cargo xtask setup --mpi` installs MPI)".to_string();
+        println!("==> {}: skipped ({why})", scenario.name);
+        return (ScenarioStatus::Skipped(why), None);
+    };
+    let parts = out_dir.join("mpi-parts").join(scenario.name);
+    for stale in [json, parts.as_path()] {
+        let removed = if stale.is_dir() {
+            std::fs::remove_dir_all(stale)
+        } else {
+            std::fs::remove_file(stale)
+        };
+        if let Err(e) = removed
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            return failed(format!("cannot remove old {}: {e}", display(stale)));
+        }
+    }
+    let mut build = crate::cargo_command(root, ort_library);
+    build.args([
+        "bench",
+        "-p",
+        scenario.package,
+        "--bench",
+        scenario.bench,
+        "--no-run",
+    ]);
+    build.args(["--features", &mpi.features.join(",")]);
+    build.args(["--message-format=json-render-diagnostics"]);
+    println!("==> {}: {build:?}", scenario.name);
+    let output = match build.stderr(std::process::Stdio::inherit()).output() {
+        Ok(o) if o.status.success() => o,
+        Ok(o) => {
+            return failed(format!(
+                "building scenario `{}` failed ({})",
+                scenario.name, o.status
+            ));
+        }
+        Err(e) => return failed(format!("could not start cargo: {e}")),
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let Some(exe) = crate::ci::target_executables(&stdout, scenario.bench, "bench").pop() else {
+        return failed(format!(
+            "cargo built `{}` but named no executable",
+            scenario.bench
+        ));
+    };
+    let full: &[&str] = if args.full { &["--full"] } else { &[] };
+    let start = Instant::now();
+    for &ranks in crate::ci::MPI_RANKS {
+        let mut cmd = std::process::Command::new(&mpirun);
+        // No binding: rank 0 runs the Threads baseline with as many workers as there are
+        // ranks, which Open MPI's default binding of a rank to one core would squeeze.
+        cmd.args([
+            "--allow-run-as-root",
+            "--oversubscribe",
+            "--bind-to",
+            "none",
+        ])
+        .args(["-np", &ranks.to_string()])
+        .arg(&exe)
+        .arg("--mpi-part")
+        .arg(&parts)
+        .args(full)
+        .current_dir(root)
+        .env("ORT_DYLIB_PATH", ort_library);
+        println!("==> {}: {ranks} rank(s): {cmd:?}", scenario.name);
+        if let Err(e) = crate::run_streaming(
+            &mut cmd,
+            &format!("scenario `{}` on {ranks} rank(s)", scenario.name),
+        ) {
+            return (
+                ScenarioStatus::Failed(format!("{e:#}")),
+                Some(start.elapsed()),
+            );
+        }
+    }
+    let mut assemble = std::process::Command::new(&exe);
+    assemble
+        .arg("--mpi-assemble")
+        .arg(&parts)
+        .arg("--out")
+        .arg(out_dir)
+        .args(full)
+        .current_dir(root);
+    let result = crate::run_streaming(
+        &mut assemble,
+        &format!("assembling scenario `{}`", scenario.name),
+    );
+    let wall = start.elapsed();
+    println!("    {} finished in {}", scenario.name, crate::seconds(wall));
+    match result {
+        Ok(()) => (ScenarioStatus::Ok, Some(wall)),
+        Err(e) => (ScenarioStatus::Failed(format!("{e:#}")), Some(wall)),
+    }
 }
 
 /// Reads a scenario's JSON report (when its run did not fail) and renders its plots.
@@ -456,6 +598,17 @@ mod tests {
     }
 
     #[test]
+    fn mpi_scenarios_are_named_apart_from_the_others() {
+        for m in MPI_REGISTRY {
+            assert!(REGISTRY.iter().all(|s| s.name != m.scenario.name));
+            assert!(m.features.contains(&"mpi"), "{}", m.scenario.name);
+        }
+        let mpi: Vec<Scenario> = MPI_REGISTRY.iter().map(|m| m.scenario).collect();
+        assert_eq!(select(&mpi, &[]).expect("all").len(), MPI_REGISTRY.len());
+        assert!(select(&mpi, &["mfg".to_string()]).is_err());
+    }
+
+    #[test]
     fn workers_parse_and_print() {
         assert_eq!(parse_workers("1,2,4"), Ok(WorkerList(vec![1, 2, 4])));
         assert_eq!(parse_workers(" 3 "), Ok(WorkerList(vec![3])));
@@ -472,6 +625,7 @@ mod tests {
             only: vec![],
             workers: WorkerList(vec![1, 2]),
             no_run: false,
+            mpi: false,
             record: false,
         };
         let list = scenario_args(&args, Path::new("/w/target/bench"));

@@ -3,8 +3,9 @@
 //!
 //! The cargo checks are the table [`CHECKS`]. MPI test programs are the table [`MPI_TESTS`]:
 //! an entry there is built with cargo and run under
-//! `mpirun --allow-run-as-root --oversubscribe -np 4` when `mpirun` is on `PATH`
-//! (`cargo xtask setup --mpi` installs it), and skipped with a note when it is not.
+//! `mpirun --allow-run-as-root --oversubscribe -np N` for each N of [`MPI_RANKS`] when
+//! `mpirun` is on `PATH` (`cargo xtask setup --mpi` installs it), and skipped with a note when
+//! it is not.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -189,7 +190,7 @@ fn run_teeing(cmd: &mut std::process::Command, what: &str) -> Result<String> {
 }
 
 /// An integration test target that must run under `mpirun` (one process per rank). Such a
-/// target is usually `harness = false` with its own `main`, since MPI is initialised once per
+/// target is `harness = false` with its own `main`, since MPI is initialised once per
 /// process; every rank runs the same executable and rank 0 reports.
 #[derive(Debug, Clone, Copy)]
 pub struct MpiTest {
@@ -199,15 +200,49 @@ pub struct MpiTest {
     pub test: &'static str,
     /// Cargo features the test needs (usually `mpi`).
     pub features: &'static [&'static str],
+    /// Extra `mpirun` arguments, before the executable.
+    pub mpirun_args: &'static [&'static str],
+    /// What a passing run looks like.
+    pub expect: MpiExpect,
 }
 
-/// MPI test programs, run by `cargo xtask test` under `mpirun` with [`MPI_RANKS`] ranks. A
-/// crate whose `mpi` feature ships such a test adds its line here; while the table is empty
-/// the pipeline has no MPI step.
-pub const MPI_TESTS: &[MpiTest] = &[];
+/// How the outcome of an MPI test run is judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MpiExpect {
+    /// `mpirun` exits with status 0.
+    Success,
+    /// One rank dies on purpose: with more than one rank, `mpirun` may fail, but every other
+    /// rank must print a line containing the marker (and it must end, which the time-out
+    /// enforces); with one rank, it must succeed.
+    SurvivorsPrint(&'static str),
+}
 
-/// The number of MPI ranks the MPI tests run with.
-pub const MPI_RANKS: u32 = 4;
+/// MPI test programs, run by `cargo xtask test` under `mpirun` with each of [`MPI_RANKS`]. A
+/// crate whose `mpi` feature ships such a test adds its line here.
+pub const MPI_TESTS: &[MpiTest] = &[
+    MpiTest {
+        package: "par-core",
+        test: "mpi_conformance",
+        features: &["mpi"],
+        mpirun_args: &[],
+        expect: MpiExpect::Success,
+    },
+    MpiTest {
+        package: "par-core",
+        test: "mpi_rank_loss",
+        features: &["mpi"],
+        // Open MPI's launcher would otherwise end every rank at once when one dies, before
+        // the survivors can report; Slurm's srun lets them live by default.
+        mpirun_args: &["--mca", "orte_abort_on_non_zero_status", "0"],
+        expect: MpiExpect::SurvivorsPrint("rank-loss ok"),
+    },
+];
+
+/// The rank counts every MPI test runs with.
+pub const MPI_RANKS: &[u32] = &[1, 2, 4];
+
+/// The longest one `mpirun` of a test may take before it counts as hung and is killed.
+pub const MPI_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// Runs the pipeline: setup, the [`CHECKS`], then the [`MPI_TESTS`].
 pub fn run(root: &Path) -> Result<()> {
@@ -261,7 +296,15 @@ pub fn run(root: &Path) -> Result<()> {
             total,
             total,
             "mpi",
-            &format!("mpirun -np {MPI_RANKS} on {} test(s)", MPI_TESTS.len()),
+            &format!(
+                "mpirun -np {} on {} test(s)",
+                MPI_RANKS
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                MPI_TESTS.len()
+            ),
         );
         let start = Instant::now();
         match crate::find_in_path("mpirun") {
@@ -291,7 +334,7 @@ fn done(start: Instant) {
     println!("    ok in {}", crate::seconds(start.elapsed()));
 }
 
-/// Builds one MPI test target and runs its executable under `mpirun`.
+/// Builds one MPI test target and runs its executable under `mpirun` with each rank count.
 fn run_mpi_test(root: &Path, ort: &Path, mpirun: &Path, test: &MpiTest) -> Result<()> {
     let mut build = crate::cargo_command(root, ort);
     build.args(["test", "-p", test.package, "--test", test.test, "--no-run"]);
@@ -320,34 +363,140 @@ fn run_mpi_test(root: &Path, ort: &Path, mpirun: &Path, test: &MpiTest) -> Resul
             test.package
         );
     };
-    let mut cmd = std::process::Command::new(mpirun);
-    cmd.args([
-        "--allow-run-as-root",
-        "--oversubscribe",
-        "-np",
-        &MPI_RANKS.to_string(),
-    ])
-    .arg(exe)
-    .current_dir(root)
-    .env("ORT_DYLIB_PATH", ort)
-    .stdin(Stdio::null());
-    println!("    {cmd:?}");
-    crate::run_streaming(
-        &mut cmd,
-        &format!("MPI test `{}` of `{}`", test.test, test.package),
-    )
+    for &ranks in MPI_RANKS {
+        let mut cmd = std::process::Command::new(mpirun);
+        cmd.args(mpirun_args(test, ranks))
+            .arg(exe)
+            .current_dir(root)
+            .env("ORT_DYLIB_PATH", ort)
+            .stdin(Stdio::null());
+        println!("    {cmd:?}");
+        let what = format!(
+            "MPI test `{}` of `{}` on {ranks} rank(s)",
+            test.test, test.package
+        );
+        let start = Instant::now();
+        let (status, output) = run_with_limit(&mut cmd, MPI_TIME_LIMIT, &what)?;
+        judge(test.expect, ranks, status.as_ref(), &output)
+            .with_context(|| format!("{what} (after {})", crate::seconds(start.elapsed())))?;
+    }
+    Ok(())
+}
+
+/// The `mpirun` arguments of `test` with `ranks` ranks (before the executable).
+pub fn mpirun_args(test: &MpiTest, ranks: u32) -> Vec<String> {
+    let mut args: Vec<String> = ["--allow-run-as-root", "--oversubscribe", "-np"]
+        .iter()
+        .map(|s| (*s).to_string())
+        .collect();
+    args.push(ranks.to_string());
+    args.extend(test.mpirun_args.iter().map(|s| (*s).to_string()));
+    args
+}
+
+/// Whether a finished MPI test run passed: `status` is `None` when it was killed at the limit.
+pub fn judge(
+    expect: MpiExpect,
+    ranks: u32,
+    status: Option<&std::process::ExitStatus>,
+    output: &str,
+) -> Result<()> {
+    let Some(status) = status else {
+        bail!("it did not end within {MPI_TIME_LIMIT:?} and was killed: a hang");
+    };
+    match expect {
+        MpiExpect::Success if status.success() => Ok(()),
+        MpiExpect::Success => bail!("mpirun failed ({status})"),
+        MpiExpect::SurvivorsPrint(_) if ranks == 1 => {
+            if status.success() {
+                Ok(())
+            } else {
+                bail!("mpirun failed ({status}) with one rank")
+            }
+        }
+        MpiExpect::SurvivorsPrint(marker) => {
+            let seen = output.lines().filter(|l| l.contains(marker)).count();
+            let want = ranks as usize - 1;
+            if seen == want {
+                Ok(())
+            } else {
+                bail!("{seen} of the {want} surviving rank(s) printed `{marker}`")
+            }
+        }
+    }
+}
+
+/// Runs `cmd`, copying its standard output and error to ours, killing it after `limit`;
+/// returns its status (`None` when killed) and its standard output and error together.
+fn run_with_limit(
+    cmd: &mut std::process::Command,
+    limit: std::time::Duration,
+    what: &str,
+) -> Result<(Option<std::process::ExitStatus>, String)> {
+    use std::io::{BufRead, BufReader};
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("could not start {what}: {cmd:?}"))?;
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let mut readers = Vec::new();
+    let out = child
+        .stdout
+        .take()
+        .map(|o| Box::new(o) as Box<dyn std::io::Read + Send>);
+    let err = child
+        .stderr
+        .take()
+        .map(|e| Box::new(e) as Box<dyn std::io::Read + Send>);
+    for stream in [out, err].into_iter().flatten() {
+        let tx = tx.clone();
+        readers.push(std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                println!("{line}");
+                let _ = tx.send(line);
+            }
+        }));
+    }
+    drop(tx);
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child
+            .try_wait()
+            .with_context(|| format!("waiting for {what}"))?
+        {
+            break Some(status);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    for r in readers {
+        let _ = r.join();
+    }
+    let output: Vec<String> = rx.into_iter().collect();
+    Ok((status, output.join("\n")))
 }
 
 /// The executables of test target `test` in cargo's `--message-format=json` output.
 fn test_executables(messages: &str, test: &str) -> Vec<PathBuf> {
+    target_executables(messages, test, "test")
+}
+
+/// The executables of target `name` of kind `kind` (`test`, `bench`) in cargo's
+/// `--message-format=json` output.
+pub(crate) fn target_executables(messages: &str, name: &str, kind: &str) -> Vec<PathBuf> {
     messages
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == test)
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == name)
         .filter(|m| {
             m["target"]["kind"]
                 .as_array()
-                .is_some_and(|k| k.iter().any(|k| k == "test"))
+                .is_some_and(|k| k.iter().any(|k| k == kind))
         })
         .filter_map(|m| m["executable"].as_str().map(PathBuf::from))
         .collect()
@@ -388,6 +537,37 @@ test result: ok. 1 passed; 0 failed; 3 ignored";
             "{summary}"
         );
         assert!(not_run_summary(&[], 0).contains("none was skipped"));
+    }
+
+    #[test]
+    fn mpi_tests_run_at_one_two_and_four_ranks_and_are_judged_by_their_expectation() {
+        assert_eq!(MPI_RANKS, [1, 2, 4]);
+        let loss = MPI_TESTS
+            .iter()
+            .find(|t| t.test == "mpi_rank_loss")
+            .expect("registered");
+        let args = mpirun_args(loss, 4);
+        assert_eq!(
+            args[..4],
+            ["--allow-run-as-root", "--oversubscribe", "-np", "4"]
+        );
+        assert!(args.ends_with(&["orte_abort_on_non_zero_status".into(), "0".into()]));
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::ExitStatusExt;
+            let ok = std::process::ExitStatus::from_raw(0);
+            let killed = std::process::ExitStatus::from_raw(137 << 8);
+            let printed = "rank 0: rank-loss ok\nnoise\nrank 2: rank-loss ok\nrank 1: rank-loss ok";
+            assert!(judge(loss.expect, 4, Some(&killed), printed).is_ok());
+            let err = judge(loss.expect, 4, Some(&killed), "rank 0: rank-loss ok").unwrap_err();
+            assert!(err.to_string().contains("1 of the 3"), "{err}");
+            assert!(judge(loss.expect, 1, Some(&ok), "skipped").is_ok());
+            assert!(judge(loss.expect, 1, Some(&killed), "").is_err());
+            assert!(judge(MpiExpect::Success, 2, Some(&killed), "").is_err());
+            assert!(judge(MpiExpect::Success, 2, Some(&ok), "").is_ok());
+            let hang = judge(MpiExpect::Success, 2, None, "").unwrap_err();
+            assert!(hang.to_string().contains("hang"), "{hang}");
+        }
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //! (the alias lives in `.cargo/config.toml`).
 //!
 //! - `cargo xtask setup [--mpi]`: puts ONNX Runtime in `.ort/` (and, when asked, MPI from apt).
-//! - `cargo xtask bench [--full] [--only NAME]... [--workers LIST] [--no-run]`: runs every
-//!   registered benchmark scenario and writes `target/bench/report.md`, one JSON file and SVG
-//!   plots per scenario.
+//! - `cargo xtask bench [--full] [--only NAME]... [--workers LIST] [--no-run] [--mpi]`: runs
+//!   every registered benchmark scenario (with `--mpi`, the MPI scenarios under `mpirun` at 1,
+//!   2 and 4 ranks) and writes `target/bench/report.md`, one JSON file and SVG plots per
+//!   scenario.
 //! - `cargo xtask results [--write]`: the README's benchmark table from the runs recorded under
 //!   `bench-results/` by `cargo xtask bench --record`.
 //! - `cargo xtask test` (and its alias `cargo xtask ci`): setup, format check, clippy with
@@ -164,6 +165,8 @@ mod tests {
         assert!(args.full);
         assert_eq!(args.only, ["par-core", "mfg"]);
         assert_eq!(args.workers.0, [1, 3]);
+        let cli = Cli::try_parse_from(["xtask", "bench", "--mpi"]).expect("bench --mpi parses");
+        assert!(matches!(cli.command, XtaskCommand::Bench(ref a) if a.mpi && !a.full));
         assert!(Cli::try_parse_from(["xtask", "bench", "--workers", "0"]).is_err());
         assert!(Cli::try_parse_from(["xtask", "bench", "--workers", "1,,2"]).is_err());
         assert!(Cli::try_parse_from(["xtask", "nope"]).is_err());

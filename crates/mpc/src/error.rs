@@ -100,12 +100,23 @@ pub enum MpcError {
     /// The parallel executor failed.
     #[error(transparent)]
     Exec(#[from] par_core::ExecError),
-    /// A segment's evaluation failed inside the executor.
-    #[error("segment {file}: {reason}")]
-    Segment {
-        /// The segment file.
-        file: String,
-        /// The failure.
-        reason: String,
+    /// Segments of an evaluation failed (the others finished, and were journaled when the
+    /// evaluation keeps a journal).
+    #[error("{failed} of {total} segments failed: {}", list_failures(failures))]
+    SegmentsFailed {
+        /// How many failed.
+        failed: usize,
+        /// How many the evaluation had.
+        total: usize,
+        /// `(file, reason)` of each failed segment, in segment order.
+        failures: Vec<(String, String)>,
     },
+}
+
+fn list_failures(failures: &[(String, String)]) -> String {
+    failures
+        .iter()
+        .map(|(file, reason)| format!("{file}: {reason}"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }

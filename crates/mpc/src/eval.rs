@@ -4,16 +4,27 @@
 //! the level where parallelism pays. Workers keep their ONNX Runtime sessions between segments;
 //! sessions built inside a parallel worker get one intra-op thread
 //! ([`par_core::budget::inner_threads`]). Results come back in segment order and are identical
-//! for every worker count: the simulator's draws depend only on each segment's seed key, and a
-//! stochastic controller's seed only on the run seed and the segment's index.
+//! for every worker count and every mode, worker processes included: the simulator's draws
+//! depend only on each segment's seed key, and a stochastic controller's seed only on the run
+//! seed and the segment's index.
+//!
+//! **Resume.** [`evaluate_resumable`] appends each finished segment's result to a JSON-lines
+//! journal ([`par_core::journal::Journal`]) from whichever thread or worker process ran it, as
+//! soon as it finishes. A rerun reads the journal back and runs only the segments that have no
+//! record made with the same settings ([`settings_key`]: model file, controller, simulator
+//! options, planner and seed) for the same segment values ([`Segment::digest`]) at the same
+//! position. Costs read back from the journal are bit-identical to computed ones, so a resumed
+//! evaluation equals an uninterrupted one.
 
-use std::path::PathBuf;
-use std::sync::Mutex;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 use par_core::bench::thread_cpu_seconds;
-use par_core::{ExecConfig, Executor, RunReport, TaskContext};
+use par_core::journal::Journal;
+use par_core::{ExecConfig, Executor, Job, RemoteJob, RunReport, TaskContext};
 use rand::RngCore;
+use serde::{Deserialize, Serialize};
 
 use crate::cem::{MpcConfig, MpcController};
 use crate::controller::{Controller, PidController, ZeroController};
@@ -23,7 +34,7 @@ use crate::model::DynamicsModel;
 use crate::native::NativeModel;
 use crate::onnx::{OrtModel, OrtOptions};
 use crate::segment::Segment;
-use crate::simulator::{SimOptions, Simulator};
+use crate::simulator::{DEL_T, Rollout, SimOptions, Simulator};
 
 /// Which controller to evaluate: `{"kind": "pid"}`, or `{"kind": "mpc", ...}` with the fields of
 /// [`MpcConfig`] beside the tag. An unknown field is an error naming it, beside every kind.
@@ -93,10 +104,37 @@ pub enum PlannerModel {
 }
 
 impl PlannerModel {
+    /// The implementation [`PlannerModel::load`] would choose for the model at `path`:
+    /// [`PlannerModel::Native`] or [`PlannerModel::Ort`], never `Auto`.
+    ///
+    /// # Errors
+    /// When `Native` is asked for a model the native implementation cannot evaluate, or the
+    /// file cannot be read.
+    pub fn resolve(self, path: &Path) -> Result<Self, MpcError> {
+        match self {
+            Self::Ort => Ok(Self::Ort),
+            Self::Native => NativeModel::load(path).map(|_| Self::Native),
+            Self::Auto => match NativeModel::load(path) {
+                Ok(_) => Ok(Self::Native),
+                Err(MpcError::ModelArchitecture { .. }) => Ok(Self::Ort),
+                Err(e) => Err(e),
+            },
+        }
+    }
+
+    /// The name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Native => "native",
+            Self::Ort => "ort",
+        }
+    }
+
     /// Loads the planner's model from `path`.
     pub fn load(
         self,
-        path: &std::path::Path,
+        path: &Path,
         ort: OrtOptions,
     ) -> Result<Box<dyn DynamicsModel + Send>, MpcError> {
         match self {
@@ -118,50 +156,168 @@ pub struct EvalConfig {
     pub model: PathBuf,
     /// The controller.
     pub controller: ControllerSpec,
-    /// Simulator options (seed key, warm-up model queries).
+    /// Simulator options (seed key, warm-up model queries, and whether each segment's result
+    /// carries its per-step [`TraceRow`]s).
     pub sim: SimOptions,
     /// The MPC planner's model implementation (default: native when the architecture allows).
     pub planner: PlannerModel,
     /// ONNX Runtime session options (default: intra-op threads from the thread budget).
     pub ort: OrtOptions,
-    /// Executor configuration: mode, workers, run seed (controllers' seeds derive from it),
-    /// progress bar.
+    /// Executor configuration: mode (worker processes included), workers, run seed
+    /// (controllers' seeds derive from it), progress bar.
     pub exec: ExecConfig,
 }
 
-/// The costs of one segment.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+/// One step of a segment's rollout, for plotting a run: the columns of the simulator's trace
+/// with the segment's own values beside them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TraceRow {
+    /// Step index `t` (the first simulated step is 20).
+    pub step: usize,
+    /// Time of the step, `t * 0.1` s.
+    pub time_s: f64,
+    /// Target lateral acceleration of row `t`, m/s^2.
+    pub target_lataccel: f64,
+    /// Lateral acceleration at the end of step `t` (the logged target before step 100, the
+    /// model's prediction from then on), m/s^2.
+    pub current_lataccel: f64,
+    /// The model's sampled prediction, clipped to the previous value +- 0.5, when the model was
+    /// queried (from step 100 on, unless the simulator queries it during the warm-up too).
+    pub pred_lataccel: Option<f64>,
+    /// Mean of the bin values under the model's distribution, when it was queried.
+    pub expected_lataccel: Option<f64>,
+    /// Steering action applied at step `t` (the logged steering before step 100).
+    pub action: f64,
+    /// Road-roll lateral acceleration of row `t`, m/s^2.
+    pub roll_lataccel: f64,
+    /// Forward speed of row `t`, m/s.
+    pub v_ego: f64,
+    /// Forward acceleration of row `t`, m/s^2.
+    pub a_ego: f64,
+    /// The sampled token, when the model was queried.
+    pub token: Option<usize>,
+    /// The uniform number the simulator drew at this step.
+    pub uniform_u: f64,
+    /// Whether the step counts in the cost (steps 100 to 499).
+    pub in_cost_window: bool,
+}
+
+impl TraceRow {
+    /// The header of [`trace_csv`].
+    pub const CSV_HEADER: &'static str = "step,time_s,target_lataccel,current_lataccel,pred_lataccel,expected_lataccel,action,roll_lataccel,v_ego,a_ego,token,uniform_u,in_cost_window";
+
+    fn rows(rollout: &Rollout, segment: &Segment) -> Vec<Self> {
+        use crate::simulator::{CONTROL_START_IDX, COST_END_IDX};
+        rollout
+            .trace
+            .iter()
+            .map(|s| Self {
+                step: s.step,
+                time_s: s.step as f64 * DEL_T,
+                target_lataccel: segment.target_lataccel[s.step],
+                current_lataccel: s.current_lataccel,
+                pred_lataccel: s.pred_clipped,
+                expected_lataccel: s.expected_lataccel,
+                action: s.action,
+                roll_lataccel: segment.roll_lataccel[s.step],
+                v_ego: segment.v_ego[s.step],
+                a_ego: segment.a_ego[s.step],
+                token: s.token,
+                uniform_u: s.uniform_u,
+                in_cost_window: (CONTROL_START_IDX..COST_END_IDX).contains(&s.step),
+            })
+            .collect()
+    }
+}
+
+/// A segment's trace as CSV text: [`TraceRow::CSV_HEADER`], then one line per step, numbers in
+/// shortest round-trip form, absent values empty.
+pub fn trace_csv(rows: &[TraceRow]) -> String {
+    use std::fmt::Write as _;
+    fn opt<T: std::fmt::Debug>(v: Option<T>) -> String {
+        v.map(|v| format!("{v:?}")).unwrap_or_default()
+    }
+    let mut out = String::from(TraceRow::CSV_HEADER);
+    out.push('\n');
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "{},{:?},{:?},{:?},{},{},{:?},{:?},{:?},{:?},{},{:?},{}",
+            r.step,
+            r.time_s,
+            r.target_lataccel,
+            r.current_lataccel,
+            opt(r.pred_lataccel),
+            opt(r.expected_lataccel),
+            r.action,
+            r.roll_lataccel,
+            r.v_ego,
+            r.a_ego,
+            opt(r.token),
+            r.uniform_u,
+            u8::from(r.in_cost_window),
+        );
+    }
+    out
+}
+
+/// The result of one segment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SegmentResult {
+    /// The segment's position in the evaluation's list.
+    pub index: usize,
     /// The segment's file name.
     pub file: String,
     /// Its costs.
-    #[serde(flatten)]
     pub costs: Costs,
     /// Wall time of its rollout, s.
-    #[serde(skip)]
     pub seconds: f64,
     /// CPU time of its rollout on the worker's thread, s (the compute on one core, insensitive
     /// to other processes; equals `seconds` where the platform has no thread clock).
-    #[serde(skip)]
     pub cpu_seconds: f64,
+    /// Its per-step trace, when [`SimOptions::record_trace`] asked for one.
+    pub trace: Option<Vec<TraceRow>>,
+    /// Whether the result was read back from the journal of an earlier run rather than
+    /// computed by this one.
+    #[serde(skip)]
+    pub resumed: bool,
 }
 
 /// The outcome of an evaluation.
 #[derive(Debug, Clone)]
 pub struct Evaluation {
-    /// Per-segment costs, in the order of the segments given.
+    /// Per-segment results, in the order of the segments given.
     pub segments: Vec<SegmentResult>,
     /// Mean of each cost over the segments.
     pub mean: Costs,
-    /// What the executor did and where the time went.
+    /// What the executor did and where the time went (for the segments computed by this run).
     pub report: RunReport,
+    /// How many results were read back from the journal instead of computed.
+    pub resumed: usize,
 }
 
 impl Evaluation {
-    /// The JSON summary: `{"segments": [{"file", "lataccel_cost", "jerk_cost", "total_cost"}],
-    /// "mean": {"lataccel_cost", "jerk_cost", "total_cost"}}`.
+    /// The JSON summary: `{"segments": [{"index", "file", "lataccel_cost", "jerk_cost",
+    /// "total_cost", "seconds", "cpu_seconds", "resumed"}], "mean": {"lataccel_cost",
+    /// "jerk_cost", "total_cost"}}`.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({ "segments": self.segments, "mean": self.mean })
+        let segments: Vec<serde_json::Value> = self
+            .segments
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "index": s.index,
+                    "file": s.file,
+                    "lataccel_cost": s.costs.lataccel_cost,
+                    "jerk_cost": s.costs.jerk_cost,
+                    "total_cost": s.costs.total_cost,
+                    "seconds": s.seconds,
+                    "cpu_seconds": s.cpu_seconds,
+                    "resumed": s.resumed,
+                })
+            })
+            .collect();
+        serde_json::json!({ "segments": segments, "mean": self.mean })
     }
 
     /// A plain-text table of the per-segment costs followed by their means.
@@ -179,13 +335,14 @@ impl Evaluation {
         );
         for s in &self.segments {
             out += &format!(
-                "{:<width$}  {:>14.6}  {:>10.6}  {:>11.6}  {:>8.3}  {:>8.3}\n",
+                "{:<width$}  {:>14.6}  {:>10.6}  {:>11.6}  {:>8.3}  {:>8.3}{}\n",
                 s.file,
                 s.costs.lataccel_cost,
                 s.costs.jerk_cost,
                 s.costs.total_cost,
                 s.seconds,
-                s.cpu_seconds
+                s.cpu_seconds,
+                if s.resumed { "  (resumed)" } else { "" }
             );
         }
         out += &format!(
@@ -203,11 +360,236 @@ struct Worker {
     planner: Option<Box<dyn DynamicsModel + Send>>,
 }
 
+/// What identifies the settings of an evaluation in its journal: the MD5 (hexadecimal) of the
+/// model file's bytes, the controller with its full configuration, the simulator options that
+/// change results (the seed key and warm-up queries; not whether a trace is recorded), the
+/// planner implementation the MPC controller will use, and the run seed. Worker counts and
+/// modes are not part of it: they do not change results.
+///
+/// # Errors
+/// When the model file cannot be read, or `Native` is asked for a model it cannot evaluate.
+pub fn settings_key(config: &EvalConfig) -> Result<String, MpcError> {
+    let model = std::fs::read(&config.model).map_err(|source| MpcError::Io {
+        path: config.model.clone(),
+        source,
+    })?;
+    let planner = match &config.controller {
+        ControllerSpec::Mpc(_) => Some(config.planner.resolve(&config.model)?),
+        _ => None,
+    };
+    let settings = serde_json::json!({
+        "model_md5": hex(&crate::seed::md5_digest(&model)),
+        "controller": config.controller,
+        "seed_key": config.sim.seed_key,
+        "model_during_warmup": config.sim.model_during_warmup,
+        "planner": planner,
+        "seed": config.exec.seed,
+    });
+    Ok(hex(&crate::seed::md5_digest(
+        settings.to_string().as_bytes(),
+    )))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One line of an evaluation's journal.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct JournalRecord {
+    /// [`settings_key`] of the run that computed it.
+    settings: String,
+    /// [`Segment::digest`] of the segment.
+    segment: String,
+    /// The result.
+    result: SegmentResult,
+}
+
+/// Serialises a value as JSON text inside another format: [`ControllerSpec`] is an internally
+/// tagged enum, which the binary format between processes cannot describe.
+mod as_json_text {
+    use serde::de::{DeserializeOwned, Error as _};
+    use serde::ser::Error as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<T: Serialize, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+        serde_json::to_string(v)
+            .map_err(S::Error::custom)?
+            .serialize(s)
+    }
+
+    pub fn deserialize<'de, T: DeserializeOwned, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<T, D::Error> {
+        serde_json::from_str(&String::deserialize(d)?).map_err(D::Error::custom)
+    }
+}
+
+/// The segments still to evaluate, as a job any executor mode can run (worker processes
+/// included: register it with [`par_core::process::serve_if_worker`] in the binary's `main`).
+/// Task `i` evaluates the `i`-th segment of its list and, with a journal, appends the result
+/// before returning it.
+#[derive(Serialize, Deserialize)]
+pub struct SegmentsJob {
+    /// `(position in the evaluation, segment)` of each task.
+    todo: Vec<(usize, Segment)>,
+    model: PathBuf,
+    #[serde(with = "as_json_text")]
+    controller: ControllerSpec,
+    sim: SimOptions,
+    planner: PlannerModel,
+    ort: OrtOptions,
+    seed: u64,
+    journal: Option<(PathBuf, String)>,
+    /// Sessions kept between the segments a worker runs.
+    #[serde(skip)]
+    pool: Mutex<Vec<Worker>>,
+    #[serde(skip)]
+    journal_handle: OnceLock<Result<Journal, String>>,
+}
+
+impl std::fmt::Debug for SegmentsJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SegmentsJob")
+            .field("segments", &self.todo.len())
+            .field("model", &self.model)
+            .field("controller", &self.controller)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SegmentsJob {
+    /// The journal's handle: the parent's, or opened once per worker process.
+    fn journal_handle(&self, path: &Path) -> Result<&Journal, MpcError> {
+        self.journal_handle
+            .get_or_init(|| {
+                Journal::open::<serde::de::IgnoredAny>(path)
+                    .map(|(j, _)| j)
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|reason| MpcError::Config {
+                field: "journal",
+                reason: reason.clone(),
+            })
+    }
+
+    fn evaluate_one(&self, task: usize) -> Result<SegmentResult, MpcError> {
+        let (index, segment) = &self.todo[task];
+        let popped = self.pool.lock().map_or(None, |mut p| p.pop());
+        let mut worker = match popped {
+            Some(w) => w,
+            None => Worker {
+                sim: Simulator::new(OrtModel::load(&self.model, self.ort)?),
+                planner: None,
+            },
+        };
+        // The controller's seed depends on the segment's position only, not on which task
+        // of which run computes it: a resumed run seeds it as an uninterrupted one did.
+        let controller_seed = par_core::seed::task_rng(self.seed, *index).next_u64();
+        let start = Instant::now();
+        let cpu_start = thread_cpu_seconds();
+        let rollout = self.rollout(&mut worker, segment, controller_seed);
+        let seconds = start.elapsed().as_secs_f64();
+        let cpu_seconds = match (cpu_start, thread_cpu_seconds()) {
+            (Some(a), Some(b)) => b - a,
+            _ => seconds,
+        };
+        if let Ok(mut p) = self.pool.lock() {
+            p.push(worker);
+        }
+        let rollout = rollout?;
+        let result = SegmentResult {
+            index: *index,
+            file: segment.file_name(),
+            costs: rollout.costs,
+            seconds,
+            cpu_seconds,
+            trace: self
+                .sim
+                .record_trace
+                .then(|| TraceRow::rows(&rollout, segment)),
+            resumed: false,
+        };
+        if let Some((path, settings)) = &self.journal {
+            let journal = self.journal_handle(path)?;
+            let record = JournalRecord {
+                settings: settings.clone(),
+                segment: segment.digest(),
+                result: result.clone(),
+            };
+            journal.append(&record).map_err(|source| MpcError::Io {
+                path: path.clone(),
+                source,
+            })?;
+        }
+        Ok(result)
+    }
+
+    fn rollout(
+        &self,
+        worker: &mut Worker,
+        segment: &Segment,
+        controller_seed: u64,
+    ) -> Result<Rollout, MpcError> {
+        let mut controller: Box<dyn Controller> = match &self.controller {
+            ControllerSpec::Zero => Box::new(ZeroController),
+            ControllerSpec::Pid => Box::new(PidController::default()),
+            ControllerSpec::Mpc(mpc) => {
+                let planner = match worker.planner.take() {
+                    Some(p) => p,
+                    None => self.planner.load(&self.model, self.ort)?,
+                };
+                let mut controller = MpcController::new(planner, mpc.clone(), controller_seed)?;
+                let rollout = worker.sim.rollout(segment, &mut controller, &self.sim);
+                worker.planner = Some(controller.into_model());
+                return rollout;
+            }
+        };
+        worker.sim.rollout(segment, &mut controller, &self.sim)
+    }
+}
+
+impl Job for SegmentsJob {
+    /// The result, or why the segment failed.
+    type Output = Result<SegmentResult, String>;
+
+    fn run(&self, ctx: &mut TaskContext) -> Self::Output {
+        self.evaluate_one(ctx.index).map_err(|e| e.to_string())
+    }
+}
+
+impl RemoteJob for SegmentsJob {
+    const NAME: &'static str = "mpc.eval.segments";
+}
+
 /// Runs the configured controller on every segment and returns per-segment and mean costs.
 ///
-/// Segments run as tasks of a `par-core` executor built from `config.exec`. A failing segment
-/// makes the whole evaluation fail with [`MpcError::Segment`] naming it.
+/// Segments run as tasks of a `par-core` executor built from `config.exec`, in any mode
+/// (worker processes need [`SegmentsJob`] registered with
+/// [`par_core::process::serve_if_worker`]). Every segment is attempted; when any fails, the
+/// error ([`MpcError::SegmentsFailed`]) names each failed segment with its reason.
 pub fn evaluate(segments: &[Segment], config: &EvalConfig) -> Result<Evaluation, MpcError> {
+    evaluate_with(segments, config, None)
+}
+
+/// [`evaluate`], keeping progress in the journal at `journal` (a JSON-lines file, created if
+/// needed): each finished segment is appended as it finishes, and the segments the journal
+/// already holds for these settings are read back instead of computed (see the
+/// [module docs](self)). Failed segments are not journaled, so a rerun attempts them again.
+pub fn evaluate_resumable(
+    segments: &[Segment],
+    config: &EvalConfig,
+    journal: &Path,
+) -> Result<Evaluation, MpcError> {
+    evaluate_with(segments, config, Some(journal))
+}
+
+fn evaluate_with(
+    segments: &[Segment],
+    config: &EvalConfig,
+    journal: Option<&Path>,
+) -> Result<Evaluation, MpcError> {
     if segments.is_empty() {
         return Err(MpcError::Config {
             field: "segments",
@@ -223,91 +605,83 @@ pub fn evaluate(segments: &[Segment], config: &EvalConfig) -> Result<Evaluation,
             NativeModel::load(&config.model)?;
         }
     }
-    let pool: Mutex<Vec<Worker>> = Mutex::new(vec![Worker {
-        sim: Simulator::new(first),
-        planner: None,
-    }]);
     let exec = Executor::new(config.exec.clone())?;
-    let task = |ctx: &mut TaskContext| -> Result<SegmentResult, MpcError> {
-        let segment = &segments[ctx.index];
-        let popped = pool.lock().map_or(None, |mut p| p.pop());
-        let mut worker = match popped {
-            Some(w) => w,
-            None => Worker {
-                sim: Simulator::new(OrtModel::load(&config.model, config.ort)?),
-                planner: None,
-            },
-        };
-        let controller_seed = ctx.rng.next_u64();
-        let start = Instant::now();
-        let cpu_start = thread_cpu_seconds();
-        let result = run_one(&mut worker, segment, config, controller_seed);
-        let seconds = start.elapsed().as_secs_f64();
-        let cpu_seconds = match (cpu_start, thread_cpu_seconds()) {
-            (Some(a), Some(b)) => b - a,
-            _ => seconds,
-        };
-        if let Ok(mut p) = pool.lock() {
-            p.push(worker);
+    let mut done: Vec<Option<SegmentResult>> = vec![None; segments.len()];
+    let mut journal_setup = None;
+    if let Some(path) = journal {
+        let settings = settings_key(config)?;
+        let (handle, read) =
+            Journal::open::<JournalRecord>(path).map_err(|source| MpcError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        for record in read.records {
+            let i = record.result.index;
+            let usable = record.settings == settings
+                && i < segments.len()
+                && record.result.file == segments[i].file_name()
+                && record.segment == segments[i].digest()
+                && (record.result.trace.is_some() || !config.sim.record_trace);
+            if usable {
+                // The last usable record of a segment wins.
+                done[i] = Some(SegmentResult {
+                    resumed: true,
+                    ..record.result
+                });
+            }
         }
-        Ok(SegmentResult {
-            file: segment.file_name(),
-            costs: result?,
-            seconds,
-            cpu_seconds,
-        })
+        journal_setup = Some((handle, path.to_path_buf(), settings));
+    }
+    let todo: Vec<(usize, Segment)> = done
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.is_none())
+        .map(|(i, _)| (i, segments[i].clone()))
+        .collect();
+    let job = SegmentsJob {
+        todo,
+        model: config.model.clone(),
+        controller: config.controller.clone(),
+        sim: config.sim.clone(),
+        planner: config.planner,
+        ort: config.ort,
+        seed: config.exec.seed,
+        journal: journal_setup
+            .as_ref()
+            .map(|(_, path, settings)| (path.clone(), settings.clone())),
+        pool: Mutex::new(vec![Worker {
+            sim: Simulator::new(first),
+            planner: None,
+        }]),
+        journal_handle: OnceLock::new(),
     };
-    let output = exec.map(segments.len(), task)?;
+    if let Some((handle, _, _)) = journal_setup {
+        let _ = job.journal_handle.set(Ok(handle));
+    }
+    let output = exec.run(&job, job.todo.len())?;
     let report = output.report.clone();
-    let mut results = Vec::with_capacity(segments.len());
-    for (i, r) in output.results.into_iter().enumerate() {
-        let file = segments[i].file_name();
+    let mut failures = Vec::new();
+    for ((index, segment), r) in job.todo.iter().zip(output.results) {
         match r {
-            Ok(Ok(s)) => results.push(s),
-            Ok(Err(e)) => {
-                return Err(MpcError::Segment {
-                    file,
-                    reason: e.to_string(),
-                });
-            }
-            Err(f) => {
-                return Err(MpcError::Segment {
-                    file,
-                    reason: f.message,
-                });
-            }
+            Ok(Ok(s)) => done[*index] = Some(s),
+            Ok(Err(reason)) => failures.push((segment.file_name(), reason)),
+            Err(f) => failures.push((segment.file_name(), f.message)),
         }
     }
+    if !failures.is_empty() {
+        return Err(MpcError::SegmentsFailed {
+            failed: failures.len(),
+            total: segments.len(),
+            failures,
+        });
+    }
+    let results: Vec<SegmentResult> = done.into_iter().flatten().collect();
+    let resumed = results.iter().filter(|s| s.resumed).count();
     let mean = Costs::mean(&results.iter().map(|s| s.costs).collect::<Vec<_>>());
     Ok(Evaluation {
         segments: results,
         mean,
         report,
+        resumed,
     })
-}
-
-fn run_one(
-    worker: &mut Worker,
-    segment: &Segment,
-    config: &EvalConfig,
-    controller_seed: u64,
-) -> Result<Costs, MpcError> {
-    let mut controller: Box<dyn Controller> = match &config.controller {
-        ControllerSpec::Zero => Box::new(ZeroController),
-        ControllerSpec::Pid => Box::new(PidController::default()),
-        ControllerSpec::Mpc(mpc) => {
-            let planner = match worker.planner.take() {
-                Some(p) => p,
-                None => config.planner.load(&config.model, config.ort)?,
-            };
-            let mut controller = MpcController::new(planner, mpc.clone(), controller_seed)?;
-            let rollout = worker.sim.rollout(segment, &mut controller, &config.sim);
-            worker.planner = Some(controller.into_model());
-            return Ok(rollout?.costs);
-        }
-    };
-    Ok(worker
-        .sim
-        .rollout(segment, &mut controller, &config.sim)?
-        .costs)
 }

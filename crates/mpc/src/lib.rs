@@ -19,7 +19,8 @@
 //! - [`cem`]: the batched random-shooting / cross-entropy MPC controller
 //!   ([`cem::MpcController`]).
 //! - [`cost`]: `lataccel_cost`, `jerk_cost`, `total_cost`.
-//! - [`eval`]: a controller on many segments, segments in parallel through `par-core`.
+//! - [`eval`]: a controller on many segments, segments in parallel through `par-core` in any
+//!   mode (worker processes included), resumable from a journal, with per-step traces.
 //! - [`fixture`]: the project's stand-in model and a seeded generator of synthetic segments.
 //!
 //! ONNX Runtime is loaded at run time (`ort` with `load-dynamic`) from `ORT_DYLIB_PATH` or from

@@ -68,9 +68,14 @@ impl OrtModel {
     pub fn load(path: impl AsRef<Path>, options: OrtOptions) -> Result<Self, MpcError> {
         let path = path.as_ref().to_path_buf();
         if !path.is_file() {
+            let reason = if path.is_dir() {
+                "is a folder, not a model file"
+            } else {
+                "no such file"
+            };
             return Err(MpcError::ModelLoad {
                 path,
-                reason: "no such file".into(),
+                reason: reason.into(),
             });
         }
         let env = environment()?;

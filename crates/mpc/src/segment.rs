@@ -24,7 +24,9 @@ pub const CSV_HEADER: [&str; 6] = [
 /// Per row: road-roll lateral acceleration `9.81 * sin(roll)`, forward speed, forward acceleration,
 /// the target lateral acceleration, and the steer value `-steerCommand` (right-positive), which is
 /// only present in the logged rows before the controller takes over.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Serialisable so that an evaluation can ship its segments to worker processes.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Segment {
     /// The file the segment came from (or a description for in-memory segments).
     pub path: PathBuf,
@@ -74,6 +76,34 @@ impl Segment {
             || self.path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
         )
+    }
+
+    /// A digest of the segment's values (not of its path): the lowercase hexadecimal MD5 of
+    /// every column's bits, row by row. Two segments with equal digests drive the simulator
+    /// identically; an evaluation's journal uses it to recognise a segment on resume.
+    pub fn digest(&self) -> String {
+        let mut bytes = Vec::with_capacity(self.len() * 6 * 8);
+        for i in 0..self.len() {
+            for v in [
+                self.roll_lataccel[i],
+                self.v_ego[i],
+                self.a_ego[i],
+                self.target_lataccel[i],
+            ] {
+                bytes.extend_from_slice(&v.to_bits().to_le_bytes());
+            }
+            match self.steer[i] {
+                Some(s) => {
+                    bytes.push(1);
+                    bytes.extend_from_slice(&s.to_bits().to_le_bytes());
+                }
+                None => bytes.push(0),
+            }
+        }
+        crate::seed::md5_digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     /// Loads a segment file.
@@ -247,6 +277,13 @@ mod tests {
         assert_eq!(seg.steer[0], Some(0.1));
         assert_eq!(seg.steer[100], None);
         assert_eq!(seg.file_name(), "x.csv");
+        let moved = Segment::parse(&text, "elsewhere/y.csv").unwrap();
+        assert_eq!(seg.digest(), moved.digest(), "the digest ignores the path");
+        let mut other = r.clone();
+        other[300].target_lataccel += 1e-12;
+        let other = Segment::parse(&write_csv(&other), "dir/x.csv").unwrap();
+        assert_ne!(seg.digest(), other.digest());
+        assert_eq!(seg.digest().len(), 32);
     }
 
     #[test]

@@ -2,20 +2,14 @@
 
 mod common;
 
-use std::path::Path;
-
-use mpc::eval::{ControllerSpec, EvalConfig, PlannerModel, evaluate};
-use mpc::fixture::{fixture_model_path, synthetic_rows, wrong_interface_model_path};
+use mpc::eval::{ControllerSpec, evaluate};
+use mpc::fixture::{fixture_model_path, wrong_interface_model_path};
 use mpc::model::{CONTEXT_LENGTH, DynamicsModel, STATE_DIM};
 use mpc::{
     MpcError, OrtModel, OrtOptions, PidController, SeedKey, Segment, SimOptions, Simulator,
     ZeroController,
 };
-use par_core::{ExecConfig, Mode, Progress};
-
-fn synthetic(k: u64) -> Segment {
-    Segment::from_rows(&synthetic_rows(k, 600), Path::new(&format!("{k:05}.csv"))).unwrap()
-}
+use par_core::Mode;
 
 #[test]
 fn rollouts_are_deterministic_and_pid_beats_zero() {
@@ -23,7 +17,7 @@ fn rollouts_are_deterministic_and_pid_beats_zero() {
     let mut pid_total = 0.0;
     let mut zero_total = 0.0;
     for k in 0..3 {
-        let seg = synthetic(k);
+        let seg = common::synthetic(k);
         let a = sim
             .rollout(&seg, &mut PidController::default(), &SimOptions::default())
             .unwrap();
@@ -53,7 +47,7 @@ fn rollouts_are_deterministic_and_pid_beats_zero() {
 #[test]
 fn skipping_the_warmup_model_changes_nothing() {
     let mut sim = Simulator::new(common::load_model(&fixture_model_path()));
-    let seg = synthetic(5);
+    let seg = common::synthetic(5);
     let fast = sim
         .rollout(&seg, &mut PidController::default(), &SimOptions::default())
         .unwrap();
@@ -79,7 +73,7 @@ fn skipping_the_warmup_model_changes_nothing() {
 #[test]
 fn seed_key_selects_the_draws() {
     let mut sim = Simulator::new(common::load_model(&fixture_model_path()));
-    let seg = synthetic(1);
+    let seg = common::synthetic(1);
     let official = sim
         .rollout(&seg, &mut PidController::default(), &SimOptions::default())
         .unwrap();
@@ -149,32 +143,18 @@ fn model_errors_are_typed() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-fn eval_config(controller: ControllerSpec, mode: Mode) -> EvalConfig {
-    EvalConfig {
-        model: fixture_model_path(),
-        controller,
-        sim: SimOptions::default(),
-        planner: PlannerModel::Auto,
-        ort: OrtOptions::default(),
-        exec: ExecConfig {
-            progress: Progress::Hidden,
-            ..ExecConfig::with_mode(mode)
-        },
-    }
-}
-
 #[test]
 fn evaluation_is_identical_for_any_worker_count() {
     common::load_model(&fixture_model_path());
-    let segments: Vec<Segment> = (0..4).map(synthetic).collect();
+    let segments: Vec<Segment> = (0..4).map(common::synthetic).collect();
     let seq = evaluate(
         &segments,
-        &eval_config(ControllerSpec::Pid, Mode::Sequential),
+        &common::eval_config(ControllerSpec::Pid, Mode::Sequential),
     )
     .unwrap();
     let par = evaluate(
         &segments,
-        &eval_config(ControllerSpec::Pid, Mode::Threads { workers: 2 }),
+        &common::eval_config(ControllerSpec::Pid, Mode::Threads { workers: 2 }),
     )
     .unwrap();
     assert_eq!(seq.segments.len(), 4);
@@ -199,7 +179,11 @@ fn evaluation_is_identical_for_any_worker_count() {
 
 #[test]
 fn evaluation_errors_name_the_problem() {
-    let err = evaluate(&[], &eval_config(ControllerSpec::Zero, Mode::Sequential)).unwrap_err();
+    let err = evaluate(
+        &[],
+        &common::eval_config(ControllerSpec::Zero, Mode::Sequential),
+    )
+    .unwrap_err();
     assert!(
         matches!(
             err,
@@ -210,16 +194,16 @@ fn evaluation_errors_name_the_problem() {
         ),
         "{err}"
     );
-    let mut config = eval_config(ControllerSpec::Zero, Mode::Sequential);
+    let mut config = common::eval_config(ControllerSpec::Zero, Mode::Sequential);
     config.model = "/nonexistent.onnx".into();
-    let err = evaluate(&[synthetic(0)], &config).unwrap_err();
+    let err = evaluate(&[common::synthetic(0)], &config).unwrap_err();
     assert!(matches!(err, MpcError::ModelLoad { .. }), "{err}");
 }
 
 #[test]
 fn mpc_plans_with_batched_calls_and_is_reproducible() {
     use mpc::cem::{MpcConfig, MpcController};
-    let seg = synthetic(3);
+    let seg = common::synthetic(3);
     let config = MpcConfig {
         horizon: 6,
         samples: 16,
@@ -258,7 +242,7 @@ fn mpc_plans_with_batched_calls_and_is_reproducible() {
 fn mpc_evaluation_through_the_executor() {
     use mpc::cem::MpcConfig;
     common::load_model(&fixture_model_path());
-    let segments: Vec<Segment> = (0..2).map(synthetic).collect();
+    let segments: Vec<Segment> = (0..2).map(common::synthetic).collect();
     let config = MpcConfig {
         horizon: 4,
         samples: 8,
@@ -268,12 +252,12 @@ fn mpc_evaluation_through_the_executor() {
     };
     let seq = evaluate(
         &segments,
-        &eval_config(ControllerSpec::Mpc(config.clone()), Mode::Sequential),
+        &common::eval_config(ControllerSpec::Mpc(config.clone()), Mode::Sequential),
     )
     .unwrap();
     let par = evaluate(
         &segments,
-        &eval_config(ControllerSpec::Mpc(config), Mode::Threads { workers: 2 }),
+        &common::eval_config(ControllerSpec::Mpc(config), Mode::Threads { workers: 2 }),
     )
     .unwrap();
     for (a, b) in seq.segments.iter().zip(&par.segments) {
@@ -288,7 +272,7 @@ fn mpc_evaluation_through_the_executor() {
     };
     let err = evaluate(
         &segments,
-        &eval_config(ControllerSpec::Mpc(bad), Mode::Sequential),
+        &common::eval_config(ControllerSpec::Mpc(bad), Mode::Sequential),
     )
     .unwrap_err();
     assert!(

@@ -14,6 +14,8 @@
 //! assert_eq!(a.exec.mode(), par_core::Mode::Processes { workers: 2 });
 //! let a = Args::try_parse_from(["x", "--mode", "seq"]).unwrap();
 //! assert_eq!(a.exec.mode(), par_core::Mode::Sequential);
+//! let a = Args::try_parse_from(["x", "--mode", "mpi", "--workers", "2"]).unwrap();
+//! assert_eq!(a.exec.mode(), par_core::Mode::mpi(2));
 //! assert!(Args::try_parse_from(["x", "--workers", "0"]).is_err());
 //! ```
 
@@ -31,15 +33,20 @@ pub enum ModeArg {
     Processes,
     /// Measure the first tasks and choose sequential or threads by the break-even rule.
     Auto,
+    /// The ranks of an MPI job (start the program with mpirun or srun); --workers threads per
+    /// rank. Needs a build with the `mpi` feature (par-core's), a typed error otherwise.
+    Mpi,
 }
 
 /// `--mode` and `--workers`, to `#[command(flatten)]` into an example's arguments.
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
 pub struct ExecArgs {
-    /// How tasks run: seq, threads, processes or auto (results are identical in every mode).
+    /// How tasks run: seq, threads, processes, auto or mpi (results are identical in every
+    /// mode).
     #[arg(long, value_enum, default_value_t = ModeArg::Threads)]
     pub mode: ModeArg,
-    /// Worker threads or processes [default: the machine's cores]; at most 8 per core.
+    /// Worker threads or processes, threads per rank with mpi [default: the machine's cores;
+    /// with mpi, the cores over the ranks on this node]; at most 8 per core.
     #[arg(long, value_parser = workers)]
     pub workers: Option<usize>,
 }
@@ -75,6 +82,10 @@ impl ExecArgs {
             ModeArg::Threads => Mode::Threads { workers },
             ModeArg::Processes => Mode::Processes { workers },
             ModeArg::Auto => Mode::Auto { workers },
+            ModeArg::Mpi => Mode::mpi(
+                self.workers
+                    .unwrap_or_else(par_core::mpi::default_threads_per_rank),
+            ),
         }
     }
 
@@ -112,5 +123,10 @@ mod tests {
             workers: None,
         };
         assert!(d.worker_count() >= 1);
+        let m = ExecArgs {
+            mode: ModeArg::Mpi,
+            workers: Some(2),
+        };
+        assert_eq!(m.mode(), Mode::mpi(2));
     }
 }

@@ -2,12 +2,15 @@
 //!
 //! ```text
 //! cargo run -p par-core --release --example pi -- --mode processes --workers 2 --tasks 400
+//! cargo build -p par-core --release --example pi --features mpi
+//! mpirun -np 4 target/release/examples/pi --mode mpi --workers 1
 //! ```
 //!
 //! The estimate is bit-identical whatever the mode and worker count; the report shows what the
 //! parallelism cost and bought. Long runs show a progress bar on a terminal. With `--out FILE`
 //! the estimate is also written as JSON with the run's self-description (commit, command
-//! line, configuration, machine, timings).
+//! line, configuration, machine, timings). Under MPI every rank computes and gets the same
+//! estimate; rank 0 alone prints and writes.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -91,13 +94,20 @@ fn main() -> ExitCode {
             "points": args.points,
         }));
         let out = exec.run(&job, args.tasks)?;
-        println!("{}", out.report);
+        // Under MPI every rank holds the same output; rank 0 alone reports (always true
+        // without MPI).
+        let root = par_core::mpi::is_root();
+        if root {
+            println!("{}", out.report);
+        }
         let hits: u64 = out.into_values()?.iter().sum();
         let darts = args.tasks as f64 * job.points as f64;
         let pi = 4.0 * hits as f64 / darts;
         let error = (pi - std::f64::consts::PI).abs();
-        println!("pi ≈ {pi:.8} (error {error:.2e})");
-        if let Some(path) = &args.out {
+        if root {
+            println!("pi ≈ {pi:.8} (error {error:.2e})");
+        }
+        if let Some(path) = args.out.as_ref().filter(|_| root) {
             record.finish();
             let result = serde_json::json!({
                 "run": record, "pi": pi, "error": error, "darts": darts, "hits": hits,

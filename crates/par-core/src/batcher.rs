@@ -235,7 +235,7 @@ fn evaluate_loop<Req, Resp, F>(
                 }
             }
             Err(payload) => {
-                let message = crate::executor::panic_message(payload.as_ref());
+                let message = crate::backend::panic_message(payload.as_ref());
                 for reply in replies {
                     let _ = reply.send(Err(BatcherError::EvaluatorPanicked {
                         message: message.clone(),

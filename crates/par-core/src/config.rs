@@ -16,8 +16,11 @@ pub const MAX_TASKS: usize = u32::MAX as usize;
 pub const MAX_WORKERS: usize = 4096;
 
 /// How tasks are executed. Every mode returns bit-identical results for the same job and seed.
+///
+/// Non-exhaustive: new modes may be added; match with a wild-card arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
+#[non_exhaustive]
 pub enum Mode {
     /// One task after another on the calling thread.
     Sequential,
@@ -38,6 +41,49 @@ pub enum Mode {
         /// Worker threads to use if parallelism pays.
         workers: usize,
     },
+    /// The ranks of an MPI job (the program started under `mpirun` or `srun`), each running
+    /// its share of the tasks on `threads_per_rank` threads (feature `mpi`; without it,
+    /// [`crate::Executor::new`] returns [`crate::ExecError::FeatureMissing`]).
+    ///
+    /// [`crate::Executor::run`] is collective: every rank calls it with the same job type.
+    /// Rank 0's job, seed and task count are the ones that run (they are sent to the other
+    /// ranks), task `i` gets the same generator as in every other mode, and **every rank
+    /// gets the same [`crate::RunOutput`]**: the results, in index order, gathered on rank 0
+    /// and broadcast, and the report covering all ranks. Code after the run therefore works
+    /// unchanged on every rank; guard output files and printing with
+    /// [`crate::mpi::is_root`]. A task that panics is reported with its index; a rank that
+    /// dies ends the run on every surviving rank with [`crate::ExecError::RankLost`].
+    Mpi {
+        /// Worker threads inside each rank (the rank's share of the node's cores).
+        threads_per_rank: usize,
+        /// How the index space is split over the ranks. Default: [`MpiSchedule::Dynamic`].
+        #[serde(default)]
+        schedule: MpiSchedule,
+    },
+}
+
+/// How [`Mode::Mpi`] splits tasks `0..n` over the ranks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MpiSchedule {
+    /// Rank 0 hands out chunks on request (guided: a chunk is the remaining tasks over twice
+    /// the total thread count, at least one), and computes too. Balances uneven task times at
+    /// the cost of a request per chunk. The default: see the crate documentation's MPI section
+    /// for the measurement behind the choice.
+    #[default]
+    Dynamic,
+    /// Rank `r` of `R` runs the contiguous block `r n / R .. (r + 1) n / R` without asking.
+    /// No requests, but the slowest block sets the wall time.
+    Static,
+}
+
+impl fmt::Display for MpiSchedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Dynamic => "dynamic",
+            Self::Static => "static",
+        })
+    }
 }
 
 impl Mode {
@@ -48,13 +94,25 @@ impl Mode {
         }
     }
 
-    /// The worker count the mode asks for (1 for `Sequential`).
+    /// `Mpi` with `threads_per_rank` threads in each rank and the default schedule.
+    pub fn mpi(threads_per_rank: usize) -> Self {
+        Self::Mpi {
+            threads_per_rank,
+            schedule: MpiSchedule::default(),
+        }
+    }
+
+    /// The worker count the mode asks for in this process (1 for `Sequential`; the threads
+    /// per rank for `Mpi`).
     pub fn workers(&self) -> usize {
         match *self {
             Self::Sequential => 1,
             Self::Threads { workers } | Self::Processes { workers } | Self::Auto { workers } => {
                 workers
             }
+            Self::Mpi {
+                threads_per_rank, ..
+            } => threads_per_rank,
         }
     }
 }
@@ -66,6 +124,10 @@ impl fmt::Display for Mode {
             Self::Threads { workers } => write!(f, "threads({workers})"),
             Self::Processes { workers } => write!(f, "processes({workers})"),
             Self::Auto { workers } => write!(f, "auto({workers})"),
+            Self::Mpi {
+                threads_per_rank,
+                schedule,
+            } => write!(f, "mpi({threads_per_rank} threads per rank, {schedule})"),
         }
     }
 }
@@ -256,6 +318,18 @@ mod tests {
         );
         let mode: Mode = serde_json::from_str(r#"{"kind": "threads", "workers": 2}"#).unwrap();
         assert_eq!(mode, Mode::Threads { workers: 2 });
+        let mode: Mode = serde_json::from_str(r#"{"kind": "mpi", "threads_per_rank": 2}"#).unwrap();
+        assert_eq!(mode, Mode::mpi(2));
+        let mode: Mode =
+            serde_json::from_str(r#"{"kind": "mpi", "threads_per_rank": 1, "schedule": "static"}"#)
+                .unwrap();
+        assert_eq!(
+            mode,
+            Mode::Mpi {
+                threads_per_rank: 1,
+                schedule: MpiSchedule::Static
+            }
+        );
         let ok: ExecConfig = serde_json::from_str(r#"{"seed": 3}"#).unwrap();
         assert_eq!(ok.seed, 3);
     }
@@ -275,6 +349,10 @@ mod tests {
         );
         assert_eq!(
             field_of(&ExecConfig::with_mode(Mode::Processes { workers: 0 })),
+            "mode.workers"
+        );
+        assert_eq!(
+            field_of(&ExecConfig::with_mode(Mode::mpi(0))),
             "mode.workers"
         );
         let zero = ExecConfig {

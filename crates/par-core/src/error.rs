@@ -55,6 +55,39 @@ pub enum ExecError {
         /// The serialiser's message.
         message: String,
     },
+    /// The mode needs a cargo feature this build was compiled without.
+    #[error(
+        "mode {mode} needs par-core's `{feature}` feature, which this build lacks: rebuild with \
+         `--features {feature}` (for `mpi`, on a machine with an MPI library: \
+         `cargo xtask setup --mpi`)"
+    )]
+    FeatureMissing {
+        /// The mode that was asked for.
+        mode: String,
+        /// The cargo feature it needs.
+        feature: &'static str,
+    },
+    /// MPI could not be used: initialisation failed, or the ranks disagree about a run
+    /// (one rank ran another job type than rank 0, say).
+    #[error("MPI: {0}")]
+    Mpi(String),
+    /// An MPI rank died (or stopped answering) during a run: the run ends on every surviving
+    /// rank with this error, which names the rank and the tasks it held.
+    #[error(
+        "MPI rank {rank} was lost during the run ({why}); it held tasks {}; seen from rank \
+         {seen_by}",
+        fmt_tasks(tasks)
+    )]
+    RankLost {
+        /// The rank that died.
+        rank: usize,
+        /// The tasks assigned to it and not finished, as far as the reporting rank knows.
+        tasks: Vec<usize>,
+        /// What showed it: no message within the liveness time-out, or rank 0's notice.
+        why: String,
+        /// The rank that reports the error.
+        seen_by: usize,
+    },
     /// Some tasks failed; returned by [`crate::RunOutput::into_values`] only.
     #[error("{} of {n_tasks} tasks failed; first: task {}: {}", failures.len(),
             failures.first().map_or(0, |f| f.index),
@@ -65,6 +98,35 @@ pub enum ExecError {
         /// Number of tasks in the run.
         n_tasks: usize,
     },
+}
+
+/// `[3, 4, 5, 9]` as `3..=5, 9` (at most a dozen runs, then a count).
+fn fmt_tasks(tasks: &[usize]) -> String {
+    if tasks.is_empty() {
+        return "none known".into();
+    }
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for &t in tasks {
+        match runs.last_mut() {
+            Some((_, hi)) if *hi + 1 == t => *hi = t,
+            _ => runs.push((t, t)),
+        }
+    }
+    let mut text: Vec<String> = runs
+        .iter()
+        .take(12)
+        .map(|&(lo, hi)| {
+            if lo == hi {
+                lo.to_string()
+            } else {
+                format!("{lo}..={hi}")
+            }
+        })
+        .collect();
+    if runs.len() > 12 {
+        text.push(format!("and {} more ranges", runs.len() - 12));
+    }
+    text.join(", ")
 }
 
 impl ExecError {

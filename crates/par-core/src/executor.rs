@@ -1,18 +1,12 @@
 //! The [`Executor`]: run tasks `0..n`, each with its index and its own RNG, and get the
 //! results back in index order with a [`RunReport`].
 
-use std::any::Any;
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::config::{ExecConfig, MAX_TASKS, Mode};
-use crate::progress::TaskBar;
-use crate::report::{FailureKind, RunReport, TaskFailure};
+use crate::backend::{AnyBackend, Backend, sequential, with_backend};
+use crate::config::{ExecConfig, MAX_TASKS};
+use crate::report::{RunReport, TaskFailure};
 use crate::seed::{TaskRng, task_rng};
 use crate::{ExecError, budget};
 
@@ -154,81 +148,6 @@ impl<T: Send, F: Fn(&mut TaskContext) -> T + Sync> Job for FnJob<F> {
     }
 }
 
-/// What one worker (thread) did.
-struct WorkerLog<T> {
-    results: Vec<(usize, Result<T, TaskFailure>)>,
-    task_secs: Vec<f64>,
-    busy: f64,
-    retries: u32,
-}
-
-impl<T> WorkerLog<T> {
-    fn new() -> Self {
-        Self {
-            results: Vec::new(),
-            task_secs: Vec::new(),
-            busy: 0.0,
-            retries: 0,
-        }
-    }
-}
-
-/// Text of a panic payload.
-pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "panic with a non-string payload".to_string()
-    }
-}
-
-/// Runs one task with retries, catching panics; logs its attempts' times into `log`.
-fn run_one<J: Job>(
-    job: &J,
-    index: usize,
-    n: usize,
-    seed: u64,
-    retries: u32,
-    log: &mut WorkerLog<J::Output>,
-) {
-    let mut attempt = 0;
-    let result = loop {
-        let mut ctx = TaskContext::new(seed, index, n, attempt);
-        let start = Instant::now();
-        let outcome = catch_unwind(AssertUnwindSafe(|| job.run(&mut ctx)));
-        let secs = start.elapsed().as_secs_f64();
-        log.task_secs.push(secs);
-        log.busy += secs;
-        match outcome {
-            Ok(v) => break Ok(v),
-            Err(_) if attempt < retries => {
-                attempt += 1;
-                log.retries += 1;
-            }
-            Err(payload) => {
-                break Err(TaskFailure {
-                    index,
-                    kind: FailureKind::Panic,
-                    message: panic_message(payload.as_ref()),
-                    attempts: attempt + 1,
-                });
-            }
-        }
-    };
-    log.results.push((index, result));
-}
-
-/// Measured costs of dispatching to the pool, used by the `auto` rule.
-#[derive(Debug, Clone, Copy)]
-struct DispatchCost {
-    /// Fixed cost of one parallel run (waking the workers and joining them), in seconds.
-    fixed_s: f64,
-    /// Extra cost per task, in seconds.
-    per_task_s: f64,
-}
-
 /// Runs tasks `0..n` in the configured mode. Build once and reuse: the thread pool is built
 /// on the first parallel run and kept.
 ///
@@ -250,8 +169,7 @@ struct DispatchCost {
 /// ```
 pub struct Executor {
     config: ExecConfig,
-    pool: Mutex<Option<Arc<rayon::ThreadPool>>>,
-    dispatch_cost: Mutex<Option<DispatchCost>>,
+    backend: AnyBackend,
 }
 
 impl std::fmt::Debug for Executor {
@@ -263,14 +181,13 @@ impl std::fmt::Debug for Executor {
 }
 
 impl Executor {
-    /// Validates `config` and returns an executor. Builds no threads yet.
+    /// Validates `config` and returns an executor. Builds no threads yet ([`crate::Mode::Mpi`]
+    /// initialises MPI here, once per process). A mode this build lacks (`Mpi` without the
+    /// `mpi` feature) is [`ExecError::FeatureMissing`].
     pub fn new(config: ExecConfig) -> Result<Self, ExecError> {
         config.validate()?;
-        Ok(Self {
-            config,
-            pool: Mutex::new(None),
-            dispatch_cost: Mutex::new(None),
-        })
+        let backend = AnyBackend::for_mode(config.mode)?;
+        Ok(Self { config, backend })
     }
 
     /// The configuration.
@@ -279,7 +196,8 @@ impl Executor {
     }
 
     /// Runs the closure `f` as tasks `0..n` in-process (`Sequential`, `Threads`, `Auto`).
-    /// `Processes` mode needs a serialisable job: use [`Executor::run`] with a [`RemoteJob`].
+    /// `Processes` and `Mpi` need a serialisable job: use [`Executor::run`] with a
+    /// [`RemoteJob`].
     pub fn map<T, F>(&self, n: usize, f: F) -> Result<RunOutput<T>, ExecError>
     where
         T: Send,
@@ -288,31 +206,30 @@ impl Executor {
         self.run_local(&FnJob(f), n)
     }
 
-    /// Runs `job` as tasks `0..n` in any in-process mode (not `Processes`).
+    /// Runs `job` as tasks `0..n` in any in-process mode (not `Processes` or `Mpi`).
     pub fn run_local<J: Job>(&self, job: &J, n: usize) -> Result<RunOutput<J::Output>, ExecError> {
         check_task_count(n)?;
         if budget::in_parallel_worker() {
-            return Ok(self.run_sequential(job, n, "inline: nested inside a parallel worker"));
+            return Ok(sequential::run(
+                &self.config,
+                job,
+                n,
+                "inline: nested inside a parallel worker",
+            ));
         }
-        match self.config.mode {
-            Mode::Sequential => Ok(self.run_sequential(job, n, "configured")),
-            Mode::Threads { workers } => self.run_threads(job, n, workers, "configured".into()),
-            Mode::Auto { workers } => self.run_auto(job, n, workers),
-            mode @ Mode::Processes { .. } => Err(ExecError::NeedsRemoteJob {
-                mode: mode.to_string(),
-            }),
-        }
+        with_backend!(&self.backend, b => b.run_local(&self.config, job, n))
     }
 
-    /// Runs `job` as tasks `0..n` in the configured mode, `Processes` included.
+    /// Runs `job` as tasks `0..n` in the configured mode, `Processes` and `Mpi` included.
+    ///
+    /// In `Mpi` mode the call is collective: every rank calls it with the same job type, and
+    /// every rank gets the same [`RunOutput`] (see [`crate::Mode::Mpi`]).
     pub fn run<J: RemoteJob>(&self, job: &J, n: usize) -> Result<RunOutput<J::Output>, ExecError> {
         check_task_count(n)?;
-        match self.config.mode {
-            Mode::Processes { workers } if !budget::in_parallel_worker() => {
-                crate::process::run(&self.config, job, n, workers)
-            }
-            _ => self.run_local(job, n),
+        if budget::in_parallel_worker() {
+            return self.run_local(job, n);
         }
+        with_backend!(&self.backend, b => b.run_remote(&self.config, job, n))
     }
 
     /// Sums `f(0) + … + f(n−1)` in chunks of `chunk_len` consecutive terms, each chunk summed
@@ -343,219 +260,6 @@ impl Executor {
             .into_values()?;
         Ok(crate::reduce::ordered_sum(&sums))
     }
-
-    fn progress_bar(&self, n: usize) -> TaskBar {
-        TaskBar::new(self.config.progress, n, &self.config.label)
-    }
-
-    fn run_sequential<J: Job>(&self, job: &J, n: usize, reason: &str) -> RunOutput<J::Output> {
-        let start = Instant::now();
-        let bar = self.progress_bar(n);
-        let mut log = WorkerLog::new();
-        for i in 0..n {
-            run_one(job, i, n, self.config.seed, self.config.retries, &mut log);
-            bar.inc();
-        }
-        bar.finish();
-        assemble(
-            n,
-            vec![log],
-            "sequential".into(),
-            reason.into(),
-            start.elapsed(),
-            Duration::ZERO,
-        )
-    }
-
-    /// The pool, built on first use; returns it and the time spent building it now.
-    fn pool(&self, workers: usize) -> Result<(Arc<rayon::ThreadPool>, Duration), ExecError> {
-        let mut slot = self.pool.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(pool) = slot.as_ref() {
-            return Ok((Arc::clone(pool), Duration::ZERO));
-        }
-        let start = Instant::now();
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(workers)
-            .thread_name(|i| format!("par-core-{i}"))
-            .start_handler(|_| budget::mark_thread_as_worker())
-            .build()
-            .map_err(|e| ExecError::ThreadPool(e.to_string()))?;
-        let pool = Arc::new(pool);
-        *slot = Some(Arc::clone(&pool));
-        Ok((pool, start.elapsed()))
-    }
-
-    fn run_threads<J: Job>(
-        &self,
-        job: &J,
-        n: usize,
-        workers: usize,
-        reason: String,
-    ) -> Result<RunOutput<J::Output>, ExecError> {
-        let start = Instant::now();
-        let (pool, setup) = self.pool(workers)?;
-        let bar = self.progress_bar(n);
-        let logs = parallel_logs(
-            &pool,
-            job,
-            0,
-            n,
-            self.config.seed,
-            self.config.retries,
-            &bar,
-        );
-        bar.finish();
-        Ok(assemble(
-            n,
-            logs,
-            format!("threads({workers})"),
-            reason,
-            start.elapsed(),
-            setup,
-        ))
-    }
-
-    /// The measured cost of an empty parallel run, cached.
-    fn dispatch_cost(&self, pool: &rayon::ThreadPool) -> DispatchCost {
-        let mut slot = self.dispatch_cost.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(c) = *slot {
-            return c;
-        }
-        struct Noop;
-        impl Job for Noop {
-            type Output = ();
-            fn run(&self, _: &mut TaskContext) {}
-        }
-        let bar = TaskBar::hidden();
-        // Fixed cost: the best of a few runs of one empty task per worker.
-        let fixed_s = (0..5)
-            .map(|_| {
-                let t = Instant::now();
-                let _ = parallel_logs(pool, &Noop, 0, pool.current_num_threads(), 0, 0, &bar);
-                t.elapsed().as_secs_f64()
-            })
-            .fold(f64::INFINITY, f64::min);
-        let many = 20_000;
-        let t = Instant::now();
-        let _ = parallel_logs(pool, &Noop, 0, many, 0, 0, &bar);
-        let per_task_s = ((t.elapsed().as_secs_f64() - fixed_s) / many as f64).max(0.0)
-            * pool.current_num_threads() as f64;
-        let cost = DispatchCost {
-            fixed_s,
-            per_task_s,
-        };
-        *slot = Some(cost);
-        cost
-    }
-
-    fn run_auto<J: Job>(
-        &self,
-        job: &J,
-        n: usize,
-        workers: usize,
-    ) -> Result<RunOutput<J::Output>, ExecError> {
-        if workers == 1 || n < 2 {
-            return Ok(self.run_sequential(job, n, "auto: one worker or fewer than two tasks"));
-        }
-        let start = Instant::now();
-        let bar = self.progress_bar(n);
-        // Probe: run the first tasks here and time them.
-        let mut probe = WorkerLog::new();
-        let mut k = 0;
-        while k < n {
-            run_one(job, k, n, self.config.seed, self.config.retries, &mut probe);
-            bar.inc();
-            k += 1;
-            if probe.busy >= 2e-3 || k >= 8 {
-                break;
-            }
-        }
-        let task_s = probe.busy / k as f64;
-        let remaining = n - k;
-        if remaining == 0 {
-            bar.finish();
-            let reason = "auto: every task ran while probing".to_string();
-            return Ok(assemble(
-                n,
-                vec![probe],
-                "sequential".into(),
-                reason,
-                start.elapsed(),
-                Duration::ZERO,
-            ));
-        }
-        let (pool, setup) = self.pool(workers)?;
-        let cost = self.dispatch_cost(&pool);
-        let overhead = cost.fixed_s + remaining as f64 * cost.per_task_s;
-        let w = workers as f64;
-        let threshold = overhead / (remaining as f64 * (1.0 - 1.0 / w));
-        let parallel = task_s > threshold;
-        let reason = format!(
-            "auto: task time T = {} over {k} probe task(s), overhead O = {} for N = {remaining} \
-             tasks on W = {workers}; parallel pays when T > O/(N(1-1/W)) = {}: {}",
-            crate::report::fmt_secs(task_s),
-            crate::report::fmt_secs(overhead),
-            crate::report::fmt_secs(threshold),
-            if parallel {
-                "chose threads"
-            } else {
-                "chose sequential"
-            }
-        );
-        tracing::debug!("{reason}");
-        let (logs, mode) = if parallel {
-            let mut logs = parallel_logs(
-                &pool,
-                job,
-                k,
-                n,
-                self.config.seed,
-                self.config.retries,
-                &bar,
-            );
-            // The probe ran on the calling thread: charge it to the first worker's busy time.
-            let first = &mut logs[0];
-            first.results.extend(probe.results);
-            first.task_secs.extend(probe.task_secs);
-            first.busy += probe.busy;
-            first.retries += probe.retries;
-            (logs, format!("threads({workers})"))
-        } else {
-            for i in k..n {
-                run_one(job, i, n, self.config.seed, self.config.retries, &mut probe);
-                bar.inc();
-            }
-            (vec![probe], "sequential".into())
-        };
-        bar.finish();
-        Ok(assemble(n, logs, mode, reason, start.elapsed(), setup))
-    }
-}
-
-/// Runs tasks `from..n` on every thread of `pool`, each thread taking the next index from a
-/// shared counter (dynamic scheduling), and returns each thread's log.
-fn parallel_logs<J: Job>(
-    pool: &rayon::ThreadPool,
-    job: &J,
-    from: usize,
-    n: usize,
-    seed: u64,
-    retries: u32,
-    bar: &TaskBar,
-) -> Vec<WorkerLog<J::Output>> {
-    let next = AtomicUsize::new(from);
-    pool.broadcast(|_| {
-        let mut log = WorkerLog::new();
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            if i >= n {
-                break;
-            }
-            run_one(job, i, n, seed, retries, &mut log);
-            bar.inc();
-        }
-        log
-    })
 }
 
 fn check_task_count(n: usize) -> Result<(), ExecError> {
@@ -566,48 +270,4 @@ fn check_task_count(n: usize) -> Result<(), ExecError> {
         ));
     }
     Ok(())
-}
-
-/// Puts the workers' results in index order and builds the report.
-fn assemble<T>(
-    n: usize,
-    logs: Vec<WorkerLog<T>>,
-    mode: String,
-    reason: String,
-    wall: Duration,
-    setup: Duration,
-) -> RunOutput<T> {
-    let mut slots: Vec<Option<Result<T, TaskFailure>>> = (0..n).map(|_| None).collect();
-    let mut task_secs = Vec::with_capacity(n);
-    let mut busy = Vec::with_capacity(logs.len());
-    let mut retries = 0;
-    let mut failures = Vec::new();
-    for log in logs {
-        task_secs.extend(log.task_secs);
-        busy.push(log.busy);
-        retries += log.retries;
-        for (i, r) in log.results {
-            if let Err(f) = &r {
-                failures.push(f.clone());
-            }
-            slots[i] = Some(r);
-        }
-    }
-    let results = slots
-        .into_iter()
-        .map(|s| s.expect("every task index is run exactly once"))
-        .collect();
-    let report = RunReport::build(
-        mode,
-        reason,
-        n,
-        wall,
-        setup,
-        Duration::ZERO,
-        &task_secs,
-        busy,
-        retries,
-        failures,
-    );
-    RunOutput { results, report }
 }

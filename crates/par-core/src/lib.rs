@@ -9,6 +9,11 @@
 //! | [`Mode::Threads`] | a thread pool the executor owns (never rayon's global pool) | CPU-bound tasks of 10 µs and up |
 //! | [`Mode::Processes`] | worker processes of the same binary, tasks over pipes | isolation from crashes and hangs, time-outs |
 //! | [`Mode::Auto`] | measures the first tasks, then applies the break-even rule | when task size is unknown |
+//! | [`Mode::Mpi`] | the ranks of an MPI job, threads inside each (feature `mpi`) | clusters, many nodes |
+//!
+//! Inside, each mode is one implementation of one crate-private backend interface (one file
+//! per mode under `src/backend/`), so that the conformance suite runs over every mode
+//! unchanged and a new mode is one file.
 //!
 //! # Determinism contract
 //!
@@ -32,12 +37,32 @@
 //! `T > O / (N (1 − 1/W))`. [`Mode::Auto`] measures `T` on the first tasks and `O` on the pool,
 //! and records its numbers and choice in [`RunReport::mode_reason`].
 //!
+//! # MPI
+//!
+//! With the feature `mpi`, [`Mode::Mpi`] runs the tasks over the ranks of an MPI job (started
+//! with `mpirun` or `srun`); [`mpi`](mod@mpi) says how a binary uses it. Every rank calls
+//! [`Executor::run`] collectively and gets the same [`RunOutput`] (results gathered on rank 0
+//! in index order, then broadcast), bit-identical to `Sequential`. A task that panics is
+//! reported with its index; a rank that dies ends the run on every survivor with
+//! [`ExecError::RankLost`] naming it and its tasks. The default schedule is
+//! [`MpiSchedule::Dynamic`] (chunks handed out by rank 0): it loses one round trip per chunk,
+//! where [`MpiSchedule::Static`] blocks lose the gap between the slowest block and the mean,
+//! which dominates when task cost follows the index; `cargo xtask bench --mpi` measures both
+//! (its `ramp`, `uneven` and `even` workloads) beside `Threads`.
+//!
+//! # Features
+//!
+//! - `mpi`: [`Mode::Mpi`] on rsmpi and the system's MPI library (Open MPI:
+//!   `cargo xtask setup --mpi`). Without it, `Mode::Mpi` still exists and
+//!   [`Executor::new`] returns [`ExecError::FeatureMissing`].
+//!
 //! # Also here
 //!
 //! - [`budget`]: one level of parallelism per process; nested calls run inline.
 //! - [`batcher`]: many threads submit single requests, one evaluator runs them as batches.
 //! - [`bench`](mod@bench): the benchmark result schema that `cargo xtask bench` reads.
 //! - [`journal`]: JSON-lines results that a killed run resumes from.
+//! - [`mpi`](mod@mpi): this process's rank, the rank count, `is_root`, threads per rank.
 //! - [`progress`]: progress bars on a terminal, silence elsewhere.
 //!
 //! # Logging
@@ -71,6 +96,7 @@
 //! # }
 //! ```
 
+mod backend;
 pub mod batcher;
 pub mod bench;
 pub mod budget;
@@ -78,6 +104,7 @@ pub mod config;
 mod error;
 mod executor;
 pub mod journal;
+pub mod mpi;
 pub mod process;
 pub mod progress;
 pub mod provenance;
@@ -85,8 +112,8 @@ pub mod reduce;
 pub mod report;
 pub mod seed;
 
-pub use config::{ExecConfig, Mode, Progress, WorkerCommand};
+pub use config::{ExecConfig, Mode, MpiSchedule, Progress, WorkerCommand};
 pub use error::ExecError;
 pub use executor::{Executor, Job, RemoteJob, RunOutput, TaskContext};
-pub use report::{FailureKind, RunReport, TaskFailure};
+pub use report::{FailureKind, MpiReport, RankReport, RunReport, TaskFailure};
 pub use seed::TaskRng;

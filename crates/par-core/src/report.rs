@@ -122,6 +122,55 @@ pub struct RunReport {
     pub retries: u32,
     /// Tasks that produced no result, in index order.
     pub failures: Vec<TaskFailure>,
+    /// The MPI side of a [`crate::Mode::Mpi`] run (ranks, busy and communication time per rank,
+    /// gather and broadcast); `None` in the other modes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mpi: Option<MpiReport>,
+}
+
+/// What each MPI rank did in a [`crate::Mode::Mpi`] run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RankReport {
+    /// The rank.
+    pub rank: usize,
+    /// Tasks it ran.
+    pub tasks: usize,
+    /// Time its threads spent inside tasks, summed, in seconds.
+    pub busy_s: f64,
+    /// CPU time of its driver thread, which does nothing but MPI calls and (de)serialising
+    /// messages, in seconds (wall time inside those calls where CPU time is unknown).
+    pub comm_s: f64,
+}
+
+/// The MPI part of a run report: one entry per rank and the cost of moving results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MpiReport {
+    /// Number of ranks.
+    pub ranks: usize,
+    /// Worker threads in each rank.
+    pub threads_per_rank: usize,
+    /// `dynamic` or `static`.
+    pub schedule: String,
+    /// The rank that holds this copy of the report.
+    pub rank: usize,
+    /// One entry per rank, in rank order.
+    pub per_rank: Vec<RankReport>,
+    /// Rank 0's time receiving and decoding the other ranks' results during the run, seconds.
+    pub gather_s: f64,
+    /// Time to hand every rank the results, as seen by the rank holding this copy: on rank 0
+    /// encoding and broadcasting them, elsewhere waiting for and decoding them, in seconds.
+    pub broadcast_s: f64,
+    /// Run messages rank 0 received (requests, result batches, completions).
+    pub messages: u64,
+    /// Chunk requests rank 0 answered (dynamic schedule).
+    #[serde(default)]
+    pub requests: u64,
+    /// Rank 0's time answering chunk requests (taking the chunk, encoding and sending the
+    /// answer), in seconds: the serial service the dynamic schedule costs.
+    #[serde(default)]
+    pub serve_s: f64,
+    /// `max(rank busy) / mean(rank busy) − 1`: 0 when the ranks computed equally long.
+    pub rank_imbalance: f64,
 }
 
 impl RunReport {
@@ -169,6 +218,7 @@ impl RunReport {
             imbalance,
             retries,
             failures,
+            mpi: None,
         }
     }
 
@@ -231,6 +281,37 @@ impl fmt::Display for RunReport {
         let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
         for (k, v) in rows {
             writeln!(f, "{k:<width$}  {v}")?;
+        }
+        if let Some(m) = &self.mpi {
+            let per = |g: fn(&RankReport) -> f64| {
+                m.per_rank
+                    .iter()
+                    .map(|r| fmt_secs(g(r)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let rows = [
+                (
+                    "ranks",
+                    format!(
+                        "{} x {} thread(s), {} schedule (this is rank {})",
+                        m.ranks, m.threads_per_rank, m.schedule, m.rank
+                    ),
+                ),
+                ("busy per rank", per(|r| r.busy_s)),
+                ("communication per rank", per(|r| r.comm_s)),
+                (
+                    "gather / broadcast",
+                    format!("{} / {}", fmt_secs(m.gather_s), fmt_secs(m.broadcast_s)),
+                ),
+                (
+                    "rank imbalance",
+                    format!("{:.1} %", 100.0 * m.rank_imbalance),
+                ),
+            ];
+            for (k, v) in rows {
+                writeln!(f, "{k:<width$}  {v}")?;
+            }
         }
         for failure in &self.failures {
             writeln!(f, "  {failure}")?;

@@ -32,3 +32,27 @@ pub fn reference_dir() -> PathBuf {
         )
     })
 }
+
+/// Synthetic segment `k` of the seeded generator (600 rows), named `<k>.csv` with five digits.
+pub fn synthetic(k: u64) -> mpc::Segment {
+    let rows = mpc::fixture::synthetic_rows(k, 600);
+    mpc::Segment::from_rows(&rows, Path::new(&format!("{k:05}.csv"))).unwrap()
+}
+
+/// An evaluation of `controller` on the fixture model in `mode`, progress hidden, run seed 0.
+pub fn eval_config(
+    controller: mpc::eval::ControllerSpec,
+    mode: par_core::Mode,
+) -> mpc::eval::EvalConfig {
+    mpc::eval::EvalConfig {
+        model: mpc::fixture::fixture_model_path(),
+        controller,
+        sim: mpc::SimOptions::default(),
+        planner: mpc::eval::PlannerModel::Auto,
+        ort: OrtOptions::default(),
+        exec: par_core::ExecConfig {
+            progress: par_core::Progress::Hidden,
+            ..par_core::ExecConfig::with_mode(mode)
+        },
+    }
+}

@@ -50,6 +50,7 @@
 //!
 //! Metric names are snake_case and stable.
 
+pub mod mpi;
 mod scenario;
 mod timing;
 
@@ -521,6 +522,12 @@ pub struct BenchArgs {
     pub workers: Vec<usize>,
     /// Output folder (default `target/bench` under the workspace root).
     pub out: PathBuf,
+    /// MPI bench programs under `mpirun`: the folder where rank 0 writes this rank count's
+    /// rows (`--mpi-part DIR`; see [`mpi`](mod@mpi)).
+    pub mpi_part: Option<PathBuf>,
+    /// MPI bench programs: the folder of parts to assemble into the scenario's report
+    /// (`--mpi-assemble DIR`).
+    pub mpi_assemble: Option<PathBuf>,
 }
 
 impl BenchArgs {
@@ -535,6 +542,8 @@ impl BenchArgs {
             full: false,
             workers: vec![1, 2, 4],
             out: default_out_dir(),
+            mpi_part: None,
+            mpi_assemble: None,
         };
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -547,6 +556,16 @@ impl BenchArgs {
                     out.workers = parse_workers(&list).map_err(|e| format!("--workers: {e}"))?;
                 }
                 "--out" => out.out = PathBuf::from(args.next().ok_or("--out needs a folder")?),
+                "--mpi-part" => {
+                    out.mpi_part = Some(PathBuf::from(
+                        args.next().ok_or("--mpi-part needs a folder")?,
+                    ));
+                }
+                "--mpi-assemble" => {
+                    out.mpi_assemble = Some(PathBuf::from(
+                        args.next().ok_or("--mpi-assemble needs a folder")?,
+                    ));
+                }
                 other => return Err(format!("unknown argument `{other}`")),
             }
         }

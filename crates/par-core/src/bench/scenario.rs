@@ -97,7 +97,7 @@ pub fn run_scenario(
 }
 
 /// [`run_scenario`] with arguments already parsed.
-fn run_with(
+pub(crate) fn run_with(
     name: &str,
     declared: &[Declared],
     args: BenchArgs,
@@ -206,6 +206,8 @@ mod tests {
             full: false,
             workers: vec![1, 2],
             out: dir.to_path_buf(),
+            mpi_part: None,
+            mpi_assemble: None,
         }
     }
 

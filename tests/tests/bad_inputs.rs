@@ -11,6 +11,8 @@ use integration_tests::examples::{Case, write_corpus};
 const LIMIT: Duration = Duration::from_secs(60);
 
 mod bad_inputs {
+    pub mod inspection;
+    pub mod mcts;
     pub mod mfg;
     pub mod mpc;
     pub mod par_core;
@@ -20,6 +22,8 @@ mod bad_inputs {
 fn cases() -> Vec<Case> {
     let mut c = Vec::new();
     c.extend(bad_inputs::par_core::cases());
+    c.extend(bad_inputs::mcts::cases());
+    c.extend(bad_inputs::inspection::cases());
     c.extend(bad_inputs::mfg::cases());
     c.extend(bad_inputs::mpc::cases());
     c

@@ -1,0 +1,2 @@
+//! Scenario `arc-batt` (work in progress on this branch).
+fn main() {}

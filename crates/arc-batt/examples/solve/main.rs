@@ -1,0 +1,2 @@
+//! The `solve` example (work in progress on this branch).
+fn main() {}

@@ -18,6 +18,7 @@ mod error;
 pub mod grid;
 pub mod object;
 pub mod prims;
+pub mod program;
 pub mod task;
 
 pub use error::ArcError;

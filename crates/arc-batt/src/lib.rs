@@ -16,9 +16,13 @@
 pub mod dsl;
 mod error;
 pub mod grid;
+pub mod library;
 pub mod object;
+pub mod pipeline;
 pub mod prims;
 pub mod program;
+pub mod score;
+pub mod search;
 pub mod task;
 
 pub use error::ArcError;

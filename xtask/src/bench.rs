@@ -63,6 +63,12 @@ pub const REGISTRY: &[Scenario] = &[
         dir: "crates/mpc",
         bench: "scenarios",
     },
+    Scenario {
+        name: "arc-batt",
+        package: "arc-batt",
+        dir: "crates/arc-batt",
+        bench: "scenarios",
+    },
 ];
 
 /// A list of positive worker counts, written `1,2,4` on the command line.

@@ -140,7 +140,6 @@ pub struct RunConfig {
     pub shared_budget: bool,
 }
 
-
 /// Per-task results in task order, and the par-core run report(s).
 #[derive(Debug)]
 pub struct RunResults {

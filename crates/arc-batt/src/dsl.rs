@@ -17,7 +17,7 @@ use std::sync::{Arc, LazyLock};
 
 use crate::grid::Grid;
 use crate::object::Object;
-use crate::prims::{self, ColourMap, GridKey, ObjKey};
+use crate::prims::{self, ColourMap, GridKey, LocalRule, ObjKey};
 
 /// The type of a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -44,6 +44,8 @@ pub enum Type {
     GridKey,
     /// A grid-to-grid primitive (a literal naming it).
     GridFn,
+    /// A learned cell-wise rule (a literal).
+    Rule,
 }
 
 impl Type {
@@ -87,6 +89,8 @@ pub enum Value {
     GridKey(GridKey),
     /// A grid-to-grid primitive.
     GridFn(Prim),
+    /// A learned cell-wise rule.
+    Rule(Arc<LocalRule>),
 }
 
 static EMPTY_GRID: LazyLock<Grid> = LazyLock::new(Grid::empty);
@@ -107,6 +111,7 @@ impl Value {
             Self::ObjKey(_) => Type::ObjKey,
             Self::GridKey(_) => Type::GridKey,
             Self::GridFn(_) => Type::GridFn,
+            Self::Rule(_) => Type::Rule,
         }
     }
 
@@ -124,6 +129,10 @@ impl Value {
             Type::ObjKey => Self::ObjKey(ObjKey::Size),
             Type::GridKey => Self::GridKey(GridKey::Area),
             Type::GridFn => Self::GridFn(Prim::IDENTITY),
+            Type::Rule => Self::Rule(Arc::new(LocalRule {
+                kind: 0,
+                table: Vec::new(),
+            })),
         }
     }
 
@@ -209,6 +218,7 @@ impl Value {
             Self::ObjKey(k) => k.hash(&mut s),
             Self::GridKey(k) => k.hash(&mut s),
             Self::GridFn(p) => p.hash(&mut s),
+            Self::Rule(r) => r.hash(&mut s),
         }
         s.finish()
     }
@@ -234,6 +244,7 @@ impl Value {
             Self::ObjKey(k) => k.name().to_string(),
             Self::GridKey(k) => k.name().to_string(),
             Self::GridFn(p) => p.name().to_string(),
+            Self::Rule(r) => r.text(),
             _ => return None,
         })
     }
@@ -253,6 +264,7 @@ impl Value {
                 (p.def().args == [Type::Grid] && p.def().ret == Type::Grid).then_some(())?;
                 Self::GridFn(p)
             }
+            Type::Rule => Self::Rule(Arc::new(LocalRule::parse(t)?)),
             _ => return None,
         })
     }
@@ -270,7 +282,7 @@ pub struct PrimDef {
     /// What it does.
     pub doc: &'static str,
     /// The implementation; arguments of the wrong variant read as empty values.
-    pub f: fn(&[Value]) -> Value,
+    pub f: fn(&[&Value]) -> Value,
 }
 
 impl fmt::Debug for PrimDef {
@@ -311,7 +323,7 @@ impl Prim {
     }
 
     /// Applies the primitive; wrong argument counts give the empty result.
-    pub fn apply(self, args: &[Value]) -> Value {
+    pub fn apply(self, args: &[&Value]) -> Value {
         let d = self.def();
         if args.len() != d.args.len() {
             return Value::empty(d.ret);
@@ -395,8 +407,12 @@ pub static PRIMS: &[PrimDef] = &[
     prim!("colour_all", [Grid, Colour] -> Grid, "every non-zero cell becomes one colour", |a| V::Grid(prims::colour_all(a[0].grid(), a[1].colour()))),
     prim!("replace", [Grid, Colour, Colour] -> Grid, "one colour becomes another", |a| V::Grid(prims::replace(a[0].grid(), a[1].colour(), a[2].colour()))),
     prim!("swap", [Grid, Colour, Colour] -> Grid, "exchange two colours", |a| V::Grid(prims::swap(a[0].grid(), a[1].colour(), a[2].colour()))),
+    prim!("local_rule", [Grid, Rule] -> Grid, "apply a learned cell-wise rule", |a| match a[1] {
+        V::Rule(r) => V::Grid(prims::apply_rule(a[0].grid(), r)),
+        _ => V::Grid(a[0].grid().clone()),
+    }),
     prim!("remap", [Grid, Map] -> Grid, "apply a colour substitution", |a| {
-        let m = match &a[1] { V::Map(m) => *m, _ => ColourMap::IDENTITY };
+        let m = match a[1] { V::Map(m) => *m, _ => ColourMap::IDENTITY };
         V::Grid(prims::remap(a[0].grid(), &m))
     }),
     // Properties.
@@ -432,17 +448,17 @@ pub static PRIMS: &[PrimDef] = &[
     prim!("objects", [Grid, Bool, Bool, Bool] -> Objs, "connected components (univalued, diagonal, without background)", |a| objs(prims::objects(a[0].grid(), a[1].bool(), a[2].bool(), a[3].bool()))),
     prim!("fg_partition", [Grid] -> Objs, "one object per non-background colour", |a| objs(prims::fg_partition(a[0].grid()))),
     prim!("colour_cells", [Grid, Colour] -> Obj, "the cells of one colour as an object", |a| V::Obj(prims::colour_cells(a[0].grid(), a[1].colour()))),
-    prim!("argmax", [Objs, ObjKey] -> Obj, "the object with the largest key", |a| V::Obj(prims::argmax(a[0].objs(), obj_key(&a[1])))),
-    prim!("argmin", [Objs, ObjKey] -> Obj, "the object with the smallest key", |a| V::Obj(prims::argmin(a[0].objs(), obj_key(&a[1])))),
-    prim!("filter_eq", [Objs, ObjKey, Int] -> Objs, "the objects whose key equals a value", |a| objs(prims::filter_eq(a[0].objs(), obj_key(&a[1]), a[2].int()))),
-    prim!("filter_ne", [Objs, ObjKey, Int] -> Objs, "the objects whose key differs from a value", |a| objs(prims::filter_ne(a[0].objs(), obj_key(&a[1]), a[2].int()))),
-    prim!("unique_by", [Objs, ObjKey] -> Objs, "the objects whose key no other object shares", |a| objs(prims::unique_by(a[0].objs(), obj_key(&a[1])))),
+    prim!("argmax", [Objs, ObjKey] -> Obj, "the object with the largest key", |a| V::Obj(prims::argmax(a[0].objs(), obj_key(a[1])))),
+    prim!("argmin", [Objs, ObjKey] -> Obj, "the object with the smallest key", |a| V::Obj(prims::argmin(a[0].objs(), obj_key(a[1])))),
+    prim!("filter_eq", [Objs, ObjKey, Int] -> Objs, "the objects whose key equals a value", |a| objs(prims::filter_eq(a[0].objs(), obj_key(a[1]), a[2].int()))),
+    prim!("filter_ne", [Objs, ObjKey, Int] -> Objs, "the objects whose key differs from a value", |a| objs(prims::filter_ne(a[0].objs(), obj_key(a[1]), a[2].int()))),
+    prim!("unique_by", [Objs, ObjKey] -> Objs, "the objects whose key no other object shares", |a| objs(prims::unique_by(a[0].objs(), obj_key(a[1])))),
     prim!("remove", [Objs, Obj] -> Objs, "every object but one", |a| objs(prims::remove(a[0].objs(), a[1].obj()))),
     prim!("merge", [Objs] -> Obj, "all cells as one object", |a| V::Obj(prims::merge(a[0].objs()))),
     prim!("first", [Objs] -> Obj, "the first object in canonical order", |a| V::Obj(prims::first(a[0].objs()))),
     prim!("last", [Objs] -> Obj, "the last object in canonical order", |a| V::Obj(prims::last(a[0].objs()))),
     prim!("count", [Objs] -> Int, "number of objects", |a| V::Int(a[0].objs().len() as i32)),
-    prim!("key_of", [Obj, ObjKey] -> Int, "an object's key value", |a| V::Int(obj_key(&a[1]).of(a[0].obj()))),
+    prim!("key_of", [Obj, ObjKey] -> Int, "an object's key value", |a| V::Int(obj_key(a[1]).of(a[0].obj()))),
     prim!("obj_colour", [Obj] -> Colour, "an object's most frequent colour", |a| V::Colour(a[0].obj().colour())),
     prim!("recolour", [Obj, Colour] -> Obj, "the object in one colour", |a| V::Obj(a[0].obj().recoloured(a[1].colour()))),
     prim!("recolour_objs", [Objs, Colour] -> Objs, "every object in one colour", |a| objs(prims::recolour_objs(a[0].objs(), a[1].colour()))),
@@ -459,8 +475,8 @@ pub static PRIMS: &[PrimDef] = &[
     prim!("vsplit", [Grid, Int] -> Grids, "n equal parts stacked", |a| grids(prims::vsplit(a[0].grid(), a[1].int()))),
     prim!("obj_grids", [Objs, Grid] -> Grids, "each object's part of a grid", |a| grids(prims::obj_grids(a[0].objs(), a[1].grid()))),
     prim!("obj_shapes", [Objs] -> Grids, "each object alone on a 0 canvas", |a| grids(prims::obj_shapes(a[0].objs()))),
-    prim!("pick_max", [Grids, GridKey] -> Grid, "the grid with the largest key", |a| V::Grid(prims::pick_max(a[0].grids(), grid_key(&a[1])))),
-    prim!("pick_min", [Grids, GridKey] -> Grid, "the grid with the smallest key", |a| V::Grid(prims::pick_min(a[0].grids(), grid_key(&a[1])))),
+    prim!("pick_max", [Grids, GridKey] -> Grid, "the grid with the largest key", |a| V::Grid(prims::pick_max(a[0].grids(), grid_key(a[1])))),
+    prim!("pick_min", [Grids, GridKey] -> Grid, "the grid with the smallest key", |a| V::Grid(prims::pick_min(a[0].grids(), grid_key(a[1])))),
     prim!("pick_unique", [Grids] -> Grid, "the odd one out", |a| V::Grid(prims::pick_unique(a[0].grids()))),
     prim!("pick_common", [Grids] -> Grid, "the most frequent grid", |a| V::Grid(prims::pick_common(a[0].grids()))),
     prim!("nth", [Grids, Int] -> Grid, "grid i (negative from the end)", |a| V::Grid(prims::nth(a[0].grids(), a[1].int()))),
@@ -470,8 +486,8 @@ pub static PRIMS: &[PrimDef] = &[
     prim!("stack_v", [Grids] -> Grid, "the grids stacked", |a| V::Grid(prims::stack_v(a[0].grids()))),
     prim!("count_grids", [Grids] -> Int, "number of grids", |a| V::Int(a[0].grids().len() as i32)),
     prim!("map_grids", [Grids, GridFn] -> Grids, "a grid function applied to each grid", |a| {
-        let p = grid_fn(&a[1]);
-        grids(a[0].grids().iter().map(|g| p.apply(&[V::Grid(g.clone())]).grid().clone()).collect())
+        let p = grid_fn(a[1]);
+        grids(a[0].grids().iter().map(|g| p.apply(&[&V::Grid(g.clone())]).grid().clone()).collect())
     }),
 ];
 
@@ -563,6 +579,12 @@ mod tests {
             T::ObjKey => V::ObjKey(ObjKey::ALL[rng.random_range(0..ObjKey::ALL.len())]),
             T::GridKey => V::GridKey(GridKey::ALL[rng.random_range(0..GridKey::ALL.len())]),
             T::GridFn => V::GridFn(Prim(rng.random_range(0..PRIMS.len() as u16))),
+            T::Rule => V::Rule(Arc::new(LocalRule {
+                kind: rng.random_range(0..prims::RULE_KINDS),
+                table: (0..rng.random_range(0..20))
+                    .map(|_| (rng.random_range(0..1u64 << 20), rng.random_range(0..10)))
+                    .collect(),
+            })),
         }
     }
 
@@ -590,7 +612,8 @@ mod tests {
             let d = p.def();
             for trial in 0..60 {
                 let args: Vec<Value> = d.args.iter().map(|&t| random_value(t, &mut rng)).collect();
-                let out = p.apply(&args);
+                let refs: Vec<&Value> = args.iter().collect();
+                let out = p.apply(&refs);
                 assert_eq!(out.ty(), d.ret, "{} returned the wrong type", d.name);
                 assert!(
                     valid(&out),
@@ -598,7 +621,8 @@ mod tests {
                     d.name
                 );
             }
-            let wrong: Vec<Value> = d.args.iter().map(|_| V::Bool(true)).collect();
+            let wrong = V::Bool(true);
+            let wrong: Vec<&Value> = d.args.iter().map(|_| &wrong).collect();
             assert_eq!(p.apply(&wrong).ty(), d.ret, "{} on wrong types", d.name);
             assert_eq!(p.apply(&[]).ty(), d.ret, "{} on no arguments", d.name);
         }

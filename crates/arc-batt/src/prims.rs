@@ -1610,3 +1610,179 @@ mod tests {
         assert_eq!(obj_shapes(&objs).len(), objs.len());
     }
 }
+
+// ---------------------------------------------------------------- learned local rules
+
+/// A cell-wise rule learned from demonstrations: each cell's new colour is looked up from a
+/// key made of the cell's colour and its surroundings (the feature `kind`). Cells whose key is
+/// not in the table keep their colour.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LocalRule {
+    /// Feature kind: 0 the four neighbours, 1 the first colour met along each of the four
+    /// rays, 2 counts of non-zero and same-coloured neighbours, 3 the eight neighbours.
+    pub kind: u8,
+    /// `(key, colour)`, sorted by key.
+    pub table: Vec<(u64, u8)>,
+}
+
+/// Number of feature kinds of [`LocalRule`].
+pub const RULE_KINDS: u8 = 4;
+
+/// The key of cell `(r, c)` of `g` under feature `kind`.
+pub fn rule_key(g: &Grid, r: usize, c: usize, kind: u8) -> u64 {
+    let (h, w) = g.shape();
+    let at = |dr: i32, dc: i32| -> u64 {
+        let (rr, cc) = (r as i32 + dr, c as i32 + dc);
+        if rr < 0 || cc < 0 || rr >= h as i32 || cc >= w as i32 {
+            10
+        } else {
+            u64::from(g.at(rr as usize, cc as usize))
+        }
+    };
+    let own = u64::from(g.at(r, c));
+    match kind {
+        0 => own | at(-1, 0) << 4 | at(1, 0) << 8 | at(0, -1) << 12 | at(0, 1) << 16,
+        1 => {
+            let mut key = own;
+            for (k, (dr, dc)) in [(-1i32, 0i32), (1, 0), (0, -1), (0, 1)]
+                .into_iter()
+                .enumerate()
+            {
+                let mut found = 11u64;
+                let (mut rr, mut cc) = (r as i32 + dr, c as i32 + dc);
+                while rr >= 0 && cc >= 0 && rr < h as i32 && cc < w as i32 {
+                    let v = g.at(rr as usize, cc as usize);
+                    if v != 0 {
+                        found = u64::from(v);
+                        break;
+                    }
+                    rr += dr;
+                    cc += dc;
+                }
+                key |= found << (4 + 4 * k);
+            }
+            key
+        }
+        2 => {
+            let (mut nz, mut same) = (0u64, 0u64);
+            for (dr, dc) in crate::object::NEIGHBOURS_8 {
+                let v = at(dr, dc);
+                nz += u64::from(v != 0 && v != 10);
+                same += u64::from(v == own);
+            }
+            own | nz << 4 | same << 8
+        }
+        _ => {
+            let mut key = own;
+            for (k, (dr, dc)) in crate::object::NEIGHBOURS_8.into_iter().enumerate() {
+                key |= at(dr, dc) << (4 + 4 * k);
+            }
+            key
+        }
+    }
+}
+
+impl LocalRule {
+    /// Learns the rule of feature `kind` that maps every `srcs[i]` onto `outs[i]` (same
+    /// shapes), when one exists and its table covers every key of the `tests` grids; identity
+    /// rules (every key keeps its colour) are not rules.
+    pub fn learn(srcs: &[&Grid], outs: &[&Grid], tests: &[&Grid], kind: u8) -> Option<Self> {
+        let mut table: rustc_hash::FxHashMap<u64, u8> = rustc_hash::FxHashMap::default();
+        let mut changes = false;
+        for (s, o) in srcs.iter().zip(outs) {
+            if s.shape() != o.shape() || s.is_empty() {
+                return None;
+            }
+            for r in 0..s.height() {
+                for c in 0..s.width() {
+                    let k = rule_key(s, r, c, kind);
+                    let v = o.at(r, c);
+                    changes |= v != s.at(r, c);
+                    if *table.entry(k).or_insert(v) != v {
+                        return None;
+                    }
+                }
+            }
+        }
+        if !changes {
+            return None;
+        }
+        for t in tests {
+            for r in 0..t.height() {
+                for c in 0..t.width() {
+                    if !table.contains_key(&rule_key(t, r, c, kind)) {
+                        return None;
+                    }
+                }
+            }
+        }
+        let mut table: Vec<(u64, u8)> = table
+            .into_iter()
+            .filter(|&(k, v)| (k & 15) as u8 != v)
+            .collect();
+        table.sort_unstable();
+        Some(Self { kind, table })
+    }
+
+    /// The text form `<kind:key=colour,...>` (keys in hexadecimal).
+    pub fn text(&self) -> String {
+        let parts: Vec<String> = self
+            .table
+            .iter()
+            .map(|(k, v)| format!("{k:x}={v}"))
+            .collect();
+        format!("<{}:{}>", self.kind, parts.join(","))
+    }
+
+    /// Parses the text form.
+    pub fn parse(text: &str) -> Option<Self> {
+        let inner = text.trim().strip_prefix('<')?.strip_suffix('>')?;
+        let (kind, rest) = inner.split_once(':')?;
+        let kind: u8 = kind.parse().ok().filter(|&k| k < RULE_KINDS)?;
+        let mut table = Vec::new();
+        for part in rest.split(',').filter(|p| !p.is_empty()) {
+            let (k, v) = part.split_once('=')?;
+            let v: u8 = v.parse().ok().filter(|&v| v <= 9)?;
+            table.push((u64::from_str_radix(k, 16).ok()?, v));
+        }
+        table.sort_unstable();
+        Some(Self { kind, table })
+    }
+}
+
+/// Applies a learned local rule to every cell (keys not in the table keep their colour).
+pub fn apply_rule(g: &Grid, rule: &LocalRule) -> Grid {
+    let (h, w) = g.shape();
+    build(h, w, |r, c| {
+        let k = rule_key(g, r, c, rule.kind);
+        match rule.table.binary_search_by_key(&k, |e| e.0) {
+            Ok(i) => rule.table[i].1,
+            Err(_) => g.at(r, c),
+        }
+    })
+}
+
+#[cfg(test)]
+mod rule_tests {
+    use super::*;
+
+    #[test]
+    fn a_rule_is_learned_applied_and_round_trips() {
+        // Cells next to a 1 (left or right) become 2.
+        let src = Grid::from_rows(&[vec![0, 1, 0, 0], vec![0, 0, 0, 1]]).unwrap();
+        let out = Grid::from_rows(&[vec![2, 1, 2, 0], vec![0, 0, 2, 1]]).unwrap();
+        let test = Grid::from_rows(&[vec![0, 0, 1, 0], vec![1, 0, 0, 0]]).unwrap();
+        let rule = LocalRule::learn(&[&src], &[&out], &[&src], 0).unwrap();
+        assert_eq!(apply_rule(&src, &rule), out);
+        assert_eq!(LocalRule::parse(&rule.text()), Some(rule.clone()));
+        assert!(
+            LocalRule::learn(&[&src], &[&out], &[&test], 3).is_none(),
+            "unseen neighbourhoods"
+        );
+        assert!(
+            LocalRule::learn(&[&src], &[&src], &[&src], 0).is_none(),
+            "identity"
+        );
+        assert!(LocalRule::parse("<9:1=2>").is_none());
+    }
+}

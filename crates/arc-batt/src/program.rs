@@ -152,17 +152,20 @@ impl Program {
     pub fn run_counting(&self, input: &Grid, ops: &mut u64) -> Grid {
         let input = Value::Grid(input.clone());
         let mut vals: Vec<Value> = Vec::with_capacity(self.lines.len());
-        let mut args: Vec<Value> = Vec::with_capacity(4);
         for line in &self.lines {
-            args.clear();
-            for a in &line.args {
-                args.push(match a {
-                    Arg::Input => input.clone(),
-                    Arg::Line(j) => vals[*j].clone(),
-                    Arg::Lit(v) => v.clone(),
-                });
-            }
-            vals.push(line.prim.apply(&args));
+            let out = {
+                let args: smallvec::SmallVec<[&Value; 4]> = line
+                    .args
+                    .iter()
+                    .map(|a| match a {
+                        Arg::Input => &input,
+                        Arg::Line(j) => &vals[*j],
+                        Arg::Lit(v) => v,
+                    })
+                    .collect();
+                line.prim.apply(&args)
+            };
+            vals.push(out);
             *ops += 1;
         }
         vals.pop().map_or_else(Grid::empty, |v| v.grid().clone())
@@ -203,8 +206,8 @@ fn split_args(s: &str) -> Vec<&str> {
     let (mut depth, mut start) = (0i32, 0);
     for (i, ch) in s.char_indices() {
         match ch {
-            '{' | '(' => depth += 1,
-            '}' | ')' => depth -= 1,
+            '{' | '(' | '<' => depth += 1,
+            '}' | ')' | '>' if depth > 0 => depth -= 1,
             ',' if depth == 0 => {
                 out.push(s[start..i].trim());
                 start = i + 1;
@@ -391,17 +394,20 @@ impl Merged {
     pub fn values(&self, input: &Grid) -> Vec<Value> {
         let input = Value::Grid(input.clone());
         let mut vals: Vec<Value> = Vec::with_capacity(self.nodes.len());
-        let mut args: Vec<Value> = Vec::with_capacity(4);
         for n in &self.nodes {
-            args.clear();
-            for a in &n.args {
-                args.push(match a {
-                    MArg::Input => input.clone(),
-                    MArg::Node(j) => vals[*j].clone(),
-                    MArg::Lit(v) => v.clone(),
-                });
-            }
-            vals.push(n.prim.apply(&args));
+            let out = {
+                let args: smallvec::SmallVec<[&Value; 4]> = n
+                    .args
+                    .iter()
+                    .map(|a| match a {
+                        MArg::Input => &input,
+                        MArg::Node(j) => &vals[*j],
+                        MArg::Lit(v) => v,
+                    })
+                    .collect();
+                n.prim.apply(&args)
+            };
+            vals.push(out);
         }
         vals
     }
@@ -417,16 +423,14 @@ impl Merged {
     /// Evaluates node `i` given the values of the nodes before it.
     pub fn eval_node(&self, i: usize, input: &Value, vals: &[Value]) -> Value {
         let n = &self.nodes[i];
-        let args: Vec<Value> = n
+        let none = Value::empty(Type::Grid);
+        let args: smallvec::SmallVec<[&Value; 4]> = n
             .args
             .iter()
             .map(|a| match a {
-                MArg::Input => input.clone(),
-                MArg::Node(j) => vals
-                    .get(*j)
-                    .cloned()
-                    .unwrap_or_else(|| Value::empty(Type::Grid)),
-                MArg::Lit(v) => v.clone(),
+                MArg::Input => input,
+                MArg::Node(j) => vals.get(*j).unwrap_or(&none),
+                MArg::Lit(v) => v,
             })
             .collect();
         n.prim.apply(&args)

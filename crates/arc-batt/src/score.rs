@@ -14,7 +14,9 @@
 
 use crate::dsl::{Prim, Type, Value};
 use crate::grid::Grid;
-use crate::prims::ColourMap;
+use std::sync::Arc;
+
+use crate::prims::{ColourMap, LocalRule, RULE_KINDS};
 use crate::search::{SArg, Space};
 
 /// Grid candidates that match every demonstration output's shape, best partial credit first.
@@ -86,6 +88,35 @@ pub fn assemble(space: &mut Space) {
             space.apply(remap, &[SArg::Node(id), SArg::Lit(Value::Map(m))], 1);
         }
         if !space.solutions().is_empty() || space.stopped().is_some() {
+            return;
+        }
+    }
+    // Learned cell-wise rules on the input and the best shaped candidates.
+    let rule_prim = Prim::by_name("local_rule").unwrap_or(Prim::IDENTITY);
+    let mut sources: Vec<u32> = vec![Space::INPUT];
+    sources.extend(
+        cands
+            .iter()
+            .copied()
+            .filter(|&c| c != Space::INPUT)
+            .take(12),
+    );
+    for &id in &sources {
+        let node = &space.nodes()[id as usize];
+        let srcs: Vec<&Grid> = node.vals[..n_train].iter().map(Value::grid).collect();
+        let tests: Vec<&Grid> = node.vals[n_train..].iter().map(Value::grid).collect();
+        let outs_ref: Vec<&Grid> = outs.iter().collect();
+        let rules: Vec<LocalRule> = (0..RULE_KINDS)
+            .filter_map(|k| LocalRule::learn(&srcs, &outs_ref, &tests, k))
+            .collect();
+        for rule in rules {
+            space.apply(
+                rule_prim,
+                &[SArg::Node(id), SArg::Lit(Value::Rule(Arc::new(rule)))],
+                1,
+            );
+        }
+        if space.stopped().is_some() || !space.solutions().is_empty() {
             return;
         }
     }

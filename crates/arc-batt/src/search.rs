@@ -39,7 +39,7 @@ use crate::task::Task;
 
 /// Work units per second of budget: cells touched by primitives per second on the reference
 /// machine (Intel Xeon, one core), so that a budget of one second takes about one second.
-pub const WORK_PER_SECOND: f64 = 40.0e6;
+pub const WORK_PER_SECOND: f64 = 100.0e6;
 
 /// Why a search stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,12 +121,6 @@ pub enum SArg {
     Lit(Value),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum KeyArg {
-    Node(u32),
-    Lit(u64),
-}
-
 #[derive(Debug, Clone)]
 enum Expr {
     Input,
@@ -157,7 +151,7 @@ pub struct Space {
     outputs: Vec<Grid>,
     nodes: Vec<Node>,
     by_value: FxHashMap<u64, Vec<u32>>,
-    memo: FxHashMap<(Prim, Vec<KeyArg>), Option<u32>>,
+    memo: FxHashMap<[u64; 5], Option<u32>>,
     /// Work units spent.
     pub work: u64,
     /// Primitive applications on single inputs.
@@ -165,6 +159,8 @@ pub struct Space {
     bytes: usize,
     peak_bytes: usize,
     work_limit: u64,
+    stage_limit: u64,
+    budget_hit: bool,
     byte_limit: usize,
     started: Instant,
     wall_limit_s: f64,
@@ -181,13 +177,15 @@ impl Space {
             n_train: task.train.len(),
             outputs: task.train.iter().map(|p| p.output.clone()).collect(),
             nodes: Vec::new(),
-            by_value: FxHashMap::default(),
-            memo: FxHashMap::default(),
+            by_value: FxHashMap::with_capacity_and_hasher(1 << 14, Default::default()),
+            memo: FxHashMap::with_capacity_and_hasher(1 << 15, Default::default()),
             work: 0,
             ops: 0,
             bytes: 0,
             peak_bytes: 0,
             work_limit: (cfg.budget_s * WORK_PER_SECOND) as u64,
+            stage_limit: u64::MAX,
+            budget_hit: false,
             byte_limit: (cfg.memory_mb * 1e6) as usize,
             started: Instant::now(),
             wall_limit_s: 3.0 * cfg.budget_s + 0.05,
@@ -232,6 +230,20 @@ impl Space {
         self.peak_bytes
     }
 
+    /// Limits the stages that follow to `fraction` of the whole budget (1 lifts the limit); a
+    /// stage stopped by the previous limit may go on when the new one is larger.
+    pub fn limit_stage(&mut self, fraction: f64) {
+        self.stage_limit = (self.work_limit as f64 * fraction) as u64;
+        if self.stop == Some(Status::Budget) && self.work < self.work_limit.min(self.stage_limit) {
+            self.stop = None;
+        }
+    }
+
+    /// Whether any stage ran out of budget.
+    pub fn budget_hit(&self) -> bool {
+        self.budget_hit
+    }
+
     /// Fraction of the work budget left.
     pub fn budget_left(&self) -> f64 {
         1.0 - self.work as f64 / self.work_limit.max(1) as f64
@@ -241,8 +253,9 @@ impl Space {
         if self.stop.is_some() {
             return false;
         }
-        if self.work >= self.work_limit {
+        if self.work >= self.work_limit.min(self.stage_limit) {
             self.stop = Some(Status::Budget);
+            self.budget_hit = true;
         } else if self.bytes >= self.byte_limit {
             self.stop = Some(Status::Memory);
         } else if self.ops & 63 == 0 && self.started.elapsed().as_secs_f64() > self.wall_limit_s {
@@ -319,37 +332,38 @@ impl Space {
                 return None;
             }
         }
-        let key: Vec<KeyArg> = args
-            .iter()
-            .map(|a| match a {
-                SArg::Node(n) => KeyArg::Node(*n),
-                SArg::Lit(v) => KeyArg::Lit(v.hash64()),
-            })
-            .collect();
-        let key = (prim, key);
+        let mut key = [u64::MAX; 5];
+        key[0] = u64::from(prim.0);
+        for (slot, a) in key[1..].iter_mut().zip(args) {
+            *slot = match a {
+                SArg::Node(n) => u64::from(*n),
+                SArg::Lit(v) => v.hash64() | (1 << 63),
+            };
+        }
         if let Some(hit) = self.memo.get(&key) {
             return *hit;
         }
         let n = self.nodes[0].vals.len();
         let mut vals = Vec::with_capacity(n);
-        let mut argv: Vec<Value> = Vec::with_capacity(args.len());
         let mut ok = true;
         for i in 0..n {
-            argv.clear();
             let mut cells = 8u64;
-            for a in args {
-                let v = match a {
-                    SArg::Node(id) => self.nodes[*id as usize].vals[i].clone(),
-                    SArg::Lit(v) => v.clone(),
-                };
-                cells += match &v {
-                    Value::Grid(g) => g.area() as u64,
-                    Value::Objs(o) => 4 * o.len() as u64,
-                    Value::Grids(g) => g.iter().map(|x| x.area() as u64).sum(),
-                    _ => 1,
-                };
-                argv.push(v);
-            }
+            let argv: smallvec::SmallVec<[&Value; 4]> = args
+                .iter()
+                .map(|a| {
+                    let v = match a {
+                        SArg::Node(id) => &self.nodes[*id as usize].vals[i],
+                        SArg::Lit(v) => v,
+                    };
+                    cells += match v {
+                        Value::Grid(g) => g.area() as u64,
+                        Value::Objs(o) => 4 * o.len() as u64,
+                        Value::Grids(g) => g.iter().map(|x| x.area() as u64).sum(),
+                        _ => 1,
+                    };
+                    v
+                })
+                .collect();
             let out = prim.apply(&argv);
             self.ops += 1;
             cells += match &out {
@@ -983,6 +997,8 @@ pub fn search(space: &mut Space, task: &Task, cfg: &SearchConfig, library: &Libr
         }
     }
     space.library_mark = false;
+    // The search stages keep a fifth of the budget for assembly.
+    space.limit_stage(0.8);
     // 2. Enumeration.
     let enumerated = enumerate(space, &colours);
     // 3. Transform search, best-first within each depth.
@@ -1047,8 +1063,13 @@ pub fn search(space: &mut Space, task: &Task, cfg: &SearchConfig, library: &Libr
         space.library_mark = false;
     }
     // 5. Assembly.
+    space.limit_stage(1.0);
     crate::score::assemble(space);
-    let status = space.stopped().unwrap_or(Status::Complete);
+    let status = match space.stopped() {
+        Some(s) => s,
+        None if space.budget_hit() => Status::Budget,
+        None => Status::Complete,
+    };
     Found {
         ranked: crate::score::rank(space),
         status,

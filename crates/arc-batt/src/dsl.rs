@@ -60,6 +60,7 @@ impl Type {
                 | Self::ObjKey
                 | Self::GridKey
                 | Self::GridFn
+                | Self::Rule
         )
     }
 }
@@ -514,7 +515,12 @@ mod tests {
             V::ObjKey(ObjKey::Gaps),
             V::GridKey(GridKey::Rarest),
             V::GridFn(Prim::by_name("rot90").unwrap()),
+            V::Rule(Arc::new(LocalRule {
+                kind: 1,
+                table: vec![(0x12, 3)],
+            })),
         ] {
+            assert!(v.ty().is_literal(), "{v:?}");
             let text = v.literal_text().unwrap();
             assert_eq!(Value::parse_literal(v.ty(), &text), Some(v));
         }

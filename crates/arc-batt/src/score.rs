@@ -305,3 +305,33 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod rule_program_tests {
+    use super::*;
+    use crate::library::Library;
+    use crate::search::{SearchConfig, search};
+    use crate::task::Task;
+    use std::path::Path;
+
+    #[test]
+    fn a_learned_rule_is_a_program_line_that_round_trips() {
+        let t = Task::from_json(
+            "t",
+            r#"{"train": [{"input": [[0, 1, 0, 0, 0], [0, 0, 0, 1, 0]], "output": [[2, 1, 2, 0, 0], [0, 0, 2, 1, 2]]},
+                          {"input": [[1, 0, 0], [0, 0, 0]], "output": [[1, 2, 0], [0, 0, 0]]}],
+                "test": [{"input": [[0, 0, 1, 0, 0]], "output": [[0, 2, 1, 2, 0]]}]}"#,
+            Path::new("t.json"),
+        )
+        .unwrap();
+        let cfg = SearchConfig::default();
+        let mut s = Space::new(&t, &cfg);
+        let found = search(&mut s, &t, &cfg, &Library::new());
+        let best = found.ranked[0];
+        let p = s.program(best);
+        let text = p.to_string();
+        assert_ne!(text, "x1 = identity(I)");
+        let back: crate::program::Program = text.parse().unwrap();
+        assert_eq!(back.run(&t.test[0].input), *s.nodes()[best as usize].vals[2].grid());
+    }
+}

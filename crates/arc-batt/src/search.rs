@@ -470,7 +470,8 @@ impl Space {
                 args: vec![Arg::Input],
             });
         }
-        Program::new(lines).unwrap_or_else(|_| {
+        Program::new(lines).unwrap_or_else(|e| {
+            debug_assert!(false, "node {id} gave an ill-typed program: {e}");
             Program::new(vec![Line {
                 prim: Prim::IDENTITY,
                 args: vec![Arg::Input],

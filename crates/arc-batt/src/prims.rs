@@ -1619,14 +1619,53 @@ mod tests {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LocalRule {
     /// Feature kind: 0 the four neighbours, 1 the first colour met along each of the four
-    /// rays, 2 counts of non-zero and same-coloured neighbours, 3 the eight neighbours.
+    /// rays, 2 counts of non-zero and same-coloured neighbours, 3 the eight neighbours, 4 and 5
+    /// the size of the cell's component (see [`rule_keys`]).
     pub kind: u8,
     /// `(key, colour)`, sorted by key.
     pub table: Vec<(u64, u8)>,
 }
 
 /// Number of feature kinds of [`LocalRule`].
-pub const RULE_KINDS: u8 = 4;
+pub const RULE_KINDS: u8 = 6;
+
+/// The keys of every cell of `g` under feature `kind`, row-major: kinds 0–3 as
+/// [`rule_key`]; 4 the cell's colour and the size of its single-coloured 4-connected
+/// component (sizes above 15 count as 15); 5 the colour and the size of its multi-coloured
+/// 8-connected non-background component (0 for background).
+pub fn rule_keys(g: &Grid, kind: u8) -> Vec<u64> {
+    let (h, w) = g.shape();
+    if kind < 4 {
+        let mut out = Vec::with_capacity(h * w);
+        for r in 0..h {
+            for c in 0..w {
+                out.push(rule_key(g, r, c, kind));
+            }
+        }
+        return out;
+    }
+    let conn = if kind == 4 {
+        Connectivity {
+            univalued: true,
+            diagonal: false,
+            without_bg: false,
+        }
+    } else {
+        MULTI8
+    };
+    let mut size = vec![0u64; h * w];
+    for o in components(g, conn) {
+        let n = o.size().min(15) as u64;
+        for x in o.cells() {
+            size[usize::from(x.r) * w + usize::from(x.c)] = n;
+        }
+    }
+    g.cells()
+        .iter()
+        .zip(size)
+        .map(|(&v, n)| u64::from(v) | n << 4)
+        .collect()
+}
 
 /// The key of cell `(r, c)` of `g` under feature `kind`.
 pub fn rule_key(g: &Grid, r: usize, c: usize, kind: u8) -> u64 {
@@ -1693,14 +1732,10 @@ impl LocalRule {
             if s.shape() != o.shape() || s.is_empty() {
                 return None;
             }
-            for r in 0..s.height() {
-                for c in 0..s.width() {
-                    let k = rule_key(s, r, c, kind);
-                    let v = o.at(r, c);
-                    changes |= v != s.at(r, c);
-                    if *table.entry(k).or_insert(v) != v {
-                        return None;
-                    }
+            for ((k, &v), &was) in rule_keys(s, kind).into_iter().zip(o.cells()).zip(s.cells()) {
+                changes |= v != was;
+                if *table.entry(k).or_insert(v) != v {
+                    return None;
                 }
             }
         }
@@ -1708,12 +1743,8 @@ impl LocalRule {
             return None;
         }
         for t in tests {
-            for r in 0..t.height() {
-                for c in 0..t.width() {
-                    if !table.contains_key(&rule_key(t, r, c, kind)) {
-                        return None;
-                    }
-                }
+            if rule_keys(t, kind).iter().any(|k| !table.contains_key(k)) {
+                return None;
             }
         }
         let mut table: Vec<(u64, u8)> = table
@@ -1752,14 +1783,17 @@ impl LocalRule {
 
 /// Applies a learned local rule to every cell (keys not in the table keep their colour).
 pub fn apply_rule(g: &Grid, rule: &LocalRule) -> Grid {
-    let (h, w) = g.shape();
-    build(h, w, |r, c| {
-        let k = rule_key(g, r, c, rule.kind);
-        match rule.table.binary_search_by_key(&k, |e| e.0) {
-            Ok(i) => rule.table[i].1,
-            Err(_) => g.at(r, c),
-        }
-    })
+    let cells = rule_keys(g, rule.kind)
+        .into_iter()
+        .zip(g.cells())
+        .map(
+            |(k, &was)| match rule.table.binary_search_by_key(&k, |e| e.0) {
+                Ok(i) => rule.table[i].1,
+                Err(_) => was,
+            },
+        )
+        .collect();
+    Grid::from_parts(g.height(), g.width(), cells)
 }
 
 #[cfg(test)]
@@ -1784,5 +1818,11 @@ mod rule_tests {
             "identity"
         );
         assert!(LocalRule::parse("<9:1=2>").is_none());
+        // Objects recoloured by size: singletons become 3, pairs 4.
+        let src = Grid::from_rows(&[vec![1, 0, 1, 1], vec![0, 0, 0, 0]]).unwrap();
+        let out = Grid::from_rows(&[vec![3, 0, 4, 4], vec![0, 0, 0, 0]]).unwrap();
+        let test = Grid::from_rows(&[vec![1, 1, 0, 1], vec![0, 0, 0, 0]]).unwrap();
+        let rule = LocalRule::learn(&[&src], &[&out], &[&test], 5).unwrap();
+        assert_eq!(apply_rule(&test, &rule).row(0), &[4, 4, 0, 3]);
     }
 }

@@ -82,7 +82,15 @@ pub fn assemble(space: &mut Space) {
     let outs: Vec<Grid> = space.outputs().to_vec();
     let cands = shaped(space);
     let remap = Prim::by_name("remap").unwrap_or(Prim::IDENTITY);
-    for &id in cands.iter().take(60) {
+    let mut map_sources = vec![Space::INPUT];
+    map_sources.extend(
+        cands
+            .iter()
+            .copied()
+            .filter(|&c| c != Space::INPUT)
+            .take(60),
+    );
+    for &id in &map_sources {
         let vals = space.nodes()[id as usize].vals[..n_train].to_vec();
         if let Some(m) = learn_colour_map(&vals, &outs) {
             space.apply(remap, &[SArg::Node(id), SArg::Lit(Value::Map(m))], 1);
@@ -332,6 +340,9 @@ mod rule_program_tests {
         let text = p.to_string();
         assert_ne!(text, "x1 = identity(I)");
         let back: crate::program::Program = text.parse().unwrap();
-        assert_eq!(back.run(&t.test[0].input), *s.nodes()[best as usize].vals[2].grid());
+        assert_eq!(
+            back.run(&t.test[0].input),
+            *s.nodes()[best as usize].vals[2].grid()
+        );
     }
 }

@@ -22,7 +22,7 @@
 //!
 //! The budget is counted in work units (cells touched by primitives, a fixed nominal rate
 //! per second), so a task's result does not depend on the machine's load or on how many
-//! tasks run beside it; a wall-clock guard at three times the budget stops a search that
+//! tasks run beside it; a wall-clock guard at six times the budget stops a search that
 //! runs far slower than the nominal rate, and the task reports which limit stopped it.
 
 use std::time::Instant;
@@ -188,7 +188,7 @@ impl Space {
             budget_hit: false,
             byte_limit: (cfg.memory_mb * 1e6) as usize,
             started: Instant::now(),
-            wall_limit_s: 3.0 * cfg.budget_s + 0.05,
+            wall_limit_s: 6.0 * cfg.budget_s + 0.1,
             stop: None,
             solutions: Vec::new(),
             library_mark: false,
@@ -393,7 +393,7 @@ impl Space {
             .iter()
             .map(|a| match a {
                 SArg::Node(id) => self.nodes[*id as usize].cost,
-                SArg::Lit(_) => 0,
+                SArg::Lit(v) => literal_cost(v),
             })
             .sum::<u16>();
         let id = self.insert(
@@ -478,6 +478,20 @@ impl Space {
             }])
             .expect("the identity program type-checks")
         })
+    }
+}
+
+/// The simplicity cost of a literal: learned tables cost by their size (a colour map one line
+/// per two substitutions, a local rule two lines plus one per four entries), so that a
+/// learned table never looks simpler than a short program; other literals cost nothing.
+fn literal_cost(v: &Value) -> u16 {
+    match v {
+        Value::Map(m) => (0..10)
+            .filter(|&c| usize::from(m.0[c]) != c)
+            .count()
+            .div_ceil(2) as u16,
+        Value::Rule(r) => 2 + (r.table.len() / 4).min(1000) as u16,
+        _ => 0,
     }
 }
 
@@ -1005,12 +1019,17 @@ pub fn search(space: &mut Space, task: &Task, cfg: &SearchConfig, library: &Libr
     // 3. Transform search, best-first within each depth.
     let frags = fragments(&colours);
     let mut frontier: Vec<u32> = vec![Space::INPUT];
-    frontier.extend(
-        enumerated
-            .iter()
-            .copied()
-            .filter(|&g| space.nodes[g as usize].vals[0].ty() == Type::Grid),
-    );
+    // Enumerated grids join the frontier only when they already have the outputs' shapes
+    // (the others stay candidates): most are canvases and crops of arbitrary sizes.
+    let n_train = space.n_train;
+    frontier.extend(enumerated.iter().copied().filter(|&g| {
+        let vals = &space.nodes[g as usize].vals;
+        vals[0].ty() == Type::Grid
+            && vals[..n_train]
+                .iter()
+                .zip(&space.outputs)
+                .all(|(v, o)| v.grid().shape() == o.shape())
+    }));
     let mut found_at_depth = None;
     'depths: for depth in 1..=cfg.max_depth as u8 {
         if space.stopped().is_some() {

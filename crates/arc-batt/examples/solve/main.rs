@@ -44,7 +44,7 @@ struct Args {
     #[arg(long, required = true, num_args = 1.., value_name = "DIR_OR_FILES")]
     tasks: Vec<PathBuf>,
     /// Search budget per task, in seconds of nominal work (deterministic; a wall-clock guard
-    /// stops a task at 3x).
+    /// stops a task at 6x).
     #[arg(long, default_value_t = 1.0, value_parser = float_in(0.0, 3600.0, true))]
     budget_s: f64,
     /// Worker threads (tasks run in parallel); default: every available core.

@@ -439,6 +439,8 @@ pub static PRIMS: &[PrimDef] = &[
     prim!("denoise", [Grid, Int] -> Grid, "objects of at most k cells become background", |a| V::Grid(prims::denoise(a[0].grid(), a[1].int()))),
     prim!("frame", [Grid, Colour] -> Grid, "draw a frame on the outermost cells", |a| V::Grid(prims::frame(a[0].grid(), a[1].colour()))),
     // Grids over grids.
+    prim!("kronecker", [Grid, Grid] -> Grid, "a copy of the second grid for each non-zero cell of the first", |a| V::Grid(prims::kronecker(a[0].grid(), a[1].grid()))),
+    prim!("complete_pattern", [Grid, Colour] -> Grid, "fill a hole colour from the smallest consistent periodic pattern", |a| V::Grid(prims::complete_pattern(a[0].grid(), a[1].colour()))),
     prim!("overlay", [Grid, Grid] -> Grid, "the second grid's non-zero cells over the first", |a| V::Grid(prims::overlay(a[0].grid(), a[1].grid()))),
     prim!("cell_and", [Grid, Grid, Colour] -> Grid, "colour where both are non-zero", |a| V::Grid(prims::cell_and(a[0].grid(), a[1].grid(), a[2].colour()))),
     prim!("cell_or", [Grid, Grid, Colour] -> Grid, "colour where either is non-zero", |a| V::Grid(prims::cell_or(a[0].grid(), a[1].grid(), a[2].colour()))),

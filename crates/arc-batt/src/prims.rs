@@ -1611,6 +1611,110 @@ mod tests {
     }
 }
 
+// ---------------------------------------------------------------- patterns
+
+/// The Kronecker product: each cell of `a` becomes a copy of `b` where it is non-zero and a
+/// block of 0 where it is zero (icecuber's outer product); empty beyond 30 × 30.
+pub fn kronecker(a: &Grid, b: &Grid) -> Grid {
+    let (bh, bw) = b.shape();
+    if bh == 0 {
+        return Grid::empty();
+    }
+    build(a.height() * bh, a.width() * bw, |r, c| {
+        if a.at(r / bh, c / bw) != 0 {
+            b.at(r % bh, c % bw)
+        } else {
+            0
+        }
+    })
+}
+
+/// Fills the cells of colour `hole` from the smallest periodic pattern that agrees with every
+/// other cell: first the diagonal periods (colour fixed along `(r + c) mod k` or
+/// `(r - c) mod k`, k = 2..6), then rectangular tilings (`r mod a`, `c mod b`, a, b ≤ 8), each
+/// period class holding at least one known cell. The grid unchanged when no period fits.
+pub fn complete_pattern(g: &Grid, hole: u8) -> Grid {
+    let (h, w) = g.shape();
+    if h == 0 || !g.cells().contains(&hole) {
+        return g.clone();
+    }
+    let try_period = |classes: usize, class: &dyn Fn(usize, usize) -> usize| -> Option<Grid> {
+        let mut colour = vec![u8::MAX; classes];
+        for r in 0..h {
+            for c in 0..w {
+                let v = g.at(r, c);
+                if v == hole {
+                    continue;
+                }
+                let k = class(r, c);
+                if colour[k] == u8::MAX {
+                    colour[k] = v;
+                } else if colour[k] != v {
+                    return None;
+                }
+            }
+        }
+        if colour.contains(&u8::MAX) {
+            return None;
+        }
+        Some(build(h, w, |r, c| colour[class(r, c)]))
+    };
+    for k in 2..=6usize {
+        if let Some(out) = try_period(k, &|r, c| (r + c) % k) {
+            return out;
+        }
+        if let Some(out) = try_period(k, &|r, c| (r + k * 30 - c) % k) {
+            return out;
+        }
+    }
+    for area in 2..=64usize {
+        for a in 1..=8usize {
+            if area % a != 0 || area / a > 8 {
+                continue;
+            }
+            let b = area / a;
+            if a > h || b > w {
+                continue;
+            }
+            if let Some(out) = try_period(a * b, &|r, c| (r % a) * b + c % b) {
+                return out;
+            }
+        }
+    }
+    g.clone()
+}
+
+#[cfg(test)]
+mod pattern_tests {
+    use super::*;
+
+    #[test]
+    fn kronecker_and_pattern_completion() {
+        let a = Grid::from_rows(&[vec![1, 0], vec![0, 2]]).unwrap();
+        let k = kronecker(&a, &a);
+        assert_eq!(k.shape(), (4, 4));
+        assert_eq!(k.row(0), &[1, 0, 0, 0]);
+        assert_eq!(k.row(3), &[0, 0, 0, 2]);
+        assert_eq!(
+            kronecker(&Grid::filled(16, 16, 1), &Grid::filled(2, 2, 1)),
+            Grid::empty()
+        );
+        let diag =
+            Grid::from_rows(&[vec![1, 2, 3, 1], vec![2, 3, 0, 0], vec![0, 0, 0, 0]]).unwrap();
+        let done = complete_pattern(&diag, 0);
+        assert_eq!(done.row(2), &[3, 1, 2, 3]);
+        let tiles =
+            Grid::from_rows(&[vec![4, 5, 4, 5], vec![6, 7, 0, 0], vec![4, 0, 4, 5]]).unwrap();
+        assert_eq!(complete_pattern(&tiles, 0).row(1), &[6, 7, 6, 7]);
+        let clash = Grid::from_rows(&[vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 0]]).unwrap();
+        assert_eq!(
+            complete_pattern(&clash, 0),
+            clash,
+            "period 9 is beyond the periods tried"
+        );
+    }
+}
+
 // ---------------------------------------------------------------- learned local rules
 
 /// A cell-wise rule learned from demonstrations: each cell's new colour is looked up from a
@@ -1627,14 +1731,34 @@ pub struct LocalRule {
 }
 
 /// Number of feature kinds of [`LocalRule`].
-pub const RULE_KINDS: u8 = 6;
+pub const RULE_KINDS: u8 = 7;
 
 /// The keys of every cell of `g` under feature `kind`, row-major: kinds 0–3 as
 /// [`rule_key`]; 4 the cell's colour and the size of its single-coloured 4-connected
 /// component (sizes above 15 count as 15); 5 the colour and the size of its multi-coloured
-/// 8-connected non-background component (0 for background).
+/// 8-connected non-background component (0 for background); 6 the colour and the sets of
+/// colours among its orthogonal and among its diagonal neighbours.
 pub fn rule_keys(g: &Grid, kind: u8) -> Vec<u64> {
     let (h, w) = g.shape();
+    if kind == 6 {
+        let mut out = Vec::with_capacity(h * w);
+        for r in 0..h {
+            for c in 0..w {
+                let (mut ortho, mut diag) = (0u64, 0u64);
+                for (k, (dr, dc)) in crate::object::NEIGHBOURS_8.into_iter().enumerate() {
+                    if let Some(v) = g.get((r as i32 + dr) as usize, (c as i32 + dc) as usize) {
+                        if k < 4 {
+                            ortho |= 1 << v;
+                        } else {
+                            diag |= 1 << v;
+                        }
+                    }
+                }
+                out.push(u64::from(g.at(r, c)) | ortho << 4 | diag << 14);
+            }
+        }
+        return out;
+    }
     if kind < 4 {
         let mut out = Vec::with_capacity(h * w);
         for r in 0..h {

@@ -654,6 +654,7 @@ pub fn fragments(colours: &TaskColours) -> Vec<Fragment> {
     for (a, b) in [(1, 2), (2, 1), (2, 2), (3, 3), (1, 3), (3, 1)] {
         f.push(Fragment::one("tile", vec![i(a), i(b)]));
     }
+    f.push(frag!(("kronecker", [H, H])));
     f.push(frag!(("flip_h", [H]), ("hconcat", [H, P(0)])));
     f.push(frag!(("flip_v", [H]), ("vconcat", [H, P(0)])));
     f.push(frag!(("flip_h", [H]), ("hconcat", [P(0), H])));
@@ -692,7 +693,13 @@ pub fn fragments(colours: &TaskColours) -> Vec<Fragment> {
         }
     }
     for &col in &colours.input {
-        for name in ["filter_colour", "erase_colour", "crop_colour", "fill_sym"] {
+        for name in [
+            "filter_colour",
+            "erase_colour",
+            "crop_colour",
+            "fill_sym",
+            "complete_pattern",
+        ] {
             f.push(Fragment::one(name, vec![c(col)]));
         }
     }

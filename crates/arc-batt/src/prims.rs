@@ -949,29 +949,27 @@ pub fn colour_cells(g: &Grid, colour: u8) -> Object {
     Object::new(cells)
 }
 
+/// The first item (in the given order) whose key is strictly better than every earlier one's.
+fn extreme<T>(items: &[T], key: impl Fn(&T) -> i32, better: fn(i32, i32) -> bool) -> Option<&T> {
+    let mut best: Option<(&T, i32)> = None;
+    for x in items {
+        let k = key(x);
+        if best.is_none_or(|(_, bk)| better(k, bk)) {
+            best = Some((x, k));
+        }
+    }
+    best.map(|(x, _)| x)
+}
+
 /// The object with the largest key (the first in canonical order on ties); empty for no
 /// objects.
 pub fn argmax(objs: &[Object], key: ObjKey) -> Object {
-    let mut best: Option<(&Object, i32)> = None;
-    for o in objs {
-        let k = key.of(o);
-        if best.is_none_or(|(_, bk)| k > bk) {
-            best = Some((o, k));
-        }
-    }
-    best.map_or_else(Object::empty, |(o, _)| o.clone())
+    extreme(objs, |o| key.of(o), |a, b| a > b).map_or_else(Object::empty, Object::clone)
 }
 
 /// The object with the smallest key (the first in canonical order on ties).
 pub fn argmin(objs: &[Object], key: ObjKey) -> Object {
-    let mut best: Option<(&Object, i32)> = None;
-    for o in objs {
-        let k = key.of(o);
-        if best.is_none_or(|(_, bk)| k < bk) {
-            best = Some((o, k));
-        }
-    }
-    best.map_or_else(Object::empty, |(o, _)| o.clone())
+    extreme(objs, |o| key.of(o), |a, b| a < b).map_or_else(Object::empty, Object::clone)
 }
 
 /// The objects whose key equals `value`.
@@ -1253,26 +1251,12 @@ pub fn obj_shapes(objs: &[Object]) -> Vec<Grid> {
 
 /// The grid with the largest key (the first on ties); empty for no grids.
 pub fn pick_max(gs: &[Grid], key: GridKey) -> Grid {
-    let mut best: Option<(&Grid, i32)> = None;
-    for g in gs {
-        let k = key.of(g);
-        if best.is_none_or(|(_, bk)| k > bk) {
-            best = Some((g, k));
-        }
-    }
-    best.map_or_else(Grid::empty, |(g, _)| g.clone())
+    extreme(gs, |g| key.of(g), |a, b| a > b).map_or_else(Grid::empty, Grid::clone)
 }
 
 /// The grid with the smallest key (the first on ties).
 pub fn pick_min(gs: &[Grid], key: GridKey) -> Grid {
-    let mut best: Option<(&Grid, i32)> = None;
-    for g in gs {
-        let k = key.of(g);
-        if best.is_none_or(|(_, bk)| k < bk) {
-            best = Some((g, k));
-        }
-    }
-    best.map_or_else(Grid::empty, |(g, _)| g.clone())
+    extreme(gs, |g| key.of(g), |a, b| a < b).map_or_else(Grid::empty, Grid::clone)
 }
 
 /// The odd one out: the only grid whose value, else whose non-zero pattern, else whose

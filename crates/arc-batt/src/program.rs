@@ -150,31 +150,43 @@ impl Program {
 
     /// Runs the program, adding the number of primitive applications to `ops`.
     pub fn run_counting(&self, input: &Grid, ops: &mut u64) -> Grid {
-        let input = Value::Grid(input.clone());
-        let mut vals: Vec<Value> = Vec::with_capacity(self.lines.len());
-        for line in &self.lines {
-            let out = {
-                let args: smallvec::SmallVec<[&Value; 4]> = line
-                    .args
-                    .iter()
-                    .map(|a| match a {
-                        Arg::Input => &input,
-                        Arg::Line(j) => &vals[*j],
-                        Arg::Lit(v) => v,
-                    })
-                    .collect();
-                line.prim.apply(&args)
-            };
-            vals.push(out);
-            *ops += 1;
-        }
-        vals.pop().map_or_else(Grid::empty, |v| v.grid().clone())
+        *ops += self.lines.len() as u64;
+        eval_lines(&self.lines, input)
+            .pop()
+            .map_or_else(Grid::empty, |v| v.grid().clone())
     }
 
     /// The primitives the program uses, with repetition.
     pub fn prims(&self) -> impl Iterator<Item = Prim> + '_ {
         self.lines.iter().map(|l| l.prim)
     }
+}
+
+/// The values of `lines` on `input`, in order (`Arg::Line(j)` reads line `j`'s value).
+fn eval_lines(lines: &[Line], input: &Grid) -> Vec<Value> {
+    let input = Value::Grid(input.clone());
+    let mut vals: Vec<Value> = Vec::with_capacity(lines.len());
+    for line in lines {
+        let out = apply_line(line, &input, &vals);
+        vals.push(out);
+    }
+    vals
+}
+
+/// Applies one line given the input and the earlier values (a missing value reads as the
+/// empty grid).
+fn apply_line(line: &Line, input: &Value, vals: &[Value]) -> Value {
+    let none = Value::empty(Type::Grid);
+    let args: smallvec::SmallVec<[&Value; 4]> = line
+        .args
+        .iter()
+        .map(|a| match a {
+            Arg::Input => input,
+            Arg::Line(j) => vals.get(*j).unwrap_or(&none),
+            Arg::Lit(v) => v,
+        })
+        .collect();
+    line.prim.apply(&args)
 }
 
 impl fmt::Display for Program {
@@ -295,19 +307,6 @@ enum ArgKey {
     Lit(String),
 }
 
-#[derive(Debug, Clone)]
-enum MArg {
-    Input,
-    Node(usize),
-    Lit(Value),
-}
-
-#[derive(Debug, Clone)]
-struct MNode {
-    prim: Prim,
-    args: Vec<MArg>,
-}
-
 /// Many programs merged into one graph of shared sub-expressions (see the
 /// [module docs](self)).
 ///
@@ -325,7 +324,8 @@ struct MNode {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Merged {
-    nodes: Vec<MNode>,
+    /// The distinct lines; `Arg::Line(j)` reads node `j`.
+    nodes: Vec<Line>,
     outputs: Vec<usize>,
     total_lines: usize,
 }
@@ -338,27 +338,26 @@ impl Merged {
         for p in programs {
             let mut ids = Vec::with_capacity(p.len());
             for line in p.lines() {
-                let args: Vec<MArg> = line
+                let args: Vec<Arg> = line
                     .args
                     .iter()
                     .map(|a| match a {
-                        Arg::Input => MArg::Input,
-                        Arg::Line(j) => MArg::Node(ids[*j]),
-                        Arg::Lit(v) => MArg::Lit(v.clone()),
+                        Arg::Line(j) => Arg::Line(ids[*j]),
+                        other => other.clone(),
                     })
                     .collect();
                 let key: Vec<ArgKey> = args
                     .iter()
                     .map(|a| match a {
-                        MArg::Input => ArgKey::Input,
-                        MArg::Node(n) => ArgKey::Node(*n as u32),
-                        MArg::Lit(v) => ArgKey::Lit(v.literal_text().unwrap_or_default()),
+                        Arg::Input => ArgKey::Input,
+                        Arg::Line(n) => ArgKey::Node(*n as u32),
+                        Arg::Lit(v) => ArgKey::Lit(v.literal_text().unwrap_or_default()),
                     })
                     .collect();
                 let next = m.nodes.len();
                 let id = *index.entry((line.prim, key)).or_insert(next);
                 if id == next {
-                    m.nodes.push(MNode {
+                    m.nodes.push(Line {
                         prim: line.prim,
                         args,
                     });
@@ -392,48 +391,20 @@ impl Merged {
 
     /// The value of every node on `input`, in node order.
     pub fn values(&self, input: &Grid) -> Vec<Value> {
-        let input = Value::Grid(input.clone());
-        let mut vals: Vec<Value> = Vec::with_capacity(self.nodes.len());
-        for n in &self.nodes {
-            let out = {
-                let args: smallvec::SmallVec<[&Value; 4]> = n
-                    .args
-                    .iter()
-                    .map(|a| match a {
-                        MArg::Input => &input,
-                        MArg::Node(j) => &vals[*j],
-                        MArg::Lit(v) => v,
-                    })
-                    .collect();
-                n.prim.apply(&args)
-            };
-            vals.push(out);
-        }
-        vals
+        eval_lines(&self.nodes, input)
     }
 
     /// Node `i`'s primitive and the nodes it reads (for parallel evaluation by levels).
     pub fn node_inputs(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
         self.nodes[i].args.iter().filter_map(|a| match a {
-            MArg::Node(j) => Some(*j),
+            Arg::Line(j) => Some(*j),
             _ => None,
         })
     }
 
     /// Evaluates node `i` given the values of the nodes before it.
     pub fn eval_node(&self, i: usize, input: &Value, vals: &[Value]) -> Value {
-        let n = &self.nodes[i];
-        let none = Value::empty(Type::Grid);
-        let args: smallvec::SmallVec<[&Value; 4]> = n
-            .args
-            .iter()
-            .map(|a| match a {
-                MArg::Input => input,
-                MArg::Node(j) => vals.get(*j).unwrap_or(&none),
-                MArg::Lit(v) => v,
-            })
-            .collect();
-        n.prim.apply(&args)
+        apply_line(&self.nodes[i], input, vals)
     }
 
     /// The output node of each program.

@@ -720,99 +720,59 @@ pub fn fragments(colours: &TaskColours) -> Vec<Fragment> {
         ObjKey::Width,
     ];
     for (uni, diag) in CONNS {
-        let objs = (
-            "objects",
-            [
-                H,
-                L(Value::Bool(uni)),
-                L(Value::Bool(diag)),
-                L(Value::Bool(true)),
-            ],
-        );
+        // Fragments that start from the hole's objects (line 0) and go on with `rest`.
+        let with_objects = |rest: Vec<(&str, Vec<FArg>)>| {
+            let mut lines = vec![(
+                p("objects"),
+                vec![
+                    H,
+                    L(Value::Bool(uni)),
+                    L(Value::Bool(diag)),
+                    L(Value::Bool(true)),
+                ],
+            )];
+            lines.extend(rest.into_iter().map(|(name, args)| (p(name), args)));
+            Fragment { lines }
+        };
+        let key_lit = |k: ObjKey| L(Value::ObjKey(k));
         for key in keys {
             for pick in ["argmax", "argmin"] {
-                f.push(frag!(
-                    (
-                        objs.0,
-                        [
-                            H,
-                            L(Value::Bool(uni)),
-                            L(Value::Bool(diag)),
-                            L(Value::Bool(true))
-                        ]
-                    ),
-                    (pick, [P(0), L(Value::ObjKey(key))]),
-                    ("subgrid", [P(1), H])
-                ));
+                f.push(with_objects(vec![
+                    (pick, vec![P(0), key_lit(key)]),
+                    ("subgrid", vec![P(1), H]),
+                ]));
             }
         }
         for key in [ObjKey::Size, ObjKey::Colour, ObjKey::Area] {
-            f.push(frag!(
-                (
-                    objs.0,
-                    [
-                        H,
-                        L(Value::Bool(uni)),
-                        L(Value::Bool(diag)),
-                        L(Value::Bool(true))
-                    ]
-                ),
-                ("unique_by", [P(0), L(Value::ObjKey(key))]),
-                ("merge", [P(1)]),
-                ("subgrid", [P(2), H])
-            ));
+            f.push(with_objects(vec![
+                ("unique_by", vec![P(0), key_lit(key)]),
+                ("merge", vec![P(1)]),
+                ("subgrid", vec![P(2), H]),
+            ]));
         }
         for key in [ObjKey::Size, ObjKey::Area] {
             for pick in ["argmax", "argmin"] {
-                f.push(frag!(
-                    (
-                        objs.0,
-                        [
-                            H,
-                            L(Value::Bool(uni)),
-                            L(Value::Bool(diag)),
-                            L(Value::Bool(true))
-                        ]
-                    ),
-                    (pick, [P(0), L(Value::ObjKey(key))]),
-                    ("cover", [H, P(1)])
-                ));
-                f.push(frag!(
-                    (
-                        objs.0,
-                        [
-                            H,
-                            L(Value::Bool(uni)),
-                            L(Value::Bool(diag)),
-                            L(Value::Bool(true))
-                        ]
-                    ),
-                    (pick, [P(0), L(Value::ObjKey(key))]),
-                    ("most_colour", [H]),
-                    ("height", [H]),
-                    ("width", [H]),
-                    ("canvas", [P(2), P(3), P(4)]),
-                    ("paint", [P(5), P(1)])
-                ));
+                f.push(with_objects(vec![
+                    (pick, vec![P(0), key_lit(key)]),
+                    ("cover", vec![H, P(1)]),
+                ]));
+                f.push(with_objects(vec![
+                    (pick, vec![P(0), key_lit(key)]),
+                    ("most_colour", vec![H]),
+                    ("height", vec![H]),
+                    ("width", vec![H]),
+                    ("canvas", vec![P(2), P(3), P(4)]),
+                    ("paint", vec![P(5), P(1)]),
+                ]));
                 for &col in &colours.output {
-                    f.push(frag!(
-                        (
-                            objs.0,
-                            [
-                                H,
-                                L(Value::Bool(uni)),
-                                L(Value::Bool(diag)),
-                                L(Value::Bool(true))
-                            ]
-                        ),
-                        (pick, [P(0), L(Value::ObjKey(key))]),
-                        ("recolour", [P(1), L(c(col))]),
-                        ("paint", [H, P(2)])
-                    ));
+                    f.push(with_objects(vec![
+                        (pick, vec![P(0), key_lit(key)]),
+                        ("recolour", vec![P(1), L(c(col))]),
+                        ("paint", vec![H, P(2)]),
+                    ]));
                 }
             }
         }
-        let _ = objs.1;
     }
     // Splits with selectors.
     let mut splits: Vec<Vec<(Prim, Vec<FArg>)>> = vec![

@@ -10,30 +10,30 @@ use crate::grid::GridError;
 #[non_exhaustive]
 pub enum ArcError {
     /// A file or folder could not be read.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         /// The path.
         path: PathBuf,
-        /// The system error.
-        source: std::io::Error,
+        /// The system error (in the message, not repeated as a cause).
+        error: std::io::Error,
     },
     /// A task file is not valid JSON of the task format.
-    #[error("{}: not an ARC task file: {source}", path.display())]
+    #[error("{}: not an ARC task file: {error}", path.display())]
     Json {
         /// The file.
         path: PathBuf,
         /// What the JSON reader said (with line and column).
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
     /// A grid in a task file breaks the grid rules.
-    #[error("{}: {place}: {source}", path.display())]
+    #[error("{}: {place}: {error}", path.display())]
     Grid {
         /// The file.
         path: PathBuf,
         /// Which grid, for example `train pair 2 output`.
         place: String,
         /// What is wrong with it.
-        source: GridError,
+        error: GridError,
     },
     /// A task without demonstrations or without test inputs.
     #[error("{}: the task has no {part} pairs", path.display())]

@@ -108,9 +108,9 @@ impl Library {
 
     /// Reads a library file.
     pub fn load(path: &Path) -> Result<Self, ArcError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ArcError::Io {
+        let text = std::fs::read_to_string(path).map_err(|error| ArcError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         Self::parse(&text, path)
     }

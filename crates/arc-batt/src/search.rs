@@ -708,6 +708,9 @@ pub fn fragments(colours: &TaskColours) -> Vec<Fragment> {
             if a != b {
                 f.push(Fragment::one("replace", vec![c(a), c(b)]));
             }
+            if a < b && colours.input.contains(&b) && colours.output.contains(&a) {
+                f.push(Fragment::one("swap", vec![c(a), c(b)]));
+            }
         }
     }
     // Objects: crop, keep, remove or recolour the extreme one.

@@ -59,15 +59,15 @@ struct RawTask {
 impl Task {
     /// Parses a task from JSON text; `path` names the source in errors.
     pub fn from_json(id: &str, text: &str, path: &Path) -> Result<Self, ArcError> {
-        let raw: RawTask = serde_json::from_str(text).map_err(|source| ArcError::Json {
+        let raw: RawTask = serde_json::from_str(text).map_err(|error| ArcError::Json {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         let grid = |rows: &[Vec<i64>], place: String| {
-            Grid::from_rows(rows).map_err(|source| ArcError::Grid {
+            Grid::from_rows(rows).map_err(|error| ArcError::Grid {
                 path: path.to_path_buf(),
                 place,
-                source,
+                error,
             })
         };
         if raw.train.is_empty() {
@@ -114,9 +114,9 @@ impl Task {
 
     /// Reads the task in `path`; its id is the file stem.
     pub fn load(path: &Path) -> Result<Self, ArcError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ArcError::Io {
+        let text = std::fs::read_to_string(path).map_err(|error| ArcError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         let id = path
             .file_stem()
@@ -162,15 +162,15 @@ impl Task {
 pub fn task_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ArcError> {
     let mut out = Vec::new();
     for p in paths {
-        let meta = std::fs::metadata(p).map_err(|source| ArcError::Io {
+        let meta = std::fs::metadata(p).map_err(|error| ArcError::Io {
             path: p.clone(),
-            source,
+            error,
         })?;
         if meta.is_dir() {
             let mut files: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(|source| ArcError::Io {
+                .map_err(|error| ArcError::Io {
                     path: p.clone(),
-                    source,
+                    error,
                 })?
                 .filter_map(Result::ok)
                 .map(|e| e.path())

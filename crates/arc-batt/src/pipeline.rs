@@ -42,6 +42,10 @@ pub struct TaskResult {
     pub status: String,
     /// Wall time of the task's search(es), seconds.
     pub seconds: f64,
+    /// CPU time of the thread that ran the search(es), seconds (the wall time less what a
+    /// loaded machine took away).
+    #[serde(default)]
+    pub cpu_s: f64,
     /// Work units spent.
     pub work: u64,
     /// Primitive applications on single inputs.
@@ -67,6 +71,7 @@ impl TaskResult {
             from_library: false,
             status: "failed".into(),
             seconds: 0.0,
+            cpu_s: 0.0,
             work: 0,
             ops: 0,
             nodes: 0,
@@ -79,6 +84,7 @@ impl TaskResult {
 /// Searches one task and predicts up to three outputs per test input.
 pub fn solve_task(task: &Task, cfg: &SearchConfig, library: &Library) -> TaskResult {
     let start = Instant::now();
+    let cpu0 = par_core::bench::thread_cpu_seconds();
     let mut space = Space::new(task, cfg);
     let found = search(&mut space, task, cfg, library);
     let preds = predictions(&space, &found.ranked, 3);
@@ -113,6 +119,10 @@ pub fn solve_task(task: &Task, cfg: &SearchConfig, library: &Library) -> TaskRes
         from_library: best.is_some_and(|n| n.from_library),
         status: status_name(found.status).into(),
         seconds: start.elapsed().as_secs_f64(),
+        cpu_s: match (cpu0, par_core::bench::thread_cpu_seconds()) {
+            (Some(a), Some(b)) => b - a,
+            _ => start.elapsed().as_secs_f64(),
+        },
         work: space.work,
         ops: space.ops,
         nodes: space.nodes().len(),
@@ -210,11 +220,11 @@ pub fn solve_all(
         let cfgs = vec![cfg2; sub.len()];
         let (rerun, report) = run_pass(exec, &sub, &cfgs, library)?;
         for (k, r) in again.into_iter().zip(rerun) {
-            let first_secs = results[k].seconds;
-            let first_work = results[k].work;
+            let first = &results[k];
             results[k] = TaskResult {
-                seconds: r.seconds + first_secs,
-                work: r.work + first_work,
+                seconds: r.seconds + first.seconds,
+                cpu_s: r.cpu_s + first.cpu_s,
+                work: r.work + first.work,
                 ..r
             };
         }

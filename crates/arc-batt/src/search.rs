@@ -39,7 +39,7 @@ use crate::task::Task;
 
 /// Work units per second of budget: cells touched by primitives per second on the reference
 /// machine (Intel Xeon, one core), so that a budget of one second takes about one second.
-pub const WORK_PER_SECOND: f64 = 100.0e6;
+pub const WORK_PER_SECOND: f64 = 250.0e6;
 
 /// Why a search stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,7 +160,9 @@ pub struct Space {
     peak_bytes: usize,
     work_limit: u64,
     stage_limit: u64,
+    stage_fraction: f64,
     budget_hit: bool,
+    wall_hit: bool,
     byte_limit: usize,
     started: Instant,
     wall_limit_s: f64,
@@ -185,7 +187,9 @@ impl Space {
             peak_bytes: 0,
             work_limit: (cfg.budget_s * WORK_PER_SECOND) as u64,
             stage_limit: u64::MAX,
+            stage_fraction: 1.0,
             budget_hit: false,
+            wall_hit: false,
             byte_limit: (cfg.memory_mb * 1e6) as usize,
             started: Instant::now(),
             wall_limit_s: 6.0 * cfg.budget_s + 0.1,
@@ -234,7 +238,15 @@ impl Space {
     /// stage stopped by the previous limit may go on when the new one is larger.
     pub fn limit_stage(&mut self, fraction: f64) {
         self.stage_limit = (self.work_limit as f64 * fraction) as u64;
-        if self.stop == Some(Status::Budget) && self.work < self.work_limit.min(self.stage_limit) {
+        self.stage_fraction = fraction;
+        let reopen = match self.stop {
+            Some(Status::Budget) => self.work < self.work_limit.min(self.stage_limit),
+            Some(Status::WallClock) => {
+                self.started.elapsed().as_secs_f64() < self.wall_limit_s * fraction
+            }
+            _ => false,
+        };
+        if reopen {
             self.stop = None;
         }
     }
@@ -258,8 +270,11 @@ impl Space {
             self.budget_hit = true;
         } else if self.bytes >= self.byte_limit {
             self.stop = Some(Status::Memory);
-        } else if self.ops & 63 == 0 && self.started.elapsed().as_secs_f64() > self.wall_limit_s {
+        } else if self.ops & 63 == 0
+            && self.started.elapsed().as_secs_f64() > self.wall_limit_s * self.stage_fraction
+        {
             self.stop = Some(Status::WallClock);
+            self.wall_hit = true;
         }
         self.stop.is_none()
     }
@@ -1057,6 +1072,7 @@ pub fn search(space: &mut Space, task: &Task, cfg: &SearchConfig, library: &Libr
     crate::score::assemble(space);
     let status = match space.stopped() {
         Some(s) => s,
+        None if space.wall_hit => Status::WallClock,
         None if space.budget_hit() => Status::Budget,
         None => Status::Complete,
     };

@@ -100,7 +100,12 @@ fn a_task_out_of_budget_is_reported_and_the_others_go_on() {
     let run = solve_all(&exec(), &tasks, &cfg, &Library::new()).unwrap();
     let noise = &run.results[0];
     assert_eq!(noise.task, "noise");
-    assert_eq!(noise.status, "budget");
+    // Out of budget: the work budget, or on a heavily loaded host the wall-clock guard.
+    assert!(
+        noise.status == "budget" || noise.status == "wall_clock",
+        "{}",
+        noise.status
+    );
     assert!(!noise.fits_demos);
     assert!(noise.error.is_none());
     assert_eq!(noise.predictions.len(), 1, "a ranked guess is still made");

@@ -69,6 +69,12 @@ pub const REGISTRY: &[Scenario] = &[
         dir: "crates/mpc",
         bench: "scenarios",
     },
+    Scenario {
+        name: "arc-batt",
+        package: "arc-batt",
+        dir: "crates/arc-batt",
+        bench: "scenarios",
+    },
 ];
 
 /// A scenario measured under `mpirun` (`cargo xtask bench --mpi`): a `harness = false` bench

@@ -86,3 +86,31 @@ impl NeuroError {
         }
     }
 }
+/// Checks that `value` is finite and within `[lo, hi]`, naming `field` otherwise.
+pub(crate) fn in_range(field: &str, value: f64, lo: f64, hi: f64) -> Result<f64, NeuroError> {
+    if value.is_finite() && value >= lo && value <= hi {
+        Ok(value)
+    } else {
+        Err(NeuroError::field(
+            field,
+            format!("must be a finite number in [{lo}, {hi}], got {value}"),
+        ))
+    }
+}
+
+/// Checks that `value` is within `[lo, hi]`, naming `field` otherwise.
+pub(crate) fn count_in(
+    field: &str,
+    value: usize,
+    lo: usize,
+    hi: usize,
+) -> Result<usize, NeuroError> {
+    if (lo..=hi).contains(&value) {
+        Ok(value)
+    } else {
+        Err(NeuroError::field(
+            field,
+            format!("must be in {lo}..={hi}, got {value}"),
+        ))
+    }
+}

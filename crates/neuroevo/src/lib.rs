@@ -6,3 +6,9 @@ pub mod network;
 pub mod task;
 
 pub use error::NeuroError;
+pub mod evolution;
+pub mod optimiser;
+pub use evolution::{
+    Checkpoint, Evolution, GenerationRecord, RunConfig, RunState, Solution, Status,
+};
+pub mod islands;

@@ -341,8 +341,27 @@ impl<'t> Evolution<'t> {
         Ok((evals, report))
     }
 
-    /// Runs one generation.
+    /// Runs one generation, evaluating through `exec`.
     pub fn step(&mut self, exec: &Executor) -> Result<GenerationRecord, NeuroError> {
+        let (task, chunk) = (self.task, self.run.chunk);
+        let mut report = None;
+        let rec = self.step_with(|genomes, gen_seed| {
+            let (evals, r) = Self::evaluate(task, exec, genomes, chunk, gen_seed)?;
+            report = Some(r);
+            Ok(evals)
+        })?;
+        self.last_report = report;
+        Ok(rec)
+    }
+
+    /// Runs one generation with a caller-supplied evaluator: `evaluate(genomes, generation
+    /// seed)` must return [`Task::evaluate`] of each genome (row-major), individual `i` with
+    /// the seed `task_seed(generation seed, i)`, in order. (The hyperparameter search uses it
+    /// to evaluate on a thread pool of its own when it demonstrates running without a budget.)
+    pub fn step_with(
+        &mut self,
+        evaluate: impl FnOnce(&[f64], u64) -> Result<Vec<Evaluation>, NeuroError>,
+    ) -> Result<GenerationRecord, NeuroError> {
         let g = self.state.generation;
         let seed = self.run.seed;
         let mut ask_rng = task_rng(splitmix64(seed ^ ASK_SALT), g as usize);
@@ -350,8 +369,13 @@ impl<'t> Evolution<'t> {
         let d = self.task.genome_len();
         let n = batch.len() / d;
         let gen_seed = task_seed(splitmix64(seed ^ EVAL_SALT), g);
-        let (evals, report) = Self::evaluate(self.task, exec, &batch, self.run.chunk, gen_seed)?;
-        self.last_report = Some(report);
+        let evals = evaluate(&batch, gen_seed)?;
+        if evals.len() != n {
+            return Err(NeuroError::FitnessCount {
+                expected: n,
+                got: evals.len(),
+            });
+        }
         let fitness: Vec<f64> = evals.iter().map(|e| finite_fitness(e.fitness)).collect();
         let before = self.state.evaluations;
         self.state.evaluations += n as u64;

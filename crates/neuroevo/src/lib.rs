@@ -11,4 +11,5 @@ pub mod optimiser;
 pub use evolution::{
     Checkpoint, Evolution, GenerationRecord, RunConfig, RunState, Solution, Status,
 };
+pub mod hyper;
 pub mod islands;

@@ -550,6 +550,23 @@ impl Default for IslandsConfig {
     }
 }
 
+/// Everything needed to continue an [`Archipelago`] between epochs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArchipelagoCheckpoint {
+    /// Islands settings.
+    pub config: IslandsConfig,
+    /// Run seed.
+    pub seed: u64,
+    /// Epochs completed.
+    pub epoch: u64,
+    /// Which islands run the next epoch.
+    pub active: Vec<bool>,
+    /// Whether an island solved the task.
+    pub solved: bool,
+    /// Each island's run.
+    pub islands: Vec<crate::evolution::Checkpoint>,
+}
+
 /// `N` islands in one process, evolving in parallel as par-core tasks (one per island; each
 /// island's own evaluations then run inline on that worker: par-core's one level of
 /// parallelism), migrating through a [`MemoryTransport`].
@@ -620,25 +637,74 @@ impl<'t> Archipelago<'t> {
         &self.transport.log
     }
 
+    /// The state to save for [`Archipelago::resume`] (between epochs).
+    pub fn checkpoint(&self) -> ArchipelagoCheckpoint {
+        ArchipelagoCheckpoint {
+            config: self.config.clone(),
+            seed: self.seed,
+            epoch: self.epoch,
+            active: self.active.clone(),
+            solved: self.solved,
+            islands: self.with_islands(|_, e| e.checkpoint()),
+        }
+    }
+
+    /// An archipelago continued from `checkpoint`.
+    pub fn resume(
+        task: &'t dyn Task,
+        checkpoint: ArchipelagoCheckpoint,
+    ) -> Result<Self, NeuroError> {
+        let n = checkpoint.islands.len();
+        if n != checkpoint.config.islands || checkpoint.active.len() != n {
+            return Err(NeuroError::field(
+                "checkpoint.islands",
+                format!(
+                    "holds {n} islands for a run of {}",
+                    checkpoint.config.islands
+                ),
+            ));
+        }
+        let islands = checkpoint
+            .islands
+            .into_iter()
+            .map(|c| Evolution::resume(task, c).map(Mutex::new))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            islands,
+            config: checkpoint.config,
+            seed: checkpoint.seed,
+            epoch: checkpoint.epoch,
+            active: checkpoint.active,
+            solved: checkpoint.solved,
+            transport: MemoryTransport::default(),
+        })
+    }
+
     /// Runs one epoch: `every` generations of each active island in parallel, then migration.
-    pub fn step_epoch(&mut self, exec: &Executor) -> Result<(), NeuroError> {
+    /// Returns the generations run, island by island.
+    pub fn step_epoch(
+        &mut self,
+        exec: &Executor,
+    ) -> Result<Vec<(usize, crate::evolution::GenerationRecord)>, NeuroError> {
         let (every, epoch) = (self.config.migration.every, self.epoch);
         let active = self.active.clone();
-        let out = exec.map(self.islands.len(), |ctx| -> Result<(), NeuroError> {
+        let out = exec.map(self.islands.len(), |ctx| -> Result<Vec<_>, NeuroError> {
+            let mut recs = Vec::new();
             if !active[ctx.index] {
-                return Ok(());
+                return Ok(recs);
             }
             let mut evo = self.islands[ctx.index]
                 .lock()
                 .unwrap_or_else(|p| p.into_inner());
             let end = (epoch + 1) * every;
             while evo.status() == Status::Running && evo.state().generation < end {
-                evo.step(exec)?;
+                recs.push((ctx.index, evo.step(exec)?));
             }
-            Ok(())
+            Ok(recs)
         })?;
+        let mut records = Vec::new();
         for r in out.into_values()? {
-            r?;
+            records.extend(r?);
         }
         let n = self.islands.len();
         let (epoch, seed, migration) = (self.epoch, self.seed, self.config.migration.clone());
@@ -681,7 +747,7 @@ impl<'t> Archipelago<'t> {
         self.solved = solved;
         self.active = next;
         self.epoch += 1;
-        Ok(())
+        Ok(records)
     }
 
     /// Runs epochs until [`Archipelago::finished`].
@@ -764,6 +830,9 @@ impl IslandProgress {
 pub enum IslandEvent {
     /// A generation ended.
     Generation(crate::evolution::GenerationRecord),
+    /// A message was skipped (missing, partial or corrupt migrants; a neighbour that did not
+    /// report).
+    Warning(String),
     /// An epoch's migration ended.
     Migrated {
         /// The epoch.
@@ -808,6 +877,9 @@ pub fn run_island<E: From<NeuroError>>(
         progress.active = next;
         progress.solved_somewhere = solved;
         progress.received += received as u64;
+        for w in transport.take_warnings() {
+            observe(evo, progress, IslandEvent::Warning(w))?;
+        }
         observe(evo, progress, IslandEvent::Migrated { epoch: e, received })?;
     }
     Ok(())

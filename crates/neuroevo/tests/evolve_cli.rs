@@ -1,0 +1,289 @@
+//! The `evolve` example as a user meets it: a real `--help`, bad input refused with a message
+//! naming it (never a panic, never exit 0), a run killed with SIGKILL and run again ending
+//! exactly as an uninterrupted run, and islands in separate processes matching islands in one.
+//!
+//! `cargo test` builds the examples; these tests run `target/<profile>/examples/evolve`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+fn evolve() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap();
+    let bin = dir
+        .join("examples")
+        .join(format!("evolve{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is missing: `cargo test` builds it (cargo build --examples)",
+        bin.display()
+    );
+    bin
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("neuroevo-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(evolve())
+        .args(args)
+        .env("PAR_CORE_PROGRESS", "0")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn help_lists_options_defaults_and_files() {
+    let o = run(&["--help"]);
+    assert!(o.status.success());
+    let t = text(&o);
+    for needle in [
+        "--task",
+        "--optimiser",
+        "--max-evals",
+        "--islands",
+        "--migration-dir",
+        "--migrate-every",
+        "[default: 10]",
+        "history.csv",
+        "summary.json",
+        "fitness.svg",
+        "best_genome.json",
+        "population",
+    ] {
+        assert!(t.contains(needle), "--help lacks {needle}:\n{t}");
+    }
+}
+
+#[test]
+fn bad_input_is_refused_naming_it() {
+    let out = tmp("bad");
+    let o = out.to_str().unwrap();
+    let cfg = tmp("badcfg");
+    std::fs::create_dir_all(&cfg).unwrap();
+    let typo = cfg.join("typo.json");
+    std::fs::write(&typo, r#"{"populaton": 10}"#).unwrap();
+    let bad_value = cfg.join("bad.json");
+    std::fs::write(&bad_value, r#"{"mutation_rate": 3.0}"#).unwrap();
+    let not_object = cfg.join("array.json");
+    std::fs::write(&not_object, "[1, 2]").unwrap();
+    let base = ["--task", "rastrigin", "--optimiser", "ga", "--out", o];
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--max-evals", "0"], "1..="),
+        (vec!["--max-evals", "-1"], "-1"),
+        (vec!["--workers", "0"], "1..="),
+        (vec!["--migration-timeout", "NaN"], "finite"),
+        (vec!["--migration-timeout", "-1"], "finite value in"),
+        (vec!["--migration-timeout", "inf"], "finite"),
+        (vec!["--dim", "0"], "1..="),
+        (vec!["--seed", "x"], "seed"),
+        (vec!["--config", typo.to_str().unwrap()], "populaton"),
+        (
+            vec!["--config", bad_value.to_str().unwrap()],
+            "ga.mutation_rate",
+        ),
+        (vec!["--config", not_object.to_str().unwrap()], "array.json"),
+        (
+            vec!["--config", "/nonexistent/cfg.json"],
+            "/nonexistent/cfg.json",
+        ),
+        (
+            vec!["--islands", "2", "--island", "5", "--migration-dir", o],
+            "--island 5",
+        ),
+    ];
+    for (extra, needle) in cases {
+        let mut args: Vec<&str> = base.to_vec();
+        args.extend(&extra);
+        let r = run(&args);
+        let t = text(&r);
+        assert!(!r.status.success(), "{extra:?} exited 0:\n{t}");
+        assert!(
+            t.contains(needle),
+            "{extra:?}: message lacks `{needle}`:\n{t}"
+        );
+        assert!(!t.contains("panicked"), "{extra:?} panicked:\n{t}");
+    }
+    let r = run(&["--task", "double-pole", "--optimiser", "ga", "--out", o]);
+    assert!(!r.status.success() && text(&r).contains("double-pole-markov"));
+    // An output folder that cannot be written is refused before any work.
+    let r = run(&[
+        "--task",
+        "rastrigin",
+        "--optimiser",
+        "ga",
+        "--out",
+        "/proc/neuroevo-out",
+    ]);
+    assert!(
+        !r.status.success() && text(&r).contains("/proc/neuroevo-out"),
+        "{}",
+        text(&r)
+    );
+    let _ = std::fs::remove_dir_all(&cfg);
+}
+
+fn summary(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn a_killed_run_resumes_to_the_uninterrupted_result() {
+    let args = |out: &Path| -> Vec<String> {
+        [
+            "--task",
+            "rastrigin",
+            "--optimiser",
+            "ga",
+            "--seed",
+            "3",
+            "--max-evals",
+            "60000",
+            "--workers",
+            "2",
+            "--out",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([out.to_str().unwrap().to_string()])
+        .collect()
+    };
+    let whole = tmp("whole");
+    let r = Command::new(evolve()).args(args(&whole)).output().unwrap();
+    assert!(r.status.success(), "{}", text(&r));
+    let killed = tmp("killed");
+    let mut kills = 0;
+    for delay_ms in [150u64, 400, 250, 600, 300] {
+        let mut child = Command::new(evolve())
+            .args(args(&killed))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            kills += 1;
+        }
+        child.wait().unwrap();
+    }
+    let r = Command::new(evolve()).args(args(&killed)).output().unwrap();
+    assert!(r.status.success(), "{}", text(&r));
+    assert!(
+        kills >= 1,
+        "the run finished before any kill: make it longer"
+    );
+    assert_eq!(
+        std::fs::read_to_string(killed.join("history.csv")).unwrap(),
+        std::fs::read_to_string(whole.join("history.csv")).unwrap()
+    );
+    let (a, b) = (summary(&whole), summary(&killed));
+    for k in ["evaluations", "best_fitness", "solved", "generations"] {
+        assert_eq!(a[k], b[k], "{k}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(killed.join("best_genome.json")).unwrap(),
+        std::fs::read_to_string(whole.join("best_genome.json")).unwrap()
+    );
+    let _ = std::fs::remove_dir_all(&whole);
+    let _ = std::fs::remove_dir_all(&killed);
+}
+
+#[test]
+fn island_processes_match_islands_in_one_process() {
+    let common = [
+        "--task",
+        "rastrigin",
+        "--optimiser",
+        "ga",
+        "--seed",
+        "2",
+        "--max-evals",
+        "4000",
+        "--islands",
+        "2",
+        "--migrate-every",
+        "3",
+        "--migrants",
+        "2",
+        "--topology",
+        "ring",
+        "--workers",
+        "1",
+    ];
+    let one = tmp("one");
+    let mut args = common.to_vec();
+    args.extend(["--out", one.to_str().unwrap()]);
+    let r = run(&args);
+    assert!(r.status.success(), "{}", text(&r));
+    let mig = tmp("mig");
+    let outs: Vec<PathBuf> = (0..2).map(|i| tmp(&format!("isl{i}"))).collect();
+    let children: Vec<_> = (0..2)
+        .map(|i| {
+            let i_s = i.to_string();
+            let mut a: Vec<&str> = common.to_vec();
+            a.extend([
+                "--island",
+                &i_s,
+                "--migration-dir",
+                mig.to_str().unwrap(),
+                "--migration-timeout",
+                "60",
+                "--out",
+                outs[i].to_str().unwrap(),
+            ]);
+            Command::new(evolve())
+                .args(&a)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let results: Vec<Output> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    for r in &results {
+        assert!(r.status.success(), "{}", text(r));
+        assert!(!text(r).contains("warning"), "{}", text(r));
+    }
+    let whole = summary(&one);
+    let best = outs
+        .iter()
+        .map(|o| summary(o)["best_fitness"].as_f64().unwrap())
+        .fold(f64::NEG_INFINITY, f64::max);
+    assert_eq!(whole["best_fitness"].as_f64().unwrap(), best);
+    let spent: u64 = outs
+        .iter()
+        .map(|o| summary(o)["evaluations_spent"].as_u64().unwrap())
+        .sum();
+    assert_eq!(whole["evaluations_spent"].as_u64().unwrap(), spent);
+    // Each island's history equals its rows in the one-process history.
+    let one_hist = std::fs::read_to_string(one.join("history.csv")).unwrap();
+    for (i, o) in outs.iter().enumerate() {
+        let rows: Vec<&str> = one_hist
+            .lines()
+            .skip(1)
+            .filter(|l| l.starts_with(&format!("{i},")))
+            .collect();
+        let own = std::fs::read_to_string(o.join("history.csv")).unwrap();
+        let own_rows: Vec<&str> = own.lines().skip(1).collect();
+        assert_eq!(rows, own_rows, "island {i}");
+    }
+    for d in [one, mig].into_iter().chain(outs) {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}

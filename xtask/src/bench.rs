@@ -63,6 +63,12 @@ pub const REGISTRY: &[Scenario] = &[
         dir: "crates/mpc",
         bench: "scenarios",
     },
+    Scenario {
+        name: "neuroevo",
+        package: "neuroevo",
+        dir: "crates/neuroevo",
+        bench: "scenarios",
+    },
 ];
 
 /// A list of positive worker counts, written `1,2,4` on the command line.

@@ -3,7 +3,7 @@
 //! efficiency, and the hyperparameter search with and without the thread budget.
 //!
 //! 1. **Double pole with velocities**: GA, CoSyNE and CMA-ES with the settings
-//!    `OptimiserKind::default_for` gives (tuned on this task), over 10 seeds (quick) or 30
+//!    `OptimiserKind::default_for` gives (tuned on this task), over 20 seeds (quick) or 30
 //!    (`--full`), 20,000 evaluations each. The median counts an unsolved run as above every
 //!    solved one; the success rate is the share of seeds solved.
 //! 2. **Double pole without velocities** (damping fitness, recurrent network, 1,000-step
@@ -247,7 +247,7 @@ fn measure(run: &mut ScenarioRun) -> Result<(), ScenarioError> {
     let exec2 = executor(Mode::Threads { workers: 2 })?;
 
     // 1. Double pole with velocities.
-    let seeds = if quick { 10 } else { 30 };
+    let seeds = if quick { 20 } else { 30 };
     let budget = 20_000;
     let workload = format!("{seeds} seeds, at most {budget} evaluations each");
     let arms = pole_arms(

@@ -58,6 +58,12 @@ pub const REGISTRY: &[Scenario] = &[
         bench: "scenarios",
     },
     Scenario {
+        name: "inspection",
+        package: "inspection",
+        dir: "crates/inspection",
+        bench: "scenarios",
+    },
+    Scenario {
         name: "mpc",
         package: "mpc",
         dir: "crates/mpc",

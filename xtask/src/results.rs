@@ -37,12 +37,20 @@ pub struct Recorded {
     pub report: ScenarioReport,
 }
 
+/// The newest recorded runs of one scenario.
+#[derive(Debug, Clone)]
+pub struct ScenarioRuns {
+    /// The scenario's name.
+    pub name: String,
+    /// Its newest quick run, if one was recorded.
+    pub quick: Option<Recorded>,
+    /// Its newest full run, if one was recorded.
+    pub full: Option<Recorded>,
+}
+
 /// For each scenario name (in `order`, then any others alphabetically), its newest recorded
 /// quick run and newest recorded full run under `<root>/bench-results/`.
-pub fn latest(
-    root: &Path,
-    order: &[&str],
-) -> Result<Vec<(String, Option<Recorded>, Option<Recorded>)>> {
+pub fn latest(root: &Path, order: &[&str]) -> Result<Vec<ScenarioRuns>> {
     let quick = newest_per_scenario(root, "quick")?;
     let full = newest_per_scenario(root, "full")?;
     let mut names: Vec<String> = order.iter().map(|s| (*s).to_string()).collect();
@@ -59,11 +67,12 @@ pub fn latest(
         |list: &[Recorded], name: &str| list.iter().find(|r| r.report.scenario == name).cloned();
     Ok(names
         .into_iter()
-        .map(|n| {
-            let (q, f) = (pick(&quick, &n), pick(&full, &n));
-            (n, q, f)
+        .map(|name| ScenarioRuns {
+            quick: pick(&quick, &name),
+            full: pick(&full, &name),
+            name,
         })
-        .filter(|(_, q, f)| q.is_some() || f.is_some())
+        .filter(|r| r.quick.is_some() || r.full.is_some())
         .collect())
 }
 
@@ -142,7 +151,7 @@ fn target_cell(m: &Metric) -> String {
 
 /// The generated README section: one row per metric that has a target in either run, the
 /// quick and the full figure side by side, and the files they come from.
-pub fn render(rows: &[(String, Option<Recorded>, Option<Recorded>)]) -> String {
+pub fn render(rows: &[ScenarioRuns]) -> String {
     let mut out = String::new();
     out.push_str(BEGIN);
     out.push('\n');
@@ -158,7 +167,7 @@ pub fn render(rows: &[(String, Option<Recorded>, Option<Recorded>)]) -> String {
         "\n| Scenario | Metric | Quick run: median (min – max, reps); workload | Full run | Target (met in the newest run) |\n\
          |---|---|---|---|---|\n",
     );
-    for (name, quick, full) in rows {
+    for ScenarioRuns { name, quick, full } in rows {
         let metric_names: Vec<&str> = quick
             .iter()
             .chain(full)
@@ -194,7 +203,7 @@ pub fn render(rows: &[(String, Option<Recorded>, Option<Recorded>)]) -> String {
         }
     }
     out.push_str("\nSources (each with its commit, date, machine, tables and notes):\n\n");
-    for (_, quick, full) in rows {
+    for ScenarioRuns { quick, full, .. } in rows {
         for r in quick.iter().chain(full) {
             let p = &r.report.provenance;
             let commit = p.commit.as_deref().unwrap_or("unknown commit");
@@ -293,11 +302,11 @@ mod tests {
 
     #[test]
     fn the_table_shows_quick_and_full_runs_with_spread_and_sources() {
-        let rows = vec![(
-            "mfg".to_string(),
-            Some(recorded("bench-results/quick/a/mfg.json", true, Some(0.95))),
-            Some(recorded("bench-results/full/b/mfg.json", false, None)),
-        )];
+        let rows = vec![ScenarioRuns {
+            name: "mfg".to_string(),
+            quick: Some(recorded("bench-results/quick/a/mfg.json", true, Some(0.95))),
+            full: Some(recorded("bench-results/full/b/mfg.json", false, None)),
+        }];
         let text = render(&rows);
         assert!(
             text.contains(

@@ -1,44 +1,358 @@
-//! Scenario `mcts` for `cargo xtask bench`: UCT speed, tree-parallel scaling and the Pons
-//! mistake rate.
+//! Scenario `mcts` for `cargo xtask bench`: UCT speed, tree-parallel scaling, the Pons mistake
+//! rate (at fixed simulation counts and at a fixed wall-clock time per move), and AlphaZero.
 //!
 //! ```text
-//! cargo bench -p mcts --bench scenarios -- [--full] [--workers 1,2] [--out DIR]
+//! cargo bench -p mcts --bench scenarios -- [--full] [--workers 1,2,4] [--out DIR]
 //! ```
 //!
-//! Speeds are given both per CPU second (process CPU time, all threads) and per wall second:
-//! on a shared machine the wall figures also measure the other processes. The Pons metrics
-//! need `../shared/connect4` beside the workspace (or `MCTS_CONNECT4_DIR`) and are skipped,
-//! with a note, when it is absent.
+//! Every timing goes through par-core's one helper (`par_core::bench::Interleave`): the
+//! compared searches alternate within each repetition, the headline is the median, min and max
+//! beside it, and speed-ups and efficiencies are medians of per-repetition paired ratios. The
+//! metrics and their targets are declared once, in [`TARGETS`]. Speeds are given per CPU second
+//! (process CPU time, all threads) and per wall second: on a shared machine the wall figures
+//! also measure the other processes. The Pons metrics need `../shared/connect4` beside the
+//! workspace (or `MCTS_CONNECT4_DIR`); without it they are listed as not measured.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::time::Instant;
+use std::process::ExitCode;
+use std::time::Duration;
 
-use mcts::connect4::WIDTH;
-use mcts::test_set::is_mistake;
+use mcts::test_set::{JudgedPosition, SearchBudget, uct_mistakes};
 use mcts::{
-    Connect4, Outcome, ParallelConfig, RootParallelUct, Solver, TestPosition, TreeParallelUct, Uct,
-    UctConfig, load_test_set,
+    Connect4, ParallelConfig, RootParallelUct, Solver, TreeParallelUct, Uct, UctConfig,
+    load_test_set,
 };
-use par_core::bench::{BenchArgs, Better, Metric, Plot, ScenarioReport, Series, Table};
+use par_core::bench::{
+    Better, Declared, Interleave, Interleaved, Metric, Plot, ScenarioError, ScenarioRun, Series,
+    Stats, Table, process_cpu_seconds, run_scenario, time,
+};
+use par_core::{ExecConfig, Executor, Mode, Progress};
 
 #[path = "scenarios/az.rs"]
 mod az;
-#[path = "scenarios/inspection.rs"]
-mod inspection;
 
-/// CPU time of the whole process (every thread), in seconds.
-fn process_cpu_seconds() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec and the clock id is a constant of libc.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
-    if rc != 0 {
-        return f64::NAN;
-    }
-    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+/// The metrics this scenario promises, with the targets of the mcts issues.
+const TARGETS: &[Declared] = &[
+    Declared::new(
+        "uct_sims_per_sec_core",
+        "1/s",
+        Better::Higher,
+        "sequential UCT on Connect Four from the empty board, simulations per CPU second",
+    )
+    .target(1e6),
+    Declared::new(
+        "uct_sims_per_sec_wall",
+        "1/s",
+        Better::Higher,
+        "the same per wall second",
+    ),
+    Declared::new(
+        "tree_parallel_efficiency_2t",
+        "ratio",
+        Better::Higher,
+        "tree-parallel UCT at 2 threads over 1 thread, virtual loss 1, wall time / 2 (median of \
+         per-repetition paired ratios)",
+    )
+    .target(0.85),
+    Declared::new(
+        "tree_parallel_speedup_vs_sequential_2t",
+        "x",
+        Better::Higher,
+        "tree-parallel UCT at 2 threads against the sequential search of the same size, wall \
+         time (median of paired ratios)",
+    ),
+    Declared::new(
+        "tree_parallel_efficiency_2t_no_vl",
+        "ratio",
+        Better::Higher,
+        "tree_parallel_efficiency_2t with virtual loss 0",
+    ),
+    Declared::new(
+        "tree_parallel_cpu_efficiency_2t",
+        "ratio",
+        Better::Higher,
+        "simulations per CPU second at 2 threads over 1 thread, virtual loss 1: the cost of \
+         sharing the tree, apart from the cores other processes take",
+    ),
+    Declared::new(
+        "tree_parallel_cpu_efficiency_2t_no_vl",
+        "ratio",
+        Better::Higher,
+        "the same with virtual loss 0",
+    ),
+    Declared::new(
+        "tree_parallel_1t_vs_sequential",
+        "ratio",
+        Better::Higher,
+        "the one-thread atomic tree against the sequential search, per CPU second",
+    ),
+    Declared::new(
+        "independent_trees_efficiency_2t",
+        "ratio",
+        Better::Higher,
+        "two one-thread tree searches of the full size at once on 2 workers against one alone: \
+         the most 2 threads of this machine give at the time, with the memory traffic of two trees",
+    ),
+    Declared::new(
+        "root_parallel_efficiency_2t",
+        "ratio",
+        Better::Higher,
+        "root parallelism (independent half-size trees as par-core tasks), 2 workers over 1",
+    ),
+    Declared::new(
+        "tree_vs_root_parallel_speedup_2t",
+        "ratio",
+        Better::Higher,
+        "per repetition, the tree-parallel speed-up at 2 threads over the root-parallel one \
+         measured beside it (median)",
+    ),
+    Declared::new(
+        "pons_mistake_rate_l3r1_10k",
+        "ratio",
+        Better::Lower,
+        "UCT at 10k simulations, mistake rate on Test_L3_R1",
+    )
+    .target(0.01),
+    Declared::new(
+        "pons_mistake_rate_l2r1_10k",
+        "ratio",
+        Better::Lower,
+        "UCT at 10k simulations, mistake rate on Test_L2_R1",
+    )
+    .target(0.02),
+    Declared::new(
+        "pons_mistake_rate_l3r1_1k",
+        "ratio",
+        Better::Lower,
+        "UCT at 1k simulations on Test_L3_R1",
+    ),
+    Declared::new(
+        "pons_mistake_rate_l2r1_1k",
+        "ratio",
+        Better::Lower,
+        "UCT at 1k simulations on Test_L2_R1",
+    ),
+    Declared::new(
+        "pons_mistake_rate_l3r1_10k_2t",
+        "ratio",
+        Better::Lower,
+        "tree-parallel UCT, 2 threads, 10k simulations, on Test_L3_R1",
+    ),
+    Declared::new(
+        "pons_mistake_rate_l2r1_10k_2t",
+        "ratio",
+        Better::Lower,
+        "tree-parallel UCT, 2 threads, 10k simulations, on Test_L2_R1",
+    ),
+    Declared::new(
+        "pons_mistake_rate_l3r1_1k_2t",
+        "ratio",
+        Better::Lower,
+        "tree-parallel UCT, 2 threads, 1k simulations, on Test_L3_R1",
+    ),
+    Declared::new(
+        "pons_mistake_rate_l2r1_1k_2t",
+        "ratio",
+        Better::Lower,
+        "tree-parallel UCT, 2 threads, 1k simulations, on Test_L2_R1",
+    ),
+    Declared::new(
+        "pons_mistake_rate_l3r1_fixed_time_1t",
+        "ratio",
+        Better::Lower,
+        "sequential UCT at a fixed wall-clock time per move, on Test_L3_R1",
+    ),
+    Declared::new(
+        "pons_mistake_rate_l3r1_fixed_time_2t",
+        "ratio",
+        Better::Lower,
+        "tree-parallel UCT on 2 threads at the same time per move, on Test_L3_R1: the quality \
+         the second core buys",
+    ),
+    Declared::new(
+        "pons_mistake_rate_l2r1_fixed_time_1t",
+        "ratio",
+        Better::Lower,
+        "sequential UCT at a fixed wall-clock time per move, on Test_L2_R1",
+    ),
+    Declared::new(
+        "pons_mistake_rate_l2r1_fixed_time_2t",
+        "ratio",
+        Better::Lower,
+        "tree-parallel UCT on 2 threads at the same time per move, on Test_L2_R1",
+    ),
+    Declared::new(
+        "az_evals_per_sec_batch_1",
+        "1/s",
+        Better::Higher,
+        "forward passes of the 84-256-256-(7+1) MLP per CPU second, batch 1",
+    ),
+    Declared::new(
+        "az_evals_per_sec_batch_8",
+        "1/s",
+        Better::Higher,
+        "the same, batch 8",
+    ),
+    Declared::new(
+        "az_evals_per_sec_batch_32",
+        "1/s",
+        Better::Higher,
+        "the same, batch 32",
+    ),
+    Declared::new(
+        "az_evals_per_sec_batch_128",
+        "1/s",
+        Better::Higher,
+        "the same, batch 128",
+    ),
+    Declared::new(
+        "az_adam_steps_per_sec_batch_256",
+        "1/s",
+        Better::Higher,
+        "loss, gradient and Adam update on one training batch of 256, per CPU second",
+    ),
+    Declared::new(
+        "az_search_sims_per_sec_leaf_batch_1",
+        "1/s",
+        Better::Higher,
+        "PUCT simulations per CPU second from the empty board, leaf batch 1",
+    ),
+    Declared::new(
+        "az_search_sims_per_sec_leaf_batch_8",
+        "1/s",
+        Better::Higher,
+        "the same, leaf batch 8",
+    ),
+    Declared::new(
+        "az_search_sims_per_sec_leaf_batch_32",
+        "1/s",
+        Better::Higher,
+        "the same, leaf batch 32",
+    ),
+    Declared::new(
+        "az_selfplay_games_per_sec_1w",
+        "1/s",
+        Better::Higher,
+        "self-play games per wall second, 1 worker",
+    ),
+    Declared::new(
+        "az_selfplay_games_per_sec_2w",
+        "1/s",
+        Better::Higher,
+        "self-play games per wall second, 2 workers each running the network",
+    ),
+    Declared::new(
+        "az_selfplay_games_per_sec_2w_shared_thread",
+        "1/s",
+        Better::Higher,
+        "self-play games per wall second, 2 workers sharing one network thread",
+    ),
+    Declared::new(
+        "az_win_rate_vs_uct_200",
+        "ratio",
+        Better::Higher,
+        "score of a trained network (PUCT, 200 simulations) against UCT with 200 simulations",
+    )
+    .target(0.75),
+    Declared::new(
+        "az_mistake_rate_l3r1_untrained",
+        "ratio",
+        Better::Lower,
+        "PUCT at 200 simulations with the untrained network, Test_L3_R1",
+    ),
+    Declared::new(
+        "az_mistake_rate_l3r1",
+        "ratio",
+        Better::Lower,
+        "PUCT at 200 simulations with the trained network, Test_L3_R1",
+    ),
+    Declared::new(
+        "az_mistake_rate_l2r1_untrained",
+        "ratio",
+        Better::Lower,
+        "PUCT at 200 simulations with the untrained network, Test_L2_R1",
+    ),
+    Declared::new(
+        "az_mistake_rate_l2r1",
+        "ratio",
+        Better::Lower,
+        "PUCT at 200 simulations with the trained network, Test_L2_R1",
+    ),
+    Declared::new(
+        "az_fast_mistake_rate_l3r1_untrained",
+        "ratio",
+        Better::Lower,
+        "PUCT at 25 simulations with the untrained network, Test_L3_R1",
+    ),
+    Declared::new(
+        "az_fast_mistake_rate_l3r1",
+        "ratio",
+        Better::Lower,
+        "PUCT at 25 simulations with the trained network, Test_L3_R1",
+    ),
+    Declared::new(
+        "az_fast_mistake_rate_l2r1_untrained",
+        "ratio",
+        Better::Lower,
+        "PUCT at 25 simulations with the untrained network, Test_L2_R1",
+    ),
+    Declared::new(
+        "az_fast_mistake_rate_l2r1",
+        "ratio",
+        Better::Lower,
+        "PUCT at 25 simulations with the trained network, Test_L2_R1",
+    ),
+    Declared::new(
+        "az_policy_mistake_rate_l3r1_untrained",
+        "ratio",
+        Better::Lower,
+        "the untrained network alone (legal column of highest prior), Test_L3_R1",
+    ),
+    Declared::new(
+        "az_policy_mistake_rate_l3r1",
+        "ratio",
+        Better::Lower,
+        "the trained network alone, Test_L3_R1",
+    ),
+    Declared::new(
+        "az_policy_mistake_rate_l2r1_untrained",
+        "ratio",
+        Better::Lower,
+        "the untrained network alone, Test_L2_R1",
+    ),
+    Declared::new(
+        "az_policy_mistake_rate_l2r1",
+        "ratio",
+        Better::Lower,
+        "the trained network alone, Test_L2_R1",
+    ),
+];
+
+fn main() -> ExitCode {
+    run_scenario("mcts", TARGETS, |run| {
+        sequential_speed(run);
+        run.checkpoint();
+        tree_parallel(run)?;
+        run.checkpoint();
+        pons(run)?;
+        run.checkpoint();
+        az::run(run)
+    })
+}
+
+/// The CPU time of the process so far (NaN where the platform does not say: the rate is then
+/// not measured rather than wrong).
+fn cpu_now() -> f64 {
+    process_cpu_seconds().unwrap_or(f64::NAN)
+}
+
+/// Runs `f` and returns its wall and CPU seconds.
+fn wall_and_cpu(f: impl FnOnce()) -> (f64, f64) {
+    let c = cpu_now();
+    let ((), wall) = time(f);
+    (wall, cpu_now() - c)
 }
 
 fn load_average() -> String {
@@ -47,31 +361,13 @@ fn load_average() -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
-/// Simulations per wall second and per CPU second.
-#[derive(Debug, Clone, Copy)]
-struct Rate {
-    wall: f64,
-    cpu: f64,
-}
-
-/// Runs `f`, which runs `simulations` simulations in all, and returns their rates.
-fn timed_rate<E>(simulations: u64, f: impl FnOnce() -> Result<(), E>) -> Result<Rate, E> {
-    let (t, c) = (Instant::now(), process_cpu_seconds());
-    f()?;
-    let total = simulations as f64;
-    Ok(Rate {
-        wall: total / t.elapsed().as_secs_f64(),
-        cpu: total / (process_cpu_seconds() - c),
+/// A par-core thread pool of `workers` workers with no progress bar.
+fn executor(workers: usize) -> Result<Executor, par_core::ExecError> {
+    Executor::new(ExecConfig {
+        mode: Mode::Threads { workers },
+        progress: Progress::Hidden,
+        ..ExecConfig::default()
     })
-}
-
-/// Runs `searches` searches of `sims` simulations from the empty board, each with its own seed.
-fn measure(searches: u64, sims: u64, threads: Option<ParallelConfig>) -> Rate {
-    let Ok(rate) = timed_rate(searches * sims, || {
-        search_from_empty_board(searches, sims, threads.as_ref(), 0);
-        Ok::<(), std::convert::Infallible>(())
-    });
-    rate
 }
 
 /// `searches` searches of `sims` simulations from the empty board, seeds `first_seed..`,
@@ -102,266 +398,228 @@ fn search_from_empty_board(
     }
 }
 
-/// A row of the speed table; "cores used" is CPU time over wall time (approximate: each rate
-/// is the best of several repetitions).
-fn row(search: &str, threads: &str, vl: &str, rate: Rate) -> Vec<String> {
-    vec![
-        search.to_string(),
-        threads.to_string(),
-        vl.to_string(),
-        format!("{:.0}", rate.wall),
-        format!("{:.0}", rate.cpu),
-        format!("{:.2}", rate.wall / rate.cpu),
-    ]
-}
-
-fn data_dir() -> PathBuf {
-    std::env::var_os("MCTS_CONNECT4_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/connect4")
-        })
-}
-
-/// Exact outcomes of every child, computed once per position and reused by every configuration.
-struct Oracle {
-    solver: Solver,
-    cache: HashMap<u64, [Option<Outcome>; WIDTH]>,
-}
-
-impl Oracle {
-    fn outcomes(&mut self, tp: &TestPosition) -> [Option<Outcome>; WIDTH] {
-        let key = tp.position.key();
-        if let Some(o) = self.cache.get(&key) {
-            return *o;
-        }
-        let o = self.solver.child_outcomes(&tp.position);
-        self.cache.insert(key, o);
-        o
-    }
-}
-
-struct PonsResult {
-    mistakes: usize,
-    positions: usize,
-    seconds: f64,
-}
-
-fn pons(oracle: &mut Oracle, set: &[TestPosition], sims: u64, threads: usize) -> PonsResult {
-    let mut mistakes = 0;
-    let mut seconds = 0.0;
-    for (i, tp) in set.iter().enumerate() {
-        let config = UctConfig {
-            seed: i as u64,
-            ..UctConfig::default()
-        };
-        let state = Connect4::from_position(tp.position);
-        let t = Instant::now();
-        let action = if threads == 1 {
-            Uct::new(config, state)
-                .expect("valid config")
-                .search(sims)
-                .best_action
-        } else {
-            let par = ParallelConfig {
-                threads,
-                virtual_loss: 1.0,
-            };
-            TreeParallelUct::new(config, par, state)
-                .expect("valid config")
-                .search(sims)
-                .best_action
-        };
-        seconds += t.elapsed().as_secs_f64();
-        let outcomes = oracle.outcomes(tp);
-        let action = action.expect("test positions are not terminal") as usize;
-        if is_mistake(&outcomes, action).expect("search returns legal moves") {
-            mistakes += 1;
-        }
-    }
-    PonsResult {
-        mistakes,
-        positions: set.len(),
-        seconds,
-    }
-}
-
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = BenchArgs::from_env()?;
-    let quick = !args.full;
-    let mut report = ScenarioReport::new("mcts", quick);
-    let load_before = load_average();
-
-    // 1. Sequential UCT speed on Connect Four from the empty board.
+/// Part 1: sequential UCT speed on Connect Four from the empty board.
+fn sequential_speed(run: &mut ScenarioRun) {
+    let quick = run.quick();
     let (searches, sims) = if quick { (10, 100_000) } else { (20, 250_000) };
-    let reps = if quick { 3 } else { 5 };
-    let mut seq = measure(searches, sims, None);
-    for _ in 1..reps {
-        let again = measure(searches, sims, None);
-        seq.wall = seq.wall.max(again.wall);
-        seq.cpu = seq.cpu.max(again.cpu);
+    let reps = if quick { 5 } else { 7 };
+    let total = (searches * sims) as f64;
+    let walls = RefCell::new(Vec::new());
+    let cpu_rates = Interleave::new(reps)
+        .sampled("sequential", || {
+            let (wall, cpu) = wall_and_cpu(|| search_from_empty_board(searches, sims, None, 0));
+            walls.borrow_mut().push(total / wall);
+            total / cpu
+        })
+        .run();
+    let workload = format!("{searches} searches of {sims} simulations from the empty board");
+    let core = Stats::from_samples(cpu_rates.samples("sequential"));
+    let wall = Stats::from_samples(&walls.borrow());
+    let report = &mut run.report;
+    for (name, stats) in [
+        ("uct_sims_per_sec_core", core),
+        ("uct_sims_per_sec_wall", wall),
+    ] {
+        match stats {
+            Some(s) => report
+                .push(Metric::from_stats(name, s, "1/s", Better::Higher).with_workload(&workload)),
+            None => report.not_measured(name, "the process CPU clock could not be read"),
+        }
     }
-    report.metrics.push(
-        Metric::new("uct_sims_per_sec_core", seq.cpu, "1/s", Better::Higher).with_target(1e6),
-    );
-    report.metrics.push(Metric::new(
-        "uct_sims_per_sec_wall",
-        seq.wall,
-        "1/s",
-        Better::Higher,
-    ));
-    let mut speed_rows = vec![row("sequential", "-", "-", seq)];
     report.notes.push(format!(
-        "uct_sims_per_sec_core: sequential UCT, random rollouts, {searches} searches of {sims} \
-         simulations each from the empty Connect Four board, simulations per second of process \
-         CPU time (uct_sims_per_sec_wall: per wall second), best of {reps} repetitions. Load average \
-         before: {load_before}."
+        "uct_sims_per_sec_core: sequential UCT, random rollouts, {workload}, per second of \
+         process CPU time (uct_sims_per_sec_wall: per wall second), median of {reps} \
+         repetitions. Load average before the tree-parallel part: {}.",
+        load_average()
     ));
+}
 
-    // 2. Tree parallelism: speed-up over the same search with one thread, virtual loss on/off.
-    let mut workers = args.workers.clone();
-    if !workers.contains(&1) {
-        workers.insert(0, 1);
-    }
-    if !workers.contains(&2) {
-        workers.push(2);
-    }
+/// The name of the tree-parallel variant with `threads` threads and virtual loss `vl`.
+fn tree(threads: usize, vl: f64) -> String {
+    format!("tree_{threads}t_vl{vl}")
+}
+
+/// Part 2: tree parallelism against one thread, the sequential search, independent trees and
+/// root parallelism, all in interleaved repetitions.
+fn tree_parallel(run: &mut ScenarioRun) -> Result<(), ScenarioError> {
+    let quick = run.quick();
+    let mut workers = run.args.workers.clone();
+    workers.extend([1, 2]);
     workers.sort_unstable();
     workers.dedup();
-    let (p_searches, p_sims) = if quick { (4, 200_000) } else { (10, 500_000) };
-    // Two-thread rates on this VM move by up to 2x from run to run (the host places the two
-    // virtual CPUs as it likes), so the parallel figures take the best of more repetitions
-    // than the sequential one; each repetition costs a few seconds.
+    let (searches, sims) = if quick { (4, 200_000) } else { (10, 500_000) };
     let reps = if quick { 7 } else { 9 };
+    let exec1 = executor(1)?;
+    let exec2 = executor(2)?;
+    // CPU seconds of each variant in each repetition, beside the wall times the helper keeps.
+    let cpu: RefCell<HashMap<String, Vec<f64>>> = RefCell::new(HashMap::new());
+    let record = |name: &str, (wall, c): (f64, f64)| {
+        cpu.borrow_mut()
+            .entry(name.to_string())
+            .or_default()
+            .push(c);
+        wall
+    };
+    let root = |exec: &Executor| {
+        for seed in 0..searches {
+            let config = UctConfig {
+                seed,
+                ..UctConfig::default()
+            };
+            RootParallelUct::new(config, 2, Connect4::new())
+                .expect("valid config")
+                .search(exec, sims / 2)
+                .expect("root-parallel search");
+        }
+    };
+    let one_thread = ParallelConfig {
+        threads: 1,
+        virtual_loss: 1.0,
+    };
+    let mut measure = Interleave::new(reps)
+        .sampled("root_1w", || {
+            record("root_1w", wall_and_cpu(|| root(&exec1)))
+        })
+        .sampled("root_2w", || {
+            record("root_2w", wall_and_cpu(|| root(&exec2)))
+        })
+        .sampled("sequential", || {
+            let t = wall_and_cpu(|| search_from_empty_board(searches, sims, None, 0));
+            record("sequential", t)
+        })
+        .sampled("independent_2x1t", || {
+            // Two one-thread tree searches of the full size at once, as par-core tasks.
+            let t = wall_and_cpu(|| {
+                exec2
+                    .map(2, |ctx| {
+                        let first = 1000 * ctx.index as u64;
+                        search_from_empty_board(searches, sims, Some(&one_thread), first);
+                    })
+                    .expect("independent searches")
+                    .into_values()
+                    .expect("independent searches");
+            });
+            record("independent_2x1t", t)
+        });
+    for vl in [1.0f64, 0.0] {
+        for &w in &workers {
+            let name = tree(w, vl);
+            let par = ParallelConfig {
+                threads: w,
+                virtual_loss: vl,
+            };
+            let record = &record;
+            measure = measure.sampled(name.clone(), move || {
+                let t = wall_and_cpu(|| search_from_empty_board(searches, sims, Some(&par), 0));
+                record(&name, t)
+            });
+        }
+    }
+    let runs = measure.run();
+    let cpu_runs = Interleaved::from_samples(
+        runs.names()
+            .iter()
+            .map(|n| (n.clone(), cpu.borrow()[n].clone()))
+            .collect(),
+    );
+    let workload = format!(
+        "{searches} searches of {sims} simulations from the empty board, {reps} interleaved \
+         repetitions"
+    );
+    let (t1, t2) = (tree(1, 1.0), tree(2, 1.0));
+    let report = &mut run.report;
+    let with = |m: Metric| m.with_workload(&workload);
+    report.push(with(Metric::efficiency(
+        "tree_parallel_efficiency_2t",
+        runs.efficiency(&t1, &t2, 2),
+    )));
+    report.push(with(Metric::speedup(
+        "tree_parallel_speedup_vs_sequential_2t",
+        runs.speedup("sequential", &t2),
+        2,
+    )));
+    report.push(with(Metric::efficiency(
+        "tree_parallel_efficiency_2t_no_vl",
+        runs.efficiency(&tree(1, 0.0), &tree(2, 0.0), 2),
+    )));
+    // Same simulations: CPU efficiency = CPU time at 1 thread / CPU time at 2 threads.
+    report.push(with(Metric::efficiency(
+        "tree_parallel_cpu_efficiency_2t",
+        cpu_runs.ratio(&t1, &t2),
+    )));
+    report.push(with(Metric::efficiency(
+        "tree_parallel_cpu_efficiency_2t_no_vl",
+        cpu_runs.ratio(&tree(1, 0.0), &tree(2, 0.0)),
+    )));
+    report.push(with(Metric::from_stats(
+        "tree_parallel_1t_vs_sequential",
+        cpu_runs.ratio("sequential", &t1),
+        "ratio",
+        Better::Higher,
+    )));
+    // Twice the simulations on 2 workers: efficiency = t(1 thread) / t(both at once).
+    report.push(with(Metric::efficiency(
+        "independent_trees_efficiency_2t",
+        runs.ratio(&t1, "independent_2x1t"),
+    )));
+    report.push(with(Metric::efficiency(
+        "root_parallel_efficiency_2t",
+        runs.efficiency("root_1w", "root_2w", 2),
+    )));
+    let paired: Vec<f64> = (0..reps)
+        .map(|r| {
+            let s = |n: &str| runs.samples(n)[r];
+            (s(&t1) / s(&t2)) / (s("root_1w") / s("root_2w"))
+        })
+        .collect();
+    if let Some(stats) = Stats::from_samples(&paired) {
+        report.push(with(Metric::from_stats(
+            "tree_vs_root_parallel_speedup_2t",
+            stats,
+            "ratio",
+            Better::Higher,
+        )));
+    }
+
+    // The plot and the table: medians of the paired speed-ups and of the rates.
     let mut plot = Plot {
         name: "tree_parallel_speedup".into(),
-        title: "Tree-parallel UCT on Connect Four: speed-up over one thread (wall time)".into(),
+        title: "Tree-parallel UCT on Connect Four: speed-up over one thread (wall time, median \
+                of paired repetitions)"
+            .into(),
         x_label: "threads".into(),
         y_label: "speed-up".into(),
         log_x: false,
         log_y: false,
         series: Vec::new(),
     };
-    // Root parallelism: independent trees as par-core tasks, 2 workers against 1.
-    let root_rate = |workers: usize| -> Result<Rate, Box<dyn std::error::Error>> {
-        let exec = inspection::executor(workers)?;
-        timed_rate(p_searches * p_sims, || {
-            for seed in 0..p_searches {
-                let config = UctConfig {
-                    seed,
-                    ..UctConfig::default()
-                };
-                RootParallelUct::new(config, 2, Connect4::new())?.search(&exec, p_sims / 2)?;
-            }
-            Ok(())
-        })
+    let total = (searches * sims) as f64;
+    let mut rows = Vec::new();
+    let mut row = |search: String, threads: &str, vl: &str, name: &str, sims: f64| {
+        let (wall, c) = (runs.stats(name), cpu_runs.stats(name));
+        rows.push(vec![
+            search,
+            threads.to_string(),
+            vl.to_string(),
+            format!("{:.0}", sims / wall.median),
+            format!("{:.0}", sims / wall.max),
+            format!("{:.0}", sims / wall.min),
+            format!("{:.0}", sims / c.median),
+            format!("{:.2}", c.median / wall.median),
+        ]);
     };
-    // Two independent one-thread tree searches of the full size at once (par-core tasks on 2
-    // workers): what two searches that share nothing but the machine get, with the memory
-    // traffic of two full-size trees. Rate over both searches' simulations.
-    let independent_rate = || -> Result<Rate, Box<dyn std::error::Error>> {
-        let exec = inspection::executor(2)?;
-        let one = ParallelConfig {
-            threads: 1,
-            virtual_loss: 1.0,
-        };
-        timed_rate(2 * p_searches * p_sims, || {
-            exec.map(2, |ctx| {
-                search_from_empty_board(p_searches, p_sims, Some(&one), 1000 * ctx.index as u64);
-            })?
-            .into_values()?;
-            Ok(())
-        })
-    };
-    let zero = Rate {
-        wall: 0.0,
-        cpu: 0.0,
-    };
-    let (mut root1, mut root2, mut seq_same, mut independent) = (zero, zero, zero, zero);
-    // Repetitions interleave the thread counts (and root parallelism) and keep the best rate
-    // of each, so that a burst of load from other processes hits one repetition rather than
-    // one configuration. Each repetition also gives a paired ratio: the tree-parallel speed-up
-    // over the root-parallel one measured next to it, which factors out what the host lets two
-    // threads of this VM do at that moment.
-    let mut best: HashMap<(usize, u64), Rate> = HashMap::new();
-    let mut paired = Vec::with_capacity(reps);
-    let mut efficiencies = Vec::with_capacity(reps);
-    for _ in 0..reps {
-        let (r1, r2) = (root_rate(1)?, root_rate(2)?);
-        let s1 = measure(p_searches, p_sims, None);
-        let i2 = independent_rate()?;
-        for (r, best) in [
-            (r1, &mut root1),
-            (r2, &mut root2),
-            (s1, &mut seq_same),
-            (i2, &mut independent),
-        ] {
-            best.wall = best.wall.max(r.wall);
-            best.cpu = best.cpu.max(r.cpu);
-        }
-        let mut tree = [0.0f64; 2];
-        for vl in [1.0f64, 0.0] {
-            for &w in &workers {
-                let par = ParallelConfig {
-                    threads: w,
-                    virtual_loss: vl,
-                };
-                let rate = measure(p_searches, p_sims, Some(par));
-                if vl > 0.0 && w <= 2 {
-                    tree[w - 1] = rate.wall;
-                }
-                let entry = best.entry((w, vl.to_bits())).or_insert(rate);
-                entry.wall = entry.wall.max(rate.wall);
-                entry.cpu = entry.cpu.max(rate.cpu);
-            }
-        }
-        paired.push((tree[1] / tree[0]) / (r2.wall / r1.wall));
-        efficiencies.push(tree[1] / tree[0] / 2.0);
-    }
-    let per_repetition = efficiencies
-        .iter()
-        .map(|e| format!("{e:.3}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    paired.sort_by(f64::total_cmp);
-    efficiencies.sort_by(f64::total_cmp);
-    let paired_median = paired[paired.len() / 2];
+    row("sequential".into(), "1", "-", "sequential", total);
     for vl in [1.0f64, 0.0] {
         let mut points = Vec::new();
-        let mut base: Option<Rate> = None;
         for &w in &workers {
-            let rate = best[&(w, vl.to_bits())];
-            let one = *base.get_or_insert(rate);
-            let speedup = rate.wall / one.wall;
-            let cpu_eff = rate.cpu / one.cpu;
-            points.push((w as f64, speedup));
-            speed_rows.push(row("tree-parallel", &w.to_string(), &format!("{vl}"), rate));
-            if w == 2 {
-                let suffix = if vl > 0.0 { "" } else { "_no_vl" };
-                let m = Metric::new(
-                    format!("tree_parallel_efficiency_2t{suffix}"),
-                    speedup / 2.0,
-                    "ratio",
-                    Better::Higher,
-                );
-                report
-                    .metrics
-                    .push(if vl > 0.0 { m.with_target(0.85) } else { m });
-                report.metrics.push(Metric::new(
-                    format!("tree_parallel_cpu_efficiency_2t{suffix}"),
-                    cpu_eff,
-                    "ratio",
-                    Better::Higher,
-                ));
-            }
-            if w == 1 && vl > 0.0 {
-                report.metrics.push(Metric::new(
-                    "tree_parallel_1t_vs_sequential",
-                    rate.cpu / seq.cpu,
-                    "ratio",
-                    Better::Higher,
-                ));
-            }
+            points.push((w as f64, runs.speedup(&tree(1, vl), &tree(w, vl)).median));
+            row(
+                "tree-parallel".into(),
+                &w.to_string(),
+                &vl.to_string(),
+                &tree(w, vl),
+                total,
+            );
         }
         plot.series.push(Series {
             label: format!("virtual loss {vl}"),
@@ -372,178 +630,178 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         label: "ideal".into(),
         points: workers.iter().map(|&w| (w as f64, w as f64)).collect(),
     });
-    report.plots.push(plot);
-
-    report.metrics.push(Metric::new(
-        "tree_parallel_efficiency_2t_paired_median",
-        efficiencies[efficiencies.len() / 2],
-        "ratio",
-        Better::Higher,
-    ));
-    report.metrics.push(Metric::new(
-        "independent_trees_efficiency_2t",
-        independent.wall / best[&(1, 1.0f64.to_bits())].wall / 2.0,
-        "ratio",
-        Better::Higher,
-    ));
-    report.metrics.push(Metric::new(
-        "tree_parallel_speedup_vs_sequential_2t",
-        best[&(2, 1.0f64.to_bits())].wall / seq_same.wall,
-        "ratio",
-        Better::Higher,
-    ));
-    report.metrics.push(Metric::new(
-        "root_parallel_efficiency_2t",
-        root2.wall / root1.wall / 2.0,
-        "ratio",
-        Better::Higher,
-    ));
-    report.metrics.push(Metric::new(
-        "tree_vs_root_parallel_speedup_2t",
-        paired_median,
-        "ratio",
-        Better::Higher,
-    ));
-    speed_rows.push(row(
-        &format!("sequential, {p_searches} x {p_sims}"),
-        "1",
-        "-",
-        seq_same,
-    ));
-    speed_rows.push(row(
-        "2 independent 1-thread tree searches at once",
+    row(
+        "2 independent 1-thread tree searches at once".into(),
         "2",
         "1",
-        independent,
-    ));
-    speed_rows.push(row("root-parallel, 2 trees", "1", "-", root1));
-    speed_rows.push(row("root-parallel, 2 trees", "2", "-", root2));
+        "independent_2x1t",
+        2.0 * total,
+    );
+    row("root-parallel, 2 trees".into(), "1", "-", "root_1w", total);
+    row("root-parallel, 2 trees".into(), "2", "-", "root_2w", total);
+    report.plots.push(plot);
     report.tables.push(Table {
-        title: "UCT simulations per second on Connect Four (empty board)".into(),
+        title: format!(
+            "UCT simulations per second on Connect Four (empty board, {searches} searches of \
+             {sims} simulations; medians of {reps} interleaved repetitions)"
+        ),
         header: [
             "search",
             "threads",
             "virtual loss",
-            "sims/s (wall)",
-            "sims/s (CPU)",
+            "sims/s (wall, median)",
+            "min",
+            "max",
+            "sims/s (CPU, median)",
             "cores used",
         ]
         .map(String::from)
         .to_vec(),
-        rows: speed_rows,
+        rows,
     });
     report.notes.push(format!(
-        "tree_parallel_efficiency_2t: wall-time speed-up of the tree-parallel search at 2 \
-         threads over the same search with 1 thread, divided by 2 ({p_searches} searches of \
-         {p_sims} simulations, virtual loss 1; `_no_vl`: virtual loss 0; best of {reps} \
-         interleaved repetitions). The `cpu_efficiency` \
-         variants divide simulations per CPU second instead, which isolates the cost of sharing \
-         the tree from the cores other processes take. tree_parallel_1t_vs_sequential: \
-         one-thread atomic tree against the sequential search, per CPU second. \
-         tree_parallel_efficiency_2t_paired_median: the same efficiency from the 1- and \
-         2-thread runs of each repetition, median over the repetitions (in order: \
-         {per_repetition}); less biased than the ratio of two maxima when one of them is \
-         noisier, but the target is judged on tree_parallel_efficiency_2t. \
-         independent_trees_efficiency_2t: two one-thread tree searches of the full size \
-         running at once on 2 worker threads (sharing nothing but the machine), their total \
-         simulations per wall second over twice the one-thread rate (best of each): the same \
-         memory traffic as two full-size trees, which the root-parallel figure (trees of half \
-         the size) does not have. \
-         tree_parallel_speedup_vs_sequential_2t: the 2-thread tree search (virtual loss 1) \
-         against the sequential search of the same searches, wall time, best of each. \
-         root_parallel_efficiency_2t: two independent trees of half the simulations each, as \
-         par-core tasks on 2 worker threads against 1 (wall time, best of {reps}): the trees \
-         share nothing, so this is the most a 2-thread search can gain on this machine at the \
-         time of the run; compare tree_parallel_efficiency_2t with it. \
-         tree_vs_root_parallel_speedup_2t: in each repetition, the tree-parallel speed-up at 2 \
-         threads (virtual loss 1) divided by the root-parallel speed-up measured right before \
-         it, median over the {reps} repetitions (1 = sharing the tree costs nothing beyond what \
-         the host allows two threads at that moment; this VM's second core has ranged from \
-         about 0.45 to 1.0 of a core between runs). Load average after: {}.",
+        "tree_parallel_*: in each of {reps} repetitions every variant ran once, in an order \
+         rotated from one repetition to the next ({workload}); each efficiency and speed-up is \
+         the median of the per-repetition paired ratios, min and max beside it. \
+         tree_parallel_efficiency_2t: wall-time speed-up of 2 threads over 1 thread of the same \
+         tree-parallel search, virtual loss 1, over 2 (`_no_vl`: virtual loss 0; `cpu_` \
+         variants: per CPU second, which isolates the cost of sharing the tree from the cores \
+         other processes take). tree_parallel_speedup_vs_sequential_2t: 2 threads against the \
+         sequential search. independent_trees_efficiency_2t: two one-thread searches of the \
+         full size at once on 2 worker threads, sharing nothing but the machine: the \
+         yardstick of what two threads get on this host at the time. \
+         root_parallel_efficiency_2t: root parallelism, 2 trees of half the simulations as \
+         par-core tasks on 2 workers against 1. tree_vs_root_parallel_speedup_2t: per \
+         repetition the tree-parallel speed-up over the root-parallel one measured in the same \
+         repetition (1: sharing the tree costs nothing beyond what the host allows two threads). \
+         Load average after: {}.",
         load_average()
     ));
+    Ok(())
+}
 
-    // 3. Inspection: ray casting and MCTS episodes.
-    inspection::run(&mut report, quick)?;
+fn data_dir() -> PathBuf {
+    std::env::var_os("MCTS_CONNECT4_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/connect4")
+        })
+}
 
-    // 4. Pons mistake rates.
+/// The Pons sets: (short name, file).
+const SETS: [(&str, &str); 2] = [("l3r1", "Test_L3_R1"), ("l2r1", "Test_L2_R1")];
+
+/// Wall-clock time per move of the fixed-time mistake rates.
+const FIXED_TIME_PER_MOVE: Duration = Duration::from_millis(1);
+
+/// Part 3: Pons mistake rates at fixed simulation counts (1 and 2 threads) and at a fixed
+/// wall-clock time per move (1 and 2 threads).
+fn pons(run: &mut ScenarioRun) -> Result<(), ScenarioError> {
+    let quick = run.quick();
     let dir = data_dir();
-    let sets = [("l3r1", "Test_L3_R1"), ("l2r1", "Test_L2_R1")];
-    if sets.iter().all(|(_, f)| dir.join(f).is_file()) {
-        let mut oracle = Oracle {
-            solver: Solver::new(),
-            cache: HashMap::new(),
-        };
-        let mut rows = Vec::new();
-        let par_sample = if quick { 250 } else { 1000 };
-        for (short, file) in sets {
-            let set = load_test_set(&dir.join(file))?;
-            let sample: Vec<TestPosition> = set.iter().take(par_sample).cloned().collect();
-            let runs: [(u64, usize, &[TestPosition]); 4] = [
-                (10_000, 1, &set),
-                (1_000, 1, &set),
-                (10_000, 2, &sample),
-                (1_000, 2, &sample),
-            ];
-            for (sims, threads, positions) in runs {
-                let r = pons(&mut oracle, positions, sims, threads);
-                let rate = r.mistakes as f64 / r.positions as f64;
-                let k = sims / 1000;
-                let name = if threads == 1 {
-                    format!("pons_mistake_rate_{short}_{k}k")
-                } else {
-                    format!("pons_mistake_rate_{short}_{k}k_{threads}t")
-                };
-                let metric = Metric::new(name, rate, "ratio", Better::Lower);
-                report.metrics.push(match (short, sims, threads) {
-                    ("l3r1", 10_000, 1) => metric.with_target(0.01),
-                    ("l2r1", 10_000, 1) => metric.with_target(0.02),
-                    _ => metric,
-                });
-                rows.push(vec![
-                    file.to_string(),
-                    sims.to_string(),
-                    threads.to_string(),
-                    r.positions.to_string(),
-                    r.mistakes.to_string(),
-                    format!("{rate:.4}"),
-                    format!("{:.2}", r.seconds),
-                ]);
+    let names = |short: &str| {
+        [
+            format!("pons_mistake_rate_{short}_10k"),
+            format!("pons_mistake_rate_{short}_1k"),
+            format!("pons_mistake_rate_{short}_10k_2t"),
+            format!("pons_mistake_rate_{short}_1k_2t"),
+            format!("pons_mistake_rate_{short}_fixed_time_1t"),
+            format!("pons_mistake_rate_{short}_fixed_time_2t"),
+        ]
+    };
+    if let Some((_, missing)) = SETS.iter().find(|(_, f)| !dir.join(f).is_file()) {
+        let reason = format!(
+            "the Pons test set {} is absent (../shared/connect4 beside the workspace, or \
+             MCTS_CONNECT4_DIR)",
+            dir.join(missing).display()
+        );
+        for (short, _) in SETS {
+            for name in names(short) {
+                run.report.not_measured(&name, &reason);
             }
         }
-        report.tables.push(Table {
-            title: "Pons mistake rate of pure UCT (random rollouts, c = 1, most visits)".into(),
-            header: [
-                "set",
-                "sims",
-                "threads",
-                "positions",
-                "mistakes",
-                "rate",
-                "search s",
-            ]
-            .map(String::from)
-            .to_vec(),
-            rows,
-        });
-        report.notes.push(format!(
-            "pons_mistake_rate_*: a move is a mistake if another legal move has a strictly \
-             better exact outcome (own solver). Sequential runs use all 1000 positions of each \
-             set; the 2-thread (`_2t`, virtual loss 1) runs use the first {par_sample}."
-        ));
-    } else {
-        report.notes.push(format!(
-            "pons_mistake_rate_*: skipped, the test sets were not found in {} (set \
-             MCTS_CONNECT4_DIR).",
-            dir.display()
-        ));
+        return Ok(());
     }
-
-    az::run(&mut report, quick)?;
-    let path = report.write(&args.out)?;
-    for m in &report.metrics {
-        println!("{:<40} {:>14.4?} {}", m.name, m.value, m.unit);
+    let mut solver = Solver::new();
+    let mut rows = Vec::new();
+    let par_sample = if quick { 250 } else { 1000 };
+    let ms = FIXED_TIME_PER_MOVE.as_secs_f64() * 1e3;
+    for (short, file) in SETS {
+        let set = JudgedPosition::judge_all(&mut solver, &load_test_set(&dir.join(file))?);
+        let sample = &set[..set.len().min(par_sample)];
+        let fixed = SearchBudget::per_move(FIXED_TIME_PER_MOVE);
+        let runs: [(&str, SearchBudget, usize, &[JudgedPosition]); 6] = [
+            ("10k", SearchBudget::Simulations(10_000), 1, &set),
+            ("1k", SearchBudget::Simulations(1_000), 1, &set),
+            ("10k_2t", SearchBudget::Simulations(10_000), 2, sample),
+            ("1k_2t", SearchBudget::Simulations(1_000), 2, sample),
+            ("fixed_time_1t", fixed, 1, &set),
+            ("fixed_time_2t", fixed, 2, &set),
+        ];
+        for (suffix, budget, threads, positions) in runs {
+            let parallel = ParallelConfig {
+                threads,
+                virtual_loss: 1.0,
+            };
+            let r = uct_mistakes(positions, &UctConfig::default(), &parallel, budget)?;
+            let per_move = r.simulations as f64 / r.positions.max(1) as f64;
+            let mut m = Metric::new(
+                format!("pons_mistake_rate_{short}_{suffix}"),
+                r.rate(),
+                "ratio",
+                Better::Lower,
+            );
+            if matches!(budget, SearchBudget::Time { .. }) {
+                m = m.with_workload(format!(
+                    "{} positions at {ms} ms per move ({per_move:.0} simulations per move on \
+                     average)",
+                    r.positions
+                ));
+            } else if r.positions < set.len() {
+                m = m.with_workload(format!("{} of {} positions", r.positions, set.len()));
+            }
+            run.report.push(m);
+            rows.push(vec![
+                file.to_string(),
+                match budget {
+                    SearchBudget::Simulations(s) => format!("{s} simulations"),
+                    _ => format!("{ms} ms"),
+                },
+                threads.to_string(),
+                r.positions.to_string(),
+                format!("{per_move:.0}"),
+                r.mistakes.to_string(),
+                format!("{:.4}", r.rate()),
+                format!("{:.2}", r.search_seconds),
+            ]);
+        }
     }
-    println!("wrote {}", path.display());
+    run.report.tables.push(Table {
+        title: "Pons mistake rate of pure UCT (random rollouts, c = 1, most visits)".into(),
+        header: [
+            "set",
+            "budget per move",
+            "threads",
+            "positions",
+            "simulations per move",
+            "mistakes",
+            "rate",
+            "search s",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows,
+    });
+    run.report.notes.push(format!(
+        "pons_mistake_rate_*: a move is a mistake if another legal move has a strictly better \
+         exact outcome (the crate's solver); position i searched with seed i. Sequential runs \
+         use all 1000 positions of each set; the 2-thread runs at fixed simulation counts \
+         (`_2t`, virtual loss 1) the first {par_sample}. `_fixed_time_1t` / `_2t`: every \
+         position searched for {ms} ms of wall-clock time (sequential UCT, or tree-parallel \
+         UCT on 2 threads), all 1000 positions: the quality a user buys with the second core \
+         at the same time per move (binomial standard error about sqrt(r (1 - r) / 1000)); the \
+         simulations per move reached are in the workload and the table, and depend on what \
+         the host gave the process at the time."
+    ));
     Ok(())
 }

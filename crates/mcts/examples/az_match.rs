@@ -45,7 +45,11 @@ struct Args {
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let net = match &args.checkpoint {
-        Some(path) => Checkpoint::load(path)?.net,
+        Some(path) => {
+            let c = Checkpoint::load(path)?;
+            println!("checkpoint {}: {}", path.display(), c.provenance());
+            c.net
+        }
         None => Mlp::new(
             NetShape {
                 input: Connect4::INPUT_LEN,

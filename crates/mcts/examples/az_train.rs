@@ -10,7 +10,8 @@
 //!     [--seed 0]
 //! ```
 //!
-//! After every iteration it writes `DIR/checkpoint.bin` (network and Adam state) and
+//! After every iteration it writes `DIR/checkpoint.bin` (network and Adam state, and the
+//! provenance of the network: the commit and `TrainConfig` of each training session) and
 //! `DIR/log.json` with the games, samples, loss terms and wall times. Before the first
 //! iteration (the untrained network), every `--eval-every` iterations and after the last, it
 //! also judges the current network on the first `--eval-positions` positions of `--set`
@@ -46,10 +47,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use mcts::alphazero::train::{
-    IterationLog, JudgedPosition, MatchConfig, MistakeRates, match_vs_uct,
-};
+use mcts::alphazero::train::{IterationLog, MatchConfig, MistakeRates, match_vs_uct};
 use mcts::alphazero::{Checkpoint, PuctConfig, TrainConfig, Trainer};
+use mcts::test_set::JudgedPosition;
 use mcts::{Connect4, Solver, load_test_set};
 use serde::Serialize;
 
@@ -174,14 +174,9 @@ fn main() -> anyhow::Result<()> {
     // Positions judged once by the exact solver.
     let mut solver = Solver::new();
     let mut judge = |path: &PathBuf| -> anyhow::Result<Vec<JudgedPosition>> {
-        Ok(load_test_set(path)?
-            .iter()
-            .take(args.eval_positions)
-            .map(|tp| JudgedPosition {
-                state: Connect4::from_position(tp.position),
-                outcomes: solver.child_outcomes(&tp.position),
-            })
-            .collect())
+        let set = load_test_set(path)?;
+        let take = set.len().min(args.eval_positions);
+        Ok(JudgedPosition::judge_all(&mut solver, &set[..take]))
     };
     let judged = judge(&set_path)?;
     let judged2 = judge(&set2_path)?;

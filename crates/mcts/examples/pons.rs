@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run -p mcts --release --example pons -- --set ../shared/connect4/Test_L3_R1 \
-//!     --sims 10000 [--threads 2] [--limit 200] [--out result.json]
+//!     (--sims 10000 | --ms-per-move 1) [--threads 2] [--limit 200] [--out result.json]
 //! ```
 //!
 //! For every position the search picks a move; the exact outcome of every legal move is
@@ -14,11 +14,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
-use mcts::test_set::is_mistake;
-use mcts::{
-    Connect4, FinalMove, ParallelConfig, Rollout, Search, Solver, TreeParallelUct, Uct, UctConfig,
-    load_test_set,
-};
+use mcts::test_set::{JudgedPosition, SearchBudget, uct_mistakes};
+use mcts::{FinalMove, ParallelConfig, Rollout, Solver, UctConfig, load_test_set};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum RolloutArg {
@@ -39,8 +36,15 @@ struct Args {
     #[arg(long)]
     set: PathBuf,
     /// Simulations per move.
+    #[arg(
+        long,
+        required_unless_present = "ms_per_move",
+        conflicts_with = "ms_per_move"
+    )]
+    sims: Option<u64>,
+    /// Wall-clock time per move in milliseconds, instead of a simulation count.
     #[arg(long)]
-    sims: u64,
+    ms_per_move: Option<f64>,
     /// Search threads (1 = the sequential search; more = tree parallelism).
     #[arg(long, default_value_t = 1)]
     threads: usize,
@@ -69,9 +73,15 @@ struct Args {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    if args.sims == 0 {
-        bail!("--sims must be positive");
-    }
+    let budget = match (args.sims, args.ms_per_move) {
+        (Some(0), _) => bail!("--sims must be positive"),
+        (Some(sims), _) => SearchBudget::Simulations(sims),
+        (None, Some(ms)) if ms.is_finite() && ms > 0.0 && ms <= 3.6e6 => {
+            SearchBudget::per_move(Duration::from_secs_f64(ms * 1e-3))
+        }
+        (None, Some(ms)) => bail!("--ms-per-move must be in (0, 3600000], got {ms}"),
+        (None, None) => bail!("give --sims or --ms-per-move"),
+    };
     let mut set = load_test_set(&args.set)?;
     if let Some(limit) = args.limit {
         set.truncate(limit);
@@ -92,32 +102,24 @@ fn main() -> Result<()> {
         threads: args.threads,
         virtual_loss: args.virtual_loss,
     };
-    let mut solver = Solver::new();
-    let mut mistakes = 0usize;
-    let mut search_time = Duration::ZERO;
     let started = Instant::now();
-    for (i, tp) in set.iter().enumerate() {
+    let judged = JudgedPosition::judge_all(&mut Solver::new(), &set);
+    let (mut mistakes, mut search_s, mut simulations) = (0usize, 0.0, 0u64);
+    // In chunks of 100 positions for the progress lines; position i has seed `seed + i`.
+    for (k, chunk) in judged.chunks(100).enumerate() {
         let config = UctConfig {
-            seed: args.seed.wrapping_add(i as u64),
+            seed: args.seed.wrapping_add((100 * k) as u64),
             ..base.clone()
         };
-        let state = Connect4::from_position(tp.position);
-        let t = Instant::now();
-        let mut search: Box<dyn Search<Connect4>> = if args.threads == 1 {
-            Box::new(Uct::new(config, state)?)
-        } else {
-            Box::new(TreeParallelUct::new(config, parallel.clone(), state)?)
-        };
-        let action = search.search(args.sims).best_action;
-        search_time += t.elapsed();
-        let action = action.with_context(|| format!("line {}: no legal move", tp.line))?;
-        let outcomes = solver.child_outcomes(&tp.position);
-        if is_mistake(&outcomes, action as usize).context("search chose an illegal move")? {
-            mistakes += 1;
-        }
-        if (i + 1) % 100 == 0 {
-            eprintln!("{}/{} positions, {mistakes} mistakes", i + 1, set.len());
-        }
+        let count = uct_mistakes(chunk, &config, &parallel, budget)?;
+        mistakes += count.mistakes;
+        search_s += count.search_seconds;
+        simulations += count.simulations;
+        eprintln!(
+            "{}/{} positions, {mistakes} mistakes",
+            100 * k + chunk.len(),
+            judged.len()
+        );
     }
     let positions = set.len();
     let rate = if positions > 0 {
@@ -127,13 +129,17 @@ fn main() -> Result<()> {
     };
     println!(
         "{}: {mistakes} mistakes in {positions} positions, mistake rate {:.4} ({:.2}%), \
-         {} sims, {} thread(s), search {:.1} s, total {:.1} s",
+         {}, {:.0} sims per move on average, {} thread(s), search {:.1} s, total {:.1} s",
         args.set.display(),
         rate,
         rate * 100.0,
-        args.sims,
+        match budget {
+            SearchBudget::Simulations(sims) => format!("{sims} sims per move"),
+            _ => format!("{} ms per move", args.ms_per_move.unwrap_or(0.0)),
+        },
+        simulations as f64 / positions.max(1) as f64,
         args.threads,
-        search_time.as_secs_f64(),
+        search_s,
         started.elapsed().as_secs_f64()
     );
     if let Some(out) = &args.out {
@@ -143,8 +149,10 @@ fn main() -> Result<()> {
             "mistakes": mistakes,
             "mistake_rate": rate,
             "sims": args.sims,
+            "ms_per_move": args.ms_per_move,
+            "simulations": simulations,
             "threads": args.threads,
-            "seconds": search_time.as_secs_f64(),
+            "seconds": search_s,
             "total_seconds": started.elapsed().as_secs_f64(),
             "exploration": args.exploration,
             "rollout": format!("{:?}", args.rollout).to_lowercase(),

@@ -8,18 +8,14 @@
 //! - Games: [`TicTacToe`] and [`Connect4`] on bitboards (Pascal Pons' 7 x (6 + 1) layout).
 //! - [`Solver`]: an exact Connect Four solver (alpha-beta negamax, transposition table,
 //!   score-based move ordering, iterative null-window search, after Pons' tutorial), used as the
-//!   oracle of the tests and of the Pons benchmark ([`test_set`]).
+//!   oracle of the tests and of the Pons benchmark ([`test_set`]: the sets, and the one
+//!   mistake-rate measure every player goes through, [`test_set::count_mistakes`]).
 //! - [`Uct`]: sequential UCT with random or heuristic rollouts, an arena of nodes with
-//!   contiguous children, the final move by visits or by value, tree reuse between moves.
+//!   contiguous children, the final move by visits or by value, tree reuse between moves, and
+//!   a budget of simulations or of wall-clock time per move ([`Uct::search_for`]).
 //! - [`TreeParallelUct`]: tree parallelism, several threads on one shared tree with lock-free
 //!   atomic statistics, virtual loss of configurable weight, and a compare-and-swap expansion
 //!   protocol.
-//! - [`voxel_sensor`]: the observation model of the inspection task (a log-odds voxel belief,
-//!   a camera of 64 x 64 rays, Amanatides-Woo traversal, a noisy hit sensor).
-//! - [`inspection`]: the spacecraft inspection task (a hidden target in a voxel grid, the
-//!   inspector's relative orbit in relative orbital elements, 13 impulsive burns, rewards for
-//!   entropy removed), its POMCP-style planning copy that never sees the target, and episodes
-//!   with passive, random or pure-MCTS policies (sequential, tree-parallel, episode-parallel).
 //! - [`alphazero`]: AlphaZero (Silver et al. 2017, 2018): PUCT search with priors and values
 //!   from a policy-value network, leaf batching with virtual loss, root Dirichlet noise, a
 //!   temperature schedule and tree reuse; an MLP network trained in Rust (Adam); a replay
@@ -36,20 +32,22 @@
 //!   a search configuration on one of Pons' test sets, judged by the solver;
 //! - `play [--sims N] [--threads T] [--engine-first]`: Connect Four against the engine;
 //! - `speed [SIMS] [THREADS] [VIRTUAL_LOSS]`: simulations per second from the empty board;
-//! - `inspect [--policy mcts|passive|random] [--sims N] [--threads T] [--steps N]
-//!   [--variant default|vbar-hold] [--seed S] [--out DIR]`: one inspection episode, printed step
-//!   by step, with the belief and trajectory written to files and an SVG of entropy and
-//!   coverage against steps beside the no-burn baseline;
 //! - `az_train -- --minutes M --out DIR [--resume]`: the AlphaZero loop on Connect Four
 //!   (self-play, training, evaluation) with a progress bar, checkpoints and a JSON log;
 //! - `az_match`: a checkpoint against pure MCTS.
 //!
 //! The benchmark scenario `mcts` (`cargo bench -p mcts --bench scenarios`, run by
 //! `cargo xtask bench`) measures UCT speed, tree-parallel scaling with virtual loss on and off,
-//! the Pons mistake rates at 1k and 10k simulations, the ray-cast time of one observation, and
-//! inspection episodes with pure MCTS (sequential, tree-parallel, episode-parallel) beside the
-//! no-burn baseline, and AlphaZero (network evaluations per second against batch size, leaf
-//! batching, self-play workers, the win rate against UCT-200, mistake rates along training).
+//! the Pons mistake rates at 1k and 10k simulations and at a fixed wall-clock time per move
+//! with 1 and 2 threads, and AlphaZero (network evaluations per
+//! second against batch size, leaf batching, self-play workers, the win rate against UCT-200,
+//! mistake rates along training).
+//!
+//! The spacecraft inspection environment that used to live here (relative orbit, voxel sensor,
+//! belief, episodes planned with these searches) is its own crate, `inspection`, which depends
+//! on this one: its [`Game`] and [`Encode`] implementation is an example of a single-agent
+//! environment with rewards and discounting, and its AlphaZero self-play drives
+//! [`alphazero::selfplay::drive`].
 //!
 //! # Parallelism
 //!
@@ -91,18 +89,17 @@
 //! ```
 
 pub mod alphazero;
+mod arena;
 pub mod connect4;
 pub mod encode;
 pub mod error;
 pub mod game;
-pub mod inspection;
 pub mod root_parallel;
 pub mod solver;
 pub mod test_set;
 pub mod tictactoe;
 pub mod tree_parallel;
 pub mod uct;
-pub mod voxel_sensor;
 
 pub use connect4::{Connect4, Position};
 pub use encode::Encode;

@@ -86,6 +86,7 @@
 //! interleave, a parallel search is not reproducible run to run (a one-thread search is).
 
 use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -97,9 +98,10 @@ use crate::uct::{
     ChildStats, Rollout, Search, SearchSummary, UctConfig, best_root_action, ln_table, sqrt_ln,
 };
 
-/// Settings of tree parallelism. Missing fields take their defaults when deserialised.
+/// Settings of tree parallelism. Missing fields take their defaults when deserialised;
+/// an unknown field is an error naming it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ParallelConfig {
     /// Search threads. Default 2.
     pub threads: usize,
@@ -482,6 +484,20 @@ impl<G: Game> TreeParallelUct<G> {
 
     /// Runs `simulations` simulations split evenly over the threads and returns what it did.
     pub fn search(&mut self, simulations: u64) -> SearchSummary {
+        self.search_until(simulations, None)
+    }
+
+    /// Runs simulations on every thread until `time` has passed (each thread reads the clock
+    /// after every claim of 16 simulations) or `max_simulations` have run, whichever
+    /// comes first: a search at a fixed wall-clock time per move. `max_simulations` also
+    /// sizes the arena (as [`TreeParallelUct::search`]'s count does). The summary counts the
+    /// simulations run.
+    pub fn search_for(&mut self, max_simulations: u64, time: Duration) -> SearchSummary {
+        self.search_until(max_simulations, Some(Instant::now() + time))
+    }
+
+    /// [`TreeParallelUct::search`], stopping early at `deadline` when there is one.
+    fn search_until(&mut self, simulations: u64, deadline: Option<Instant>) -> SearchSummary {
         if self.root_state.is_terminal() || simulations == 0 {
             return self.summary(0, false);
         }
@@ -527,25 +543,28 @@ impl<G: Game> TreeParallelUct<G> {
         let remaining = &remaining.0;
         if let [only] = workers.as_mut_slice() {
             // One thread: run on the caller's thread, no spawn.
-            this.run(only, remaining);
+            this.run(only, remaining, deadline);
         } else {
             std::thread::scope(|scope| {
                 for worker in &mut workers {
-                    scope.spawn(move || this.run(worker, remaining));
+                    scope.spawn(move || this.run(worker, remaining, deadline));
                 }
             });
         }
+        // Every claimed simulation was run: those not claimed are what is left.
+        let done = simulations - remaining.load(Ordering::Relaxed);
         let unused: usize = workers.iter().map(|w| w.block.len()).sum();
         self.holes.fetch_add(unused, Ordering::Relaxed);
         let full = root_full || workers.iter().any(|w| w.full);
-        self.summary(simulations, full)
+        self.summary(done, full)
     }
 
     /// Claims simulations [`CLAIM`] at a time until none are left and runs them. The root's
     /// visits are counted per claim: one shared read-modify-write per claim instead of one
     /// per simulation (selection at the root sees at most `CLAIM - 1` visits early per thread,
     /// and once the threads are joined the count is exact).
-    fn run(&self, w: &mut Worker, remaining: &AtomicU64) {
+    /// With a `deadline`, the thread stops claiming once it has passed.
+    fn run(&self, w: &mut Worker, remaining: &AtomicU64, deadline: Option<Instant>) {
         while let Ok(left) = remaining.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
             (left > 0).then(|| left.saturating_sub(CLAIM))
         }) {
@@ -558,6 +577,9 @@ impl<G: Game> TreeParallelUct<G> {
             }
             if w.held.used.len() >= w.held.max {
                 self.flush_held(w);
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                break;
             }
         }
         self.flush_held(w);

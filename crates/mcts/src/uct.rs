@@ -34,10 +34,13 @@
 //! fresh arena in breadth-first order (children stay contiguous, the old tree's memory is
 //! released).
 
+use std::time::{Duration, Instant};
+
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 
+use crate::arena::{ArenaNode, UNEXPANDED, subtree};
 use crate::error::MctsError;
 use crate::game::{Action, Game, backup_step};
 
@@ -64,9 +67,10 @@ pub enum Rollout {
     Heuristic,
 }
 
-/// Settings of a UCT search. Missing fields take their defaults when deserialised.
+/// Settings of a UCT search. Missing fields take their defaults when deserialised;
+/// an unknown field is an error naming it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct UctConfig {
     /// Exploration constant `c` of UCB1, for returns in `[-1, 1]`. Default 1.0.
     pub exploration: f64,
@@ -111,6 +115,11 @@ impl UctConfig {
         Ok(())
     }
 }
+
+/// Simulations between two readings of the clock in a search with a time budget
+/// ([`Uct::search_for`], [`crate::TreeParallelUct::search_for`]): a Connect Four simulation
+/// takes about a microsecond, reading the clock about 20 ns.
+pub const TIME_CHECK_SIMULATIONS: u64 = 16;
 
 /// Statistics of one child of the root.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -206,8 +215,6 @@ pub(crate) fn choose_final(children: &[ChildStats], rule: FinalMove) -> Option<A
     best.map(|c| c.action)
 }
 
-const UNEXPANDED: u16 = u16::MAX;
-
 /// Entries of the `ln n` table (a power of two).
 const LN_TABLE_BITS: u32 = 12;
 
@@ -257,20 +264,20 @@ impl Node {
             inv_sqrt: 0.0,
         }
     }
+}
 
+impl ArenaNode for Node {
     #[inline]
-    fn expanded(&self) -> bool {
-        self.num_children != UNEXPANDED
+    fn first_child(&self) -> u32 {
+        self.first_child
     }
-
     #[inline]
-    fn children(&self) -> std::ops::Range<usize> {
-        let first = self.first_child as usize;
-        if self.expanded() {
-            first..first + self.num_children as usize
-        } else {
-            first..first
-        }
+    fn set_first_child(&mut self, first: u32) {
+        self.first_child = first;
+    }
+    #[inline]
+    fn num_children(&self) -> u16 {
+        self.num_children
     }
 }
 
@@ -345,6 +352,32 @@ impl<G: Game> Uct<G> {
                 tree_full |= self.simulate();
             }
         }
+        self.summary(simulations, tree_full)
+    }
+
+    /// Runs simulations until `time` has passed (the clock is read every
+    /// [`TIME_CHECK_SIMULATIONS`] simulations) or `max_simulations` have run, whichever comes
+    /// first: a search at a fixed wall-clock time per move. The summary counts the simulations
+    /// run.
+    pub fn search_for(&mut self, max_simulations: u64, time: Duration) -> SearchSummary {
+        let start = Instant::now();
+        let (mut done, mut tree_full) = (0, false);
+        if !self.root_state.is_terminal() {
+            while done < max_simulations {
+                let chunk = (max_simulations - done).min(TIME_CHECK_SIMULATIONS);
+                for _ in 0..chunk {
+                    tree_full |= self.simulate();
+                }
+                done += chunk;
+                if start.elapsed() >= time {
+                    break;
+                }
+            }
+        }
+        self.summary(done, tree_full)
+    }
+
+    fn summary(&self, simulations: u64, tree_full: bool) -> SearchSummary {
         SearchSummary {
             simulations: if self.root_state.is_terminal() {
                 0
@@ -402,18 +435,7 @@ impl<G: Game> Uct<G> {
             self.nodes.push(Node::new(0));
             return Ok(());
         };
-        let mut fresh = Vec::new();
-        fresh.push(self.nodes[child]);
-        let mut i = 0;
-        while i < fresh.len() {
-            let old = fresh[i];
-            if old.expanded() {
-                fresh[i].first_child = fresh.len() as u32;
-                fresh.extend_from_slice(&self.nodes[old.children()]);
-            }
-            i += 1;
-        }
-        self.nodes = fresh;
+        self.nodes = subtree(&self.nodes, child, 0);
         Ok(())
     }
 

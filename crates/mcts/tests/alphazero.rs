@@ -4,12 +4,13 @@
 use std::sync::Arc;
 
 use mcts::alphazero::train::{
-    JudgedPosition, MatchConfig, match_vs_uct, policy_mistakes, puct_mistakes, puct_moves,
+    MatchConfig, match_vs_uct, policy_mistakes, puct_mistakes, puct_moves,
 };
 use mcts::alphazero::{
     Adam, AdamConfig, Checkpoint, Evaluator, Mlp, NetShape, Puct, PuctConfig, ReplayBuffer, Sample,
-    SelfPlayConfig, Symmetry, TrainConfig, Trainer, UniformEvaluator, self_play,
+    SelfPlayConfig, Symmetry, TrainConfig, Trainer, TrainingSession, UniformEvaluator, self_play,
 };
+use mcts::test_set::JudgedPosition;
 use mcts::{Action, Connect4, Encode, Game, MctsError, Solver, TicTacToe};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -484,11 +485,55 @@ fn checkpoints_round_trip_and_bad_files_are_typed_errors() {
         games: 100,
         samples: 900,
         train_seconds: 12.5,
+        sessions: vec![TrainingSession::now(
+            serde_json::to_string(&TrainConfig::default()).unwrap(),
+            0.0,
+        )],
     };
     let path = dir.join("ok.bin");
     c.save(&path).unwrap();
     assert_eq!(Checkpoint::load(&path).unwrap(), c);
     assert_eq!(Checkpoint::load_for(&path, &shape).unwrap(), c);
+    let said = c.provenance();
+    assert!(
+        said.contains("0.2 minutes of training, 3 iterations"),
+        "{said}"
+    );
+    assert!(said.contains("TrainConfig {"), "{said}");
+
+    // A file of the first format (no provenance) is still read, its provenance unknown.
+    #[derive(serde::Serialize)]
+    struct V1<'a> {
+        net: &'a Mlp,
+        adam: &'a Adam,
+        iteration: u64,
+        games: u64,
+        samples: u64,
+        train_seconds: f64,
+    }
+    let mut bytes = b"MCTSAZ01".to_vec();
+    bytes.extend(
+        postcard::to_stdvec(&V1 {
+            net: &c.net,
+            adam: &c.adam,
+            iteration: 3,
+            games: 100,
+            samples: 900,
+            train_seconds: 12.5,
+        })
+        .unwrap(),
+    );
+    let old = dir.join("v1.bin");
+    std::fs::write(&old, bytes).unwrap();
+    let read = Checkpoint::load(&old).unwrap();
+    assert_eq!(
+        read,
+        Checkpoint {
+            sessions: Vec::new(),
+            ..c.clone()
+        }
+    );
+    assert!(read.provenance().contains("provenance unknown"));
 
     // Wrong shape.
     let other = NetShape {
@@ -689,6 +734,18 @@ fn the_loop_trains_checkpoints_and_resumes() {
     let resumed = Trainer::<TicTacToe>::resume(config.clone(), &path).unwrap();
     assert_eq!(resumed.net(), t.net());
     assert_eq!(resumed.iteration(), 1);
+    // The checkpoint says which code and settings trained it: one session, then a second
+    // once resumed, starting where the first stopped.
+    let first = &t.checkpoint().sessions;
+    assert_eq!(first.len(), 1);
+    let recorded: TrainConfig = serde_json::from_str(&first[0].config).unwrap();
+    assert_eq!(recorded, config);
+    assert_eq!(first[0].from_seconds, 0.0);
+    assert!(first[0].date.ends_with("UTC"));
+    let both = resumed.checkpoint().sessions;
+    assert_eq!(both.len(), 2);
+    assert_eq!(both[0], first[0]);
+    assert_eq!(both[1].from_seconds, t.seconds());
     let wrong = TrainConfig {
         hidden: vec![17],
         ..config

@@ -1,29 +1,33 @@
 //! The solver against Pascal Pons' test sets in `../shared/connect4` (beside the workspace).
 //!
-//! The folder can be moved with `MCTS_CONNECT4_DIR`; when it is absent the tests say so and
-//! pass without checking anything.
+//! The tests that read the sets are ignored by a plain `cargo test`; `cargo xtask test` runs
+//! them when the folder is there (`cargo test -- --ignored` runs them anyway). The folder can
+//! be moved with `MCTS_CONNECT4_DIR`. Run without the data, they fail and say what is missing:
+//! a test never passes without checking anything.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use mcts::{Outcome, Solver, TestPosition, load_test_set};
 
-fn set_path(name: &str) -> Option<PathBuf> {
+/// The reason of the data-backed tests' `#[ignore]`, read by `cargo xtask test`.
+const NEEDS_DATA: &str = "needs ../shared/connect4 (run by cargo xtask test when present)";
+
+/// The test set `name`; panics, naming the path, when it is not there.
+fn set_path(name: &str) -> PathBuf {
     let dir = std::env::var_os("MCTS_CONNECT4_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/connect4")
         });
     let path = dir.join(name);
-    if path.is_file() {
-        Some(path)
-    } else {
-        println!(
-            "skipped: {} not found (set MCTS_CONNECT4_DIR)",
-            path.display()
-        );
-        None
-    }
+    assert!(
+        path.is_file(),
+        "the Pons test set {} is missing: this test {NEEDS_DATA} (or set MCTS_CONNECT4_DIR to \
+         the folder holding Test_L3_R1 and Test_L2_R1)",
+        path.display()
+    );
+    path
 }
 
 fn check_scores(set: &[TestPosition], solver: &mut Solver) {
@@ -40,9 +44,7 @@ fn check_scores(set: &[TestPosition], solver: &mut Solver) {
 
 /// Solves every position of the set `name` (1000 lines) and checks each exact score.
 fn solve_whole_set(name: &str) {
-    let Some(path) = set_path(name) else {
-        return;
-    };
+    let path = set_path(name);
     let set = load_test_set(&path).unwrap();
     assert_eq!(set.len(), 1000);
     let mut solver = Solver::with_table_bits(22);
@@ -57,20 +59,21 @@ fn solve_whole_set(name: &str) {
 }
 
 #[test]
+#[ignore = "needs ../shared/connect4 (run by cargo xtask test when present)"]
 fn solver_reproduces_every_score_of_test_l3_r1() {
     solve_whole_set("Test_L3_R1");
 }
 
 #[test]
+#[ignore = "needs ../shared/connect4 (run by cargo xtask test when present)"]
 fn solver_reproduces_every_score_of_test_l2_r1() {
     solve_whole_set("Test_L2_R1");
 }
 
 #[test]
+#[ignore = "needs ../shared/connect4 (run by cargo xtask test when present)"]
 fn weak_outcomes_agree_with_scores_and_children() {
-    let Some(path) = set_path("Test_L2_R1") else {
-        return;
-    };
+    let path = set_path("Test_L2_R1");
     let set = load_test_set(&path).unwrap();
     let mut solver = Solver::with_table_bits(22);
     for tp in set.iter().step_by(4) {
@@ -98,36 +101,24 @@ fn a_bad_move_in_a_set_file_names_file_and_line() {
 }
 
 #[test]
+#[ignore = "needs ../shared/connect4 (run by cargo xtask test when present)"]
 fn uct_rarely_errs_on_the_first_endgames_of_test_l3_r1() {
-    use mcts::test_set::judge_move;
-    use mcts::{Connect4, ParallelConfig, TreeParallelUct, Uct, UctConfig};
-    let Some(path) = set_path("Test_L3_R1") else {
-        return;
-    };
+    use mcts::test_set::{JudgedPosition, SearchBudget, uct_mistakes};
+    use mcts::{ParallelConfig, UctConfig};
+    let path = set_path("Test_L3_R1");
     let set = load_test_set(&path).unwrap();
-    let mut solver = Solver::with_table_bits(22);
-    let (mut seq_mistakes, mut par_mistakes) = (0, 0);
-    for (i, tp) in set.iter().take(60).enumerate() {
-        let config = UctConfig {
-            seed: i as u64,
-            ..UctConfig::default()
-        };
-        let state = Connect4::from_position(tp.position);
-        let a = Uct::new(config.clone(), state)
-            .unwrap()
-            .search(5_000)
-            .best_action
-            .unwrap();
-        seq_mistakes += usize::from(judge_move(&mut solver, &tp.position, a as usize).unwrap());
-        let par = ParallelConfig {
-            threads: 2,
+    let judged = JudgedPosition::judge_all(&mut Solver::with_table_bits(22), &set[..60]);
+    let count = |threads| {
+        let parallel = ParallelConfig {
+            threads,
             virtual_loss: 1.0,
         };
-        let mut p = TreeParallelUct::new(config, par, state).unwrap();
-        let a = p.search(5_000).best_action.unwrap();
-        p.check_invariants().unwrap();
-        par_mistakes += usize::from(judge_move(&mut solver, &tp.position, a as usize).unwrap());
-    }
+        let budget = SearchBudget::Simulations(5_000);
+        uct_mistakes(&judged, &UctConfig::default(), &parallel, budget)
+            .unwrap()
+            .mistakes
+    };
+    let (seq_mistakes, par_mistakes) = (count(1), count(2));
     println!("60 positions, 5000 simulations: {seq_mistakes} / {par_mistakes} mistakes");
     // Measured: 0 sequential. Allow a little slack for the (non-reproducible) parallel search.
     assert!(seq_mistakes <= 2, "{seq_mistakes} sequential mistakes");

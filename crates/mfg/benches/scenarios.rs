@@ -1,23 +1,121 @@
 //! Scenario `mfg` for `cargo xtask bench` (see `par_core::bench`).
 //!
-//! Measures: one 51 x 51 conditional solve (`solve_51x51_ms`), common noise with K in
-//! {10, 20, 40} sequential against threads and processes (`common_noise_k40_efficiency_2w`),
-//! a 3 x 3 x 3 sweep in every mode (`sweep27_speedup_2w`), worker scaling on 64 combinations,
-//! per-task overhead against the problem size, and error and time against grid size (the
-//! convergence plot). Efficiency here is speed-up over the sequential run divided by the
-//! worker count; each timing is the best of a few repetitions, because the machine may be
-//! shared.
+//! 1. One 51 x 51 solve of the coupled mean-target LQ game to tolerance 1e-8 (the fixed point
+//!    over the mean path), Anderson-accelerated as by default (`solve_51x51_ms`), beside the same
+//!    solve with plain Picard and one frozen-path (conditional) solve, with both iteration
+//!    counts.
+//! 2. Common noise with K in {10, 20, 40} paths: sequential against 2 threads and 2 processes
+//!    (`common_noise_k40_efficiency_2w`), and the measured variance reduction of antithetic and
+//!    QMC sampling at K = 40.
+//! 3. A 3 x 3 x 3 sweep in every mode (`sweep27_speedup_2w`).
+//! 4. Worker scaling on a sweep of 64 games, per-task overhead against the problem size, and
+//!    error and time against grid size (the convergence plot, `lq_order_u`, `lq_order_var`).
+//!
+//! Every timing goes through `par_core::bench::Interleave`: the compared variants alternate
+//! within each repetition, the median is the headline with min and max beside it, and speed-ups
+//! and efficiencies are medians of the per-repetition paired ratios (efficiency = speed-up over
+//! the sequential run / workers). The targets are in [`TARGETS`], the one table of this crate.
 
-use std::time::Instant;
+use std::cell::RefCell;
+use std::process::ExitCode;
 
 use mfg::closed_form::LqGame;
 use mfg::common_noise::{CommonNoiseJob, NoiseConfig};
 use mfg::noise::{NoiseProcess, Sampling};
 use mfg::sweep::{Axis, SweepConfig, SweepJob, SweepParam};
-use mfg::{CouplingConfig, InitialDensity, MfgConfig, Target, TerminalConfig};
-use par_core::bench::{BenchArgs, Better, Metric, Plot, ScenarioReport, Series, Table};
+use mfg::{MfgConfig, SolverConfig};
+use par_core::bench::{
+    Better, Declared, Interleave, Metric, Plot, ScenarioError, ScenarioRun, Series, Stats, Table,
+    run_scenario,
+};
 use par_core::process::{Registry, serve_if_worker};
 use par_core::{ExecConfig, Executor, Mode, Progress};
+
+/// The metrics this scenario promises, with the targets of the mfg issues.
+const TARGETS: &[Declared] = &[
+    Declared::new(
+        "solve_51x51_ms",
+        "ms",
+        Better::Lower,
+        "one 51 x 51 solve of the coupled mean-target LQ game to tolerance 1e-8 (the fixed point \
+         over the mean path), Anderson-accelerated (depth 5, the default), one thread",
+    )
+    .target(5.0),
+    Declared::new(
+        "solve_51x51_plain_picard_ms",
+        "ms",
+        Better::Lower,
+        "the same coupled solve with plain Picard (anderson_depth = 0)",
+    ),
+    Declared::new(
+        "solve_51x51_iterations",
+        "iterations",
+        Better::Lower,
+        "Picard iterations of the accelerated coupled solve",
+    ),
+    Declared::new(
+        "solve_51x51_plain_picard_iterations",
+        "iterations",
+        Better::Lower,
+        "Picard iterations of the plain coupled solve",
+    ),
+    Declared::new(
+        "frozen_path_solve_51x51_ms",
+        "ms",
+        Better::Lower,
+        "one 51 x 51 frozen-path (conditional) solve of the LQ game whose target is an OU path",
+    ),
+    Declared::new(
+        "common_noise_k40_efficiency_2w",
+        "ratio",
+        Better::Higher,
+        "parallel efficiency of 2 threads on 40 frozen-path solves (51 x 51)",
+    )
+    .target(0.9),
+    Declared::new(
+        "common_noise_k40_processes_efficiency_2w",
+        "ratio",
+        Better::Higher,
+        "parallel efficiency of 2 worker processes on 40 frozen-path solves (51 x 51)",
+    ),
+    Declared::new(
+        "common_noise_k40_vrf_antithetic",
+        "ratio",
+        Better::Higher,
+        "measured variance-reduction factor of antithetic paths at K = 40",
+    ),
+    Declared::new(
+        "common_noise_k40_vrf_qmc",
+        "ratio",
+        Better::Higher,
+        "measured variance-reduction factor of randomised QMC (5 replicates) at K = 40",
+    ),
+    Declared::new(
+        "sweep27_speedup_2w",
+        "x",
+        Better::Higher,
+        "speed-up of 2 threads over sequential on a 3 x 3 x 3 sweep of mean-target games",
+    )
+    .target(1.8),
+    Declared::new(
+        "sweep27_processes_speedup_2w",
+        "x",
+        Better::Higher,
+        "speed-up of 2 worker processes over sequential on the same sweep",
+    ),
+    Declared::new(
+        "lq_order_u",
+        "order",
+        Better::Higher,
+        "observed order of the value-function error against the LQ closed form (last two sizes)",
+    ),
+    Declared::new(
+        "lq_order_var",
+        "order",
+        Better::Higher,
+        "observed order of the variance error against the LQ closed form (last two sizes)",
+    ),
+];
 
 fn registry() -> Registry {
     Registry::new().with::<CommonNoiseJob>().with::<SweepJob>()
@@ -31,67 +129,34 @@ fn exec(mode: Mode) -> Executor {
     .expect("valid executor")
 }
 
+/// The LQ game of the common-noise runs and the convergence table.
+const LQ: LqGame = LqGame {
+    eps: 1.0,
+    c: 1.0,
+    sigma: 0.5,
+    horizon: 1.0,
+};
+
 fn conditional_game(n: usize) -> MfgConfig {
-    MfgConfig {
-        domain: [-2.5, 2.5],
-        nx: n,
-        nt: n,
-        coupling: CouplingConfig::QuadraticTarget {
-            eps: 1.0,
-            target: Target::Path,
-        },
-        terminal: TerminalConfig::QuadraticTarget {
-            c: 1.0,
-            target: Target::Path,
-        },
-        m0: InitialDensity::Gaussian {
-            mean: 0.3,
-            std: 0.4,
-        },
-        ..MfgConfig::default()
-    }
+    LQ.path_target_config([-2.5, 2.5], 0.3, 0.4, n, n)
 }
 
-fn noise_job(n: usize, paths: usize) -> CommonNoiseJob {
-    let process = NoiseProcess::OrnsteinUhlenbeck {
-        kappa: 1.0,
-        mean: 0.0,
-        sigma: 0.5,
-        x0: 0.4,
-    };
+const OU: NoiseProcess = NoiseProcess::OrnsteinUhlenbeck {
+    kappa: 1.0,
+    mean: 0.0,
+    sigma: 0.5,
+    x0: 0.4,
+};
+
+fn noise_job(n: usize, paths: usize, seed: u64, sampling: Sampling) -> CommonNoiseJob {
     let noise = NoiseConfig {
         paths,
-        seed: 1,
-        process,
-        sampling: Sampling::Plain,
+        seed,
+        process: OU,
+        sampling,
         level: 0.95,
     };
     CommonNoiseJob::new(conditional_game(n), noise).expect("valid job")
-}
-
-/// Best wall time in seconds of `reps` runs of `f`.
-fn best_of(reps: usize, mut f: impl FnMut()) -> f64 {
-    (0..reps)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64()
-        })
-        .fold(f64::INFINITY, f64::min)
-}
-
-/// Best wall time of `f` on each executor, the executors taken in turn `reps` times, so that a
-/// change of load on a shared machine affects all of them alike.
-fn interleaved(reps: usize, execs: &[&Executor], f: impl Fn(&Executor)) -> Vec<f64> {
-    let mut best = vec![f64::INFINITY; execs.len()];
-    for _ in 0..reps {
-        for (b, e) in best.iter_mut().zip(execs) {
-            let t = Instant::now();
-            f(e);
-            *b = b.min(t.elapsed().as_secs_f64());
-        }
-    }
-    best
 }
 
 fn sweep_config(per_axis: &[f64]) -> SweepConfig {
@@ -122,92 +187,201 @@ fn load_average() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-fn main() {
+/// `median (min – max)` of a statistic.
+fn spread(s: Stats, scale: f64, digits: usize) -> String {
+    format!(
+        "{:.d$} ({:.d$} – {:.d$})",
+        s.median * scale,
+        s.min * scale,
+        s.max * scale,
+        d = digits
+    )
+}
+
+fn main() -> ExitCode {
     serve_if_worker(&registry());
-    let args = match BenchArgs::from_env() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("mfg scenarios: {e}");
-            std::process::exit(2);
-        }
-    };
-    let quick = !args.full;
-    let reps = if quick { 5 } else { 9 };
-    let mut report = ScenarioReport::new("mfg", quick);
+    run_scenario("mfg", TARGETS, measure)
+}
+
+fn measure(run: &mut ScenarioRun) -> Result<(), ScenarioError> {
+    let quick = run.quick();
+    let reps = if quick { 15 } else { 31 };
     let load_before = load_average();
-
-    // 1. One 51 x 51 conditional (frozen-path) solve to tolerance 1e-8, one core.
-    let job = noise_job(51, 2);
-    let theta = job.path(0).expect("path");
-    let mut solver = job.game().solver().expect("solver");
-    let _ = solver.solve(Some(&theta)).expect("warm-up");
-    let mut times: Vec<f64> = (0..if quick { 200 } else { 1000 })
-        .map(|_| {
-            let t = Instant::now();
-            let s = solver.solve(Some(&theta)).expect("solve");
-            assert!(s.converged());
-            t.elapsed().as_secs_f64()
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    let solve_ms = 1e3 * times[times.len() / 2];
-    report
-        .metrics
-        .push(Metric::new("solve_51x51_ms", solve_ms, "ms", Better::Lower).with_target(5.0));
-    let mut lq_solver = MfgConfig::default().solver().expect("solver");
-    let lq_ms = 1e3
-        * best_of(20, || {
-            let _ = lq_solver.solve(None).expect("solve");
-        });
-    report.metrics.push(Metric::new(
-        "solve_51x51_mean_target_ms",
-        lq_ms,
-        "ms",
-        Better::Lower,
-    ));
-    report.notes.push(format!(
-        "solve_51x51_ms: median of {} frozen-path (conditional) solves, 51 cells x 51 steps, Picard \
-         tolerance 1e-8 (absolute and relative), one thread; the mean-target LQ game on [-3, 3] \
-         (coupled through the mean) takes {lq_ms:.3} ms (best of 20).",
-        times.len()
-    ));
-
-    // 2. Common noise, K in {10, 20, 40}, sequential against 2 threads and 2 processes.
+    single_solves(run)?;
+    run.checkpoint();
     let seq = exec(Mode::Sequential);
     let thr = exec(Mode::Threads { workers: 2 });
     let pro = exec(Mode::Processes { workers: 2 });
+    common_noise(run, reps, [&seq, &thr, &pro])?;
+    run.checkpoint();
+    sweeps(run, reps, [&seq, &thr, &pro])?;
+    run.checkpoint();
+    overheads(run, [&seq, &thr, &pro])?;
+    run.checkpoint();
+    convergence(run)?;
+    let report = &mut run.report;
+    report.notes.push(format!(
+        "Every timing is the median of interleaved repetitions ({reps} for the parallel runs), \
+         min and max beside it; speed-ups and efficiencies (speed-up / 2) are medians of \
+         per-repetition paired ratios. Load average (1 min) on this machine: {load_before} \
+         before, {} after the scenario; with other jobs running, parallel figures understate \
+         what an idle machine gives.",
+        load_average()
+    ));
+    if quick {
+        report.notes.push(
+            "Quick run: 300 repetitions of the single solves (--full: 1000), 15 of the parallel \
+             runs (31), 5 of worker scaling and overheads (9), convergence up to n = 400 (800)."
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// Section 1: the single solves, one thread each.
+fn single_solves(run: &mut ScenarioRun) -> Result<(), ScenarioError> {
+    let solves = if run.quick() { 300 } else { 1000 };
+    let depth = SolverConfig::default().anderson_depth;
+    let coupled = |depth: usize| {
+        let mut cfg = MfgConfig::default();
+        cfg.solver.anderson_depth = depth;
+        cfg.solver()
+    };
+    let mut fast = coupled(depth)?;
+    let mut plain = coupled(0)?;
+    let job = noise_job(51, 2, 1, Sampling::Plain);
+    let theta = job.path(0)?;
+    let mut frozen = job.game().solver()?;
+    // Iteration counts (deterministic) and a check that every variant converges.
+    let fast_iters = fast.solve(None)?;
+    let plain_iters = plain.solve(None)?;
+    let frozen_iters = frozen.solve(Some(&theta))?;
+    for (name, s) in [
+        ("accelerated", &fast_iters),
+        ("plain", &plain_iters),
+        ("frozen-path", &frozen_iters),
+    ] {
+        if !s.converged() {
+            return Err(format!("the {name} solve ended {:?}", s.status).into());
+        }
+    }
+    let runs = Interleave::new(solves)
+        .warmup(2)
+        .timed("anderson", || {
+            let _ = fast.solve(None);
+        })
+        .timed("plain", || {
+            let _ = plain.solve(None);
+        })
+        .timed("frozen", || {
+            let _ = frozen.solve(Some(&theta));
+        })
+        .run();
+    let ms = |name: &str| runs.stats(name).scaled(1e3);
+    let report = &mut run.report;
+    report.push(Metric::from_stats(
+        "solve_51x51_ms",
+        ms("anderson"),
+        "ms",
+        Better::Lower,
+    ));
+    report.push(Metric::from_stats(
+        "solve_51x51_plain_picard_ms",
+        ms("plain"),
+        "ms",
+        Better::Lower,
+    ));
+    report.push(Metric::new(
+        "solve_51x51_iterations",
+        fast_iters.iterations as f64,
+        "iterations",
+        Better::Lower,
+    ));
+    report.push(Metric::new(
+        "solve_51x51_plain_picard_iterations",
+        plain_iters.iterations as f64,
+        "iterations",
+        Better::Lower,
+    ));
+    report.push(Metric::from_stats(
+        "frozen_path_solve_51x51_ms",
+        ms("frozen"),
+        "ms",
+        Better::Lower,
+    ));
+    report.tables.push(Table {
+        title: format!(
+            "Single 51 x 51 solves to tolerance 1e-8, one thread: median (min – max) of \
+             {solves} interleaved repetitions"
+        ),
+        header: ["solve", "Picard iterations", "ms"]
+            .map(String::from)
+            .to_vec(),
+        rows: vec![
+            vec![
+                format!("coupled mean-target game, Anderson (depth {depth})"),
+                fast_iters.iterations.to_string(),
+                spread(ms("anderson"), 1.0, 3),
+            ],
+            vec![
+                "coupled mean-target game, plain Picard".into(),
+                plain_iters.iterations.to_string(),
+                spread(ms("plain"), 1.0, 3),
+            ],
+            vec![
+                "frozen-path (conditional) game, one OU path".into(),
+                frozen_iters.iterations.to_string(),
+                spread(ms("frozen"), 1.0, 3),
+            ],
+        ],
+    });
+    Ok(())
+}
+
+/// Section 2: common noise, sequential against 2 threads and 2 processes.
+fn common_noise(
+    run: &mut ScenarioRun,
+    reps: usize,
+    [seq, thr, pro]: [&Executor; 3],
+) -> Result<(), ScenarioError> {
     let mut rows = Vec::new();
-    let mut eff_k40 = f64::NAN;
     for k in [10, 20, 40] {
-        let job = noise_job(51, k);
-        let t = interleaved(reps, &[&seq, &thr, &pro], |e| {
-            let _ = job.run(e).expect("run");
-        });
-        let (t_seq, t_thr, t_pro) = (t[0], t[1], t[2]);
-        let (e_thr, e_pro) = (t_seq / (2.0 * t_thr), t_seq / (2.0 * t_pro));
+        let job = noise_job(51, k, 1, Sampling::Plain);
+        let go = |e: &Executor| {
+            let _ = job.run(e).expect("common-noise run");
+        };
+        let runs = Interleave::new(reps)
+            .warmup(1)
+            .timed("sequential", || go(seq))
+            .timed("threads", || go(thr))
+            .timed("processes", || go(pro))
+            .run();
+        let e_thr = runs.efficiency("sequential", "threads", 2);
+        let e_pro = runs.efficiency("sequential", "processes", 2);
         if k == 40 {
-            eff_k40 = e_thr;
+            let workload = "40 frozen-path solves of 51 x 51";
+            run.report.push(
+                Metric::efficiency("common_noise_k40_efficiency_2w", e_thr).with_workload(workload),
+            );
+            run.report.push(
+                Metric::efficiency("common_noise_k40_processes_efficiency_2w", e_pro)
+                    .with_workload(workload),
+            );
         }
         rows.push(vec![
             k.to_string(),
-            format!("{:.2}", 1e3 * t_seq),
-            format!("{:.2}", 1e3 * t_thr),
-            format!("{e_thr:.2}"),
-            format!("{:.2}", 1e3 * t_pro),
-            format!("{e_pro:.2}"),
+            spread(runs.stats("sequential"), 1e3, 2),
+            spread(runs.stats("threads"), 1e3, 2),
+            spread(e_thr, 1.0, 2),
+            spread(runs.stats("processes"), 1e3, 2),
+            spread(e_pro, 1.0, 2),
         ]);
     }
-    report.metrics.push(
-        Metric::new(
-            "common_noise_k40_efficiency_2w",
-            eff_k40,
-            "ratio",
-            Better::Higher,
-        )
-        .with_target(0.9),
-    );
-    report.tables.push(Table {
-        title: "Common noise, 51 x 51 frozen-path solves (best of runs)".into(),
+    run.report.tables.push(Table {
+        title: format!(
+            "Common noise, 51 x 51 frozen-path solves: median (min – max) of {reps} interleaved \
+             repetitions; efficiency = paired speed-up / 2"
+        ),
         header: [
             "K",
             "sequential ms",
@@ -220,112 +394,118 @@ fn main() {
         .to_vec(),
         rows,
     });
-
-    // Variance reduction at K = 40, measured against plain Monte Carlo at equal K.
+    // Variance reduction at K = 40, measured against plain Monte Carlo at equal K (a property
+    // of the estimator, not a timing: one run each).
     for (name, sampling) in [
         ("common_noise_k40_vrf_antithetic", Sampling::Antithetic),
         ("common_noise_k40_vrf_qmc", Sampling::Qmc { replicates: 5 }),
     ] {
-        let process = NoiseProcess::OrnsteinUhlenbeck {
-            kappa: 1.0,
-            mean: 0.0,
-            sigma: 0.5,
-            x0: 0.4,
-        };
-        let noise = NoiseConfig {
-            paths: 40,
-            seed: 2,
-            process,
-            sampling,
-            level: 0.95,
-        };
-        let job = CommonNoiseJob::new(conditional_game(51), noise).expect("valid job");
-        let r = job.run(&thr).expect("run");
-        report.metrics.push(Metric::new(
+        let r = noise_job(51, 40, 2, sampling).run(thr)?;
+        run.report.push(Metric::new(
             name,
             r.scalar.variance_reduction,
             "ratio",
             Better::Higher,
         ));
     }
+    Ok(())
+}
 
-    // 3. Sweep of 27 (3 x 3 x 3) in every mode.
+/// Section 3: the 27-point sweep in every mode, and worker scaling on 64 points.
+fn sweeps(
+    run: &mut ScenarioRun,
+    reps: usize,
+    [seq, thr, pro]: [&Executor; 3],
+) -> Result<(), ScenarioError> {
     let cfg27 = sweep_config(&[0.0, 1.0, 2.0]);
-    let t = interleaved(reps, &[&seq, &thr, &pro], |e| {
+    let go = |e: &Executor| {
         let r = SweepJob::run_with(&cfg27, e, None).expect("sweep");
         assert_eq!(r.computed, 27);
-    });
-    let (s_seq, s_thr, s_pro) = (t[0], t[1], t[2]);
-    report.metrics.push(
-        Metric::new("sweep27_speedup_2w", s_seq / s_thr, "ratio", Better::Higher).with_target(1.8),
-    );
-    report.metrics.push(Metric::new(
-        "sweep27_processes_speedup_2w",
-        s_seq / s_pro,
-        "ratio",
-        Better::Higher,
-    ));
-    report.tables.push(Table {
-        title: "Sweep of 27 mean-target games, 51 x 51".into(),
+    };
+    let runs = Interleave::new(reps)
+        .warmup(1)
+        .timed("sequential", || go(seq))
+        .timed("threads", || go(thr))
+        .timed("processes", || go(pro))
+        .run();
+    let s_thr = runs.speedup("sequential", "threads");
+    let s_pro = runs.speedup("sequential", "processes");
+    let workload = "27 mean-target games of 51 x 51";
+    run.report
+        .push(Metric::speedup("sweep27_speedup_2w", s_thr, 2).with_workload(workload));
+    run.report
+        .push(Metric::speedup("sweep27_processes_speedup_2w", s_pro, 2).with_workload(workload));
+    run.report.tables.push(Table {
+        title: format!(
+            "Sweep of 27 mean-target games, 51 x 51: median (min – max) of {reps} interleaved \
+             repetitions; speed-up paired per repetition"
+        ),
         header: ["mode", "wall ms", "speed-up"].map(String::from).to_vec(),
         rows: vec![
             vec![
                 "sequential".into(),
-                format!("{:.1}", 1e3 * s_seq),
-                "1.00".into(),
+                spread(runs.stats("sequential"), 1e3, 1),
+                "1".into(),
             ],
             vec![
                 "threads(2)".into(),
-                format!("{:.1}", 1e3 * s_thr),
-                format!("{:.2}", s_seq / s_thr),
+                spread(runs.stats("threads"), 1e3, 1),
+                spread(s_thr, 1.0, 2),
             ],
             vec![
                 "processes(2)".into(),
-                format!("{:.1}", 1e3 * s_pro),
-                format!("{:.2}", s_seq / s_pro),
+                spread(runs.stats("processes"), 1e3, 1),
+                spread(s_pro, 1.0, 2),
             ],
         ],
     });
 
-    // 4. Worker scaling on 64 combinations.
+    // Worker scaling on 64 combinations.
     let cfg64 = sweep_config(&[0.0, 0.7, 1.4, 2.1]);
-    let scaled: Vec<Executor> = args
-        .workers
+    let workers = run.args.workers.clone();
+    let scaled: Vec<Executor> = workers
         .iter()
         .map(|&w| exec(Mode::Threads { workers: w }))
         .collect();
-    let mut all: Vec<&Executor> = vec![&seq];
-    all.extend(scaled.iter());
-    let t = interleaved(reps.min(3), &all, |e| {
+    let scale_reps = if run.quick() { 5 } else { 9 };
+    let go64 = |e: &Executor| {
         let _ = SweepJob::run_with(&cfg64, e, None).expect("sweep");
-    });
-    let mut speed = Vec::new();
-    let mut effs = Vec::new();
-    for (&w, tw) in args.workers.iter().zip(&t[1..]) {
-        speed.push((w as f64, t[0] / tw));
-        effs.push((w as f64, t[0] / tw / w as f64));
+    };
+    let mut bench = Interleave::new(scale_reps)
+        .warmup(1)
+        .timed("sequential", || go64(seq));
+    for (&w, e) in workers.iter().zip(&scaled) {
+        bench = bench.timed(format!("threads {w}"), move || go64(e));
     }
-    let mut rows = Vec::new();
-    for (&w, tw) in args.workers.iter().zip(&t[1..]) {
+    let runs = bench.run();
+    let (mut speed, mut effs, mut rows) = (Vec::new(), Vec::new(), Vec::new());
+    for &w in &workers {
+        let variant = format!("threads {w}");
+        let s = runs.speedup("sequential", &variant);
+        let e = runs.efficiency("sequential", &variant, w);
+        speed.push((w as f64, s.median));
+        effs.push((w as f64, e.median));
         rows.push(vec![
             w.to_string(),
-            format!("{:.1}", 1e3 * tw),
-            format!("{:.2}", t[0] / tw),
+            spread(runs.stats(&variant), 1e3, 1),
+            spread(s, 1.0, 2),
+            spread(e, 1.0, 2),
         ]);
     }
-    report.tables.push(Table {
+    run.report.tables.push(Table {
         title: format!(
-            "Sweep of 64 games, threads (sequential: {:.1} ms)",
-            1e3 * t[0]
+            "Sweep of 64 games, threads (sequential: {} ms): median (min – max) of {scale_reps} \
+             interleaved repetitions, speed-ups paired",
+            spread(runs.stats("sequential"), 1e3, 1)
         ),
-        header: ["workers", "wall ms", "speed-up"]
+        header: ["workers", "wall ms", "speed-up", "efficiency"]
             .map(String::from)
             .to_vec(),
         rows,
     });
-    report.plots.push(Plot {
+    run.report.plots.push(Plot {
         name: "sweep64_scaling".into(),
-        title: "Sweep of 64 games: threads against sequential".into(),
+        title: "Sweep of 64 games: threads against sequential (paired medians)".into(),
         x_label: "workers".into(),
         y_label: "speed-up / efficiency".into(),
         log_x: false,
@@ -341,32 +521,46 @@ fn main() {
             },
         ],
     });
+    Ok(())
+}
 
-    // 5. Per-task overhead against problem size.
+/// Section 4: per-task overhead against the problem size (16 conditional solves per run).
+fn overheads(run: &mut ScenarioRun, [seq, thr, pro]: [&Executor; 3]) -> Result<(), ScenarioError> {
+    let reps = if run.quick() { 5 } else { 9 };
     let mut rows = Vec::new();
     for n in [30, 50, 100, 200] {
-        let job = noise_job(n, 16);
-        let t_seq = best_of(reps.min(2), || {
-            let _ = job.run(&seq).expect("run");
-        });
-        let mut row = vec![n.to_string(), format!("{:.3}", 1e3 * t_seq / 16.0)];
-        for e in [&thr, &pro] {
-            let mut best: Option<par_core::RunReport> = None;
-            for _ in 0..reps.min(2) {
-                let r = job.run(e).expect("run").report;
-                if best.as_ref().is_none_or(|b| r.wall_s < b.wall_s) {
-                    best = Some(r);
-                }
-            }
-            let r = best.expect("ran");
-            row.push(format!("{:.3}", 1e3 * r.overhead_per_task_s()));
-            row.push(format!("{:.2}", t_seq / (2.0 * r.wall_s)));
-        }
-        rows.push(row);
+        let job = noise_job(n, 16, 1, Sampling::Plain);
+        let thr_over = RefCell::new(Vec::new());
+        let pro_over = RefCell::new(Vec::new());
+        let go = |e: &Executor, over: &RefCell<Vec<f64>>| {
+            let r = job.run(e).expect("common-noise run");
+            over.borrow_mut().push(r.report.overhead_per_task_s());
+        };
+        let runs = Interleave::new(reps)
+            .timed("sequential", || {
+                let _ = job.run(seq).expect("common-noise run");
+            })
+            .timed("threads", || go(thr, &thr_over))
+            .timed("processes", || go(pro, &pro_over))
+            .run();
+        let over = |v: &RefCell<Vec<f64>>| -> Result<Stats, ScenarioError> {
+            Stats::from_samples(&v.borrow())
+                .ok_or_else(|| "an overhead per task was not finite".into())
+        };
+        rows.push(vec![
+            n.to_string(),
+            format!("{:.3}", runs.stats("sequential").median * 1e3 / 16.0),
+            spread(over(&thr_over)?, 1e3, 3),
+            spread(runs.efficiency("sequential", "threads", 2), 1.0, 2),
+            spread(over(&pro_over)?, 1e3, 3),
+            spread(runs.efficiency("sequential", "processes", 2), 1.0, 2),
+        ]);
     }
-    report.tables.push(Table {
-        title: "Overhead against problem size (16 conditional solves, nx = nt = n, 2 workers)"
-            .into(),
+    run.report.tables.push(Table {
+        title: format!(
+            "Overhead against problem size (16 conditional solves, nx = nt = n, 2 workers): \
+             median (min – max) of {reps} interleaved repetitions"
+        ),
         header: [
             "n",
             "task ms",
@@ -379,62 +573,71 @@ fn main() {
         .to_vec(),
         rows,
     });
+    Ok(())
+}
 
-    // 6. Error and time against grid size (convergence plot).
-    let game = LqGame {
-        eps: 1.0,
-        c: 1.0,
-        sigma: 0.5,
-        horizon: 1.0,
-    };
-    let sizes: &[usize] = if quick {
+/// Section 5: error and time against grid size, accelerated and plain.
+fn convergence(run: &mut ScenarioRun) -> Result<(), ScenarioError> {
+    let game = LQ;
+    let sizes: &[usize] = if run.quick() {
         &[25, 50, 100, 200, 400]
     } else {
         &[25, 50, 100, 200, 400, 800]
     };
-    let (mut eu, mut ev, mut tm) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut eu, mut ev, mut tm, mut tm_plain) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut rows = Vec::new();
     for &n in sizes {
         // The asymmetric domain [-2, 2] with m0 = N(0.3, 0.4^2), as in the closed-form tests.
         let mut cfg = game.mean_target_config(0.3, 0.4, 2.0, n, n);
         cfg.domain = [-2.0, 2.0];
-        let mut solver = cfg.solver().expect("solver");
-        let mut sol = None;
-        let t = best_of(if n >= 400 { 1 } else { 3 }, || {
-            sol = Some(solver.solve(None).expect("solve"))
-        });
-        let sol = sol.expect("solved");
+        let mut plain_cfg = cfg.clone();
+        plain_cfg.solver.anderson_depth = 0;
+        let mut fast = cfg.solver()?;
+        let mut plain = plain_cfg.solver()?;
+        let sol = fast.solve(None)?;
+        let plain_sol = plain.solve(None)?;
+        let reps = if n >= 400 { 1 } else { 3 };
+        let runs = Interleave::new(reps)
+            .timed("anderson", || {
+                let _ = fast.solve(None);
+            })
+            .timed("plain", || {
+                let _ = plain.solve(None);
+            })
+            .run();
         let e = game.mean_target_errors(&sol, 1.0);
+        let (t, tp) = (runs.stats("anderson"), runs.stats("plain"));
         eu.push((n as f64, e.max_err_u));
         ev.push((n as f64, e.max_err_var));
-        tm.push((n as f64, t));
+        tm.push((n as f64, t.median));
+        tm_plain.push((n as f64, tp.median));
         rows.push(vec![
             n.to_string(),
             format!("{:.3e}", e.max_err_u),
             format!("{:.3e}", e.max_err_var),
             format!("{:.1e}", sol.mass_drift()),
-            sol.iterations.to_string(),
-            format!("{:.3}", 1e3 * t),
+            format!("{} / {}", sol.iterations, plain_sol.iterations),
+            format!("{:.3} / {:.3}", 1e3 * t.median, 1e3 * tp.median),
+            reps.to_string(),
         ]);
     }
     let order = |v: &[(f64, f64)]| {
         let (a, b) = (v[v.len() - 2], v[v.len() - 1]);
         (a.1 / b.1).ln() / (b.0 / a.0).ln()
     };
-    report.metrics.push(Metric::new(
-        "lq_order_u",
-        order(&eu),
-        "order",
-        Better::Higher,
-    ));
-    report.metrics.push(Metric::new(
-        "lq_order_var",
-        order(&ev),
-        "order",
-        Better::Higher,
-    ));
-    report.tables.push(Table {
-        title: "LQ mean-target game: error and time against grid size (nx = nt = n)".into(),
+    let last = sizes.len() - 1;
+    let workload = format!("n = {} -> {}", sizes[last - 1], sizes[last]);
+    run.report.push(
+        Metric::new("lq_order_u", order(&eu), "order", Better::Higher).with_workload(&workload),
+    );
+    run.report.push(
+        Metric::new("lq_order_var", order(&ev), "order", Better::Higher).with_workload(&workload),
+    );
+    run.report.tables.push(Table {
+        title: "LQ mean-target game: error and time against grid size (nx = nt = n); \
+                iterations and times: Anderson (depth 5) / plain Picard, median of the \
+                repetitions"
+            .into(),
         header: [
             "n",
             "max err u (interior)",
@@ -442,12 +645,13 @@ fn main() {
             "mass drift",
             "Picard iterations",
             "solve ms",
+            "repetitions",
         ]
         .map(String::from)
         .to_vec(),
         rows,
     });
-    report.plots.push(Plot {
+    run.report.plots.push(Plot {
         name: "convergence".into(),
         title: "LQ mean-target game: error and solve time against grid size".into(),
         x_label: "n = nx = nt".into(),
@@ -464,33 +668,14 @@ fn main() {
                 points: ev,
             },
             Series {
-                label: "solve time (s)".into(),
+                label: "solve time, Anderson (s)".into(),
                 points: tm,
+            },
+            Series {
+                label: "solve time, plain Picard (s)".into(),
+                points: tm_plain,
             },
         ],
     });
-
-    report.notes.push(format!(
-        "Efficiency = sequential time / (2 x parallel time), best of {reps} runs each. Load \
-         average (1 min) on this machine: {load_before} before, {} after the scenario; with other \
-         jobs running, parallel figures understate what an idle machine gives.",
-        load_average()
-    ));
-    if quick {
-        report.notes.push(
-            "Quick run: 200 single solves, best of 5 (interleaved) for the parallel timings, worker scaling best \
-             of 3, convergence up to n = 400 (--full: 1000 solves, best of 9, n up to 800)."
-                .into(),
-        );
-    }
-    match report.write(&args.out) {
-        Ok(path) => eprintln!("wrote {}", path.display()),
-        Err(e) => {
-            eprintln!("mfg scenarios: cannot write report: {e}");
-            std::process::exit(1);
-        }
-    }
-    for m in &report.metrics {
-        eprintln!("{:<34} {:>12.4?} {}", m.name, m.value, m.unit);
-    }
+    Ok(())
 }

@@ -9,7 +9,12 @@
 //! Files under `--out`: `summary.json` (scalar estimate, standard error, measured variance
 //! reduction, run report), `m_stats.csv` and `u_stats.csv` (`t,x,mean,std,band_lo,band_hi`),
 //! `paths.csv` (`path,t,theta,first_moment`) and `m_band.svg` (mean density and its pointwise
-//! 95% band at four times). Averaging frozen-path equilibria is not the adapted common-noise
+//! 95% band at four times). Beside the CSV, every array as a NumPy `.npy` file (float64, C
+//! order), listed with its shape in `mfg::common_noise::CommonNoiseResult::arrays`: `x.npy`
+//! `(nx,)`, `t.npy` `(nt + 1,)`, `m_mean.npy`, `m_std.npy`, `m_std_error.npy`, `m_band_lo.npy`,
+//! `m_band_hi.npy` and the same for `u_` (each `(nt + 1, nx)`, time x space), `moment_*.npy`
+//! `(nt + 1,)`, `theta.npy` and `first_moment.npy` `(K, nt + 1)` (path x time). In Python:
+//! `m = numpy.load("m_mean.npy"); m[n, i]` is the mean density at `t[n]`, `x[i]`. Averaging frozen-path equilibria is not the adapted common-noise
 //! equilibrium; see `mfg::common_noise`.
 
 use std::fmt::Write as _;
@@ -17,9 +22,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
+use mfg::closed_form::LqGame;
 use mfg::common_noise::{CommonNoiseJob, NoiseConfig};
 use mfg::noise::{NoiseProcess, Sampling};
-use mfg::{CouplingConfig, InitialDensity, MfgConfig, Target, TerminalConfig};
 use par_core::process::{Registry, serve_if_worker};
 use par_core::{ExecConfig, Executor, Mode};
 use plotters::prelude::*;
@@ -70,24 +75,13 @@ struct Args {
 fn main() -> anyhow::Result<()> {
     serve_if_worker(&Registry::new().with::<CommonNoiseJob>());
     let a = Args::parse();
-    let game = MfgConfig {
-        domain: [-2.5, 2.5],
-        nx: a.n,
-        nt: a.n,
-        coupling: CouplingConfig::QuadraticTarget {
-            eps: 1.0,
-            target: Target::Path,
-        },
-        terminal: TerminalConfig::QuadraticTarget {
-            c: 1.0,
-            target: Target::Path,
-        },
-        m0: InitialDensity::Gaussian {
-            mean: 0.3,
-            std: 0.4,
-        },
-        ..MfgConfig::default()
+    let lq = LqGame {
+        eps: 1.0,
+        c: 1.0,
+        sigma: 0.5,
+        horizon: 1.0,
     };
+    let game = lq.path_target_config([-2.5, 2.5], 0.3, 0.4, a.n, a.n);
     let process = NoiseProcess::OrnsteinUhlenbeck {
         kappa: 1.0,
         mean: 0.0,
@@ -167,16 +161,15 @@ fn main() -> anyhow::Result<()> {
         let mut text = String::from("t,x,mean,std,band_lo,band_hi\n");
         for n in 0..grid.levels() {
             for i in 0..nx {
-                let k = n * nx + i;
                 writeln!(
                     text,
                     "{},{},{},{},{},{}",
                     grid.t(n),
                     grid.x(i),
-                    stats.mean[k],
-                    stats.std[k],
-                    stats.band_lo[k],
-                    stats.band_hi[k]
+                    stats.mean[[n, i]],
+                    stats.std[[n, i]],
+                    stats.band_lo[[n, i]],
+                    stats.band_hi[[n, i]]
                 )?;
             }
         }
@@ -189,6 +182,11 @@ fn main() -> anyhow::Result<()> {
         }
     }
     std::fs::write(a.out.join("paths.csv"), text)?;
+    for (name, array) in r.arrays() {
+        let path = a.out.join(format!("{name}.npy"));
+        ndarray_npy::write_npy(&path, &array)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     let svg = a.out.join("m_band.svg");
     plot(&r, &svg)?;
     println!("wrote {}", a.out.display());
@@ -221,8 +219,9 @@ fn plot(r: &mfg::common_noise::CommonNoiseResult, path: &std::path::Path) -> any
     for (c, &n) in levels.iter().enumerate() {
         let color = Palette99::pick(c).to_rgba();
         let xs = grid.xs();
-        let slice =
-            |v: &[f64]| -> Vec<(f64, f64)> { (0..nx).map(|i| (xs[i], v[n * nx + i])).collect() };
+        let slice = |v: &ndarray::Array2<f64>| -> Vec<(f64, f64)> {
+            (0..nx).map(|i| (xs[i], v[[n, i]])).collect()
+        };
         chart
             .draw_series(LineSeries::new(slice(&r.m.mean), color.stroke_width(2)))
             .map_err(|e| anyhow::anyhow!("{e}"))?

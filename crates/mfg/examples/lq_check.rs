@@ -10,13 +10,19 @@
 //! m0_std^2)` on `[m0_mean - L, m0_mean + L]` with reflecting walls. `L` defaults to five times
 //! the largest standard deviation the density reaches (at least 2), and `u` is compared on the
 //! interior `|x - mean| <= L/2`.
+//!
+//! With `--npy DIR` it also writes NumPy arrays (float64, C order) into `DIR`: `u.npy` and
+//! `m.npy` of shape `(nt + 1, nx)` (time x space: `u[n, i]` at `t[n]`, `x[i]`), `u_exact.npy`
+//! (the closed form on the same grid), `x.npy` `(nx,)`, `t.npy` `(nt + 1,)`, and `variance.npy`
+//! and `variance_exact.npy` `(nt + 1,)`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::Parser;
 use mfg::closed_form::LqGame;
+use ndarray::{Array1, Array2, ArrayD};
 
 #[derive(Parser, Debug)]
 #[command(about = "LQ mean-target game against its closed form")]
@@ -51,6 +57,9 @@ struct Args {
     /// Half-width L of the domain (default: automatic).
     #[arg(long)]
     half_width: Option<f64>,
+    /// Also write the solution as NumPy `.npy` arrays into this folder.
+    #[arg(long)]
+    npy: Option<PathBuf>,
 }
 
 #[derive(serde::Serialize)]
@@ -100,6 +109,34 @@ fn main() -> anyhow::Result<()> {
     println!("{json}");
     if let Some(path) = &a.out {
         std::fs::write(path, &json).with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(dir) = &a.npy {
+        write_arrays(dir, &game, &solution)?;
+    }
+    Ok(())
+}
+
+fn write_arrays(dir: &Path, game: &LqGame, s: &mfg::Solution) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let grid = &s.grid;
+    let mean0 = s.mean(0);
+    let u_exact = Array2::from_shape_fn((grid.levels(), grid.nx()), |(n, i)| {
+        game.mean_target_value(grid.t(n), grid.x(i), mean0)
+    });
+    let variance_exact = Array1::from(game.variance(s.variance(0), grid.levels(), 100));
+    let arrays: [(&str, ArrayD<f64>); 7] = [
+        ("u", s.u.clone().into_dyn()),
+        ("m", s.m.clone().into_dyn()),
+        ("u_exact", u_exact.into_dyn()),
+        ("x", grid.x_axis().into_dyn()),
+        ("t", grid.t_axis().into_dyn()),
+        ("variance", s.variances().into_dyn()),
+        ("variance_exact", variance_exact.into_dyn()),
+    ];
+    for (name, array) in arrays {
+        let path = dir.join(format!("{name}.npy"));
+        ndarray_npy::write_npy(&path, &array)
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
 }

@@ -2,6 +2,11 @@
 //! appended to a JSON-lines file as they finish; run it again to resume (finished points are
 //! skipped).
 //!
+//! Beside the results file `OUT.jsonl` it writes NumPy arrays of shape `(3, 3, 3)` (axes
+//! `sigma`, `eps`, `c` in that order, NaN where a run failed): `OUT.mean_t.npy`,
+//! `OUT.variance_t.npy`, `OUT.u0_at_mean.npy` and `OUT.iterations.npy` (see
+//! `mfg::sweep::SweepResult::output_array`), and `OUT.axes.json` with the axis values.
+//!
 //! ```text
 //! cargo run -p mfg --release --example sweep -- --mode processes --workers 2 \
 //!     --out target/sweep.jsonl --timeout 10
@@ -10,9 +15,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use anyhow::Context;
 use clap::{Parser, ValueEnum};
 use mfg::MfgConfig;
-use mfg::sweep::{Axis, SweepConfig, SweepJob, SweepParam};
+use mfg::sweep::{Axis, PointOutput, SweepConfig, SweepJob, SweepParam};
 use par_core::process::{Registry, serve_if_worker};
 use par_core::{ExecConfig, Executor, Mode};
 
@@ -119,5 +125,23 @@ fn main() -> anyhow::Result<()> {
             1e3 * rec.seconds
         );
     }
+    let stem = a.out.with_extension("");
+    let beside = |suffix: &str| PathBuf::from(format!("{}.{suffix}", stem.display()));
+    type Output = fn(&PointOutput) -> f64;
+    let outputs: [(&str, Output); 4] = [
+        ("mean_t", |o| o.mean_t),
+        ("variance_t", |o| o.variance_t),
+        ("u0_at_mean", |o| o.u0_at_mean),
+        ("iterations", |o| o.iterations as f64),
+    ];
+    for (name, f) in outputs {
+        let path = beside(&format!("{name}.npy"));
+        ndarray_npy::write_npy(&path, &r.output_array(f))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    let axes = beside("axes.json");
+    std::fs::write(&axes, serde_json::to_string_pretty(&config.axes)?)
+        .with_context(|| format!("writing {}", axes.display()))?;
+    println!("wrote {}.*.npy", stem.display());
     Ok(())
 }

@@ -220,6 +220,34 @@ impl LqGame {
         }
     }
 
+    /// The frozen-path game as a configuration on `domain` (reflecting) with
+    /// `m0 = N(mean0, std0^2)`, `nx` cells and `nt` steps: running and terminal costs pull to the
+    /// common-noise path `theta` ([`crate::Target::Path`]), the game that
+    /// [`crate::common_noise`] solves once per path and [`LqGame::frozen_path`] solves in closed
+    /// form.
+    pub fn path_target_config(
+        &self,
+        domain: [f64; 2],
+        mean0: f64,
+        std0: f64,
+        nx: usize,
+        nt: usize,
+    ) -> crate::MfgConfig {
+        use crate::config::{CouplingConfig, TerminalConfig};
+        crate::MfgConfig {
+            coupling: CouplingConfig::QuadraticTarget {
+                eps: self.eps,
+                target: crate::Target::Path,
+            },
+            terminal: TerminalConfig::QuadraticTarget {
+                c: self.c,
+                target: crate::Target::Path,
+            },
+            domain,
+            ..self.mean_target_config(mean0, std0, 1.0, nx, nt)
+        }
+    }
+
     /// A half-width that keeps the density at least 5 standard deviations from the walls:
     /// `5 max(std0, max_t sqrt(s(t)))` (never below 2).
     pub fn safe_half_width(&self, std0: f64) -> f64 {

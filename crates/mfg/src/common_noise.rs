@@ -25,6 +25,7 @@
 //! exact draw of the process). It is measured on every run, never assumed; it is 1 for plain
 //! sampling by construction.
 
+use ndarray::{Array, Array1, Array2, ArrayD, ArrayView, Dimension, Ix1, Ix2, Zip};
 use serde::{Deserialize, Serialize};
 
 use par_core::{Executor, Job, RemoteJob, RunReport, TaskContext};
@@ -73,11 +74,13 @@ pub struct CommonNoiseJob {
 
 /// A job carried as JSON text inside a compact binary message.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct JsonWire {
     json: String,
 }
 
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct CommonNoiseData {
     game: MfgConfig,
     noise: NoiseConfig,
@@ -103,17 +106,18 @@ impl TryFrom<JsonWire> for CommonNoiseJob {
     }
 }
 
-/// What one path's solve returns.
+/// What one path's solve returns. Arrays follow the layout of [`crate::Solution`]: axis 0 is
+/// the time level `n = 0..=nt`, axis 1 (where there is one) the cell `i = 0..nx`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PathOutcome {
-    /// The path `theta(t_n)`, `nt + 1` values.
-    pub theta: Vec<f64>,
-    /// Value function, level by level.
-    pub u: Vec<f64>,
-    /// Density, level by level.
-    pub m: Vec<f64>,
-    /// First moment of `m` at every level.
-    pub mean: Vec<f64>,
+    /// The path `theta(t_n)`, shape `(nt + 1,)`.
+    pub theta: Array1<f64>,
+    /// Value function, shape `(nt + 1, nx)` (time x space).
+    pub u: Array2<f64>,
+    /// Density, shape `(nt + 1, nx)` (time x space).
+    pub m: Array2<f64>,
+    /// First moment of `m` at every level, shape `(nt + 1,)`.
+    pub mean: Array1<f64>,
     /// Status of the solve.
     pub status: Status,
     /// Picard iterations.
@@ -165,12 +169,12 @@ impl CommonNoiseJob {
         let theta = self.path(k)?;
         let s = self.game.solver()?.solve(Some(&theta))?;
         Ok(PathOutcome {
-            mean: (0..s.grid.levels()).map(|n| s.mean(n)).collect(),
+            mean: s.means(),
             mass_drift: s.mass_drift(),
             status: s.status,
             iterations: s.iterations,
             seconds: s.seconds,
-            theta,
+            theta: Array1::from(theta),
             u: s.u,
             m: s.m,
         })
@@ -181,18 +185,45 @@ impl CommonNoiseJob {
         let out = exec.run(self, self.noise.paths)?;
         let report = out.report.clone();
         let paths = out.into_values()?;
-        Ok(self.aggregate(paths, report))
+        self.aggregate(paths, report)
     }
 
-    /// Aggregates path outcomes (in path order) into the statistics.
-    pub fn aggregate(&self, paths: Vec<PathOutcome>, report: RunReport) -> CommonNoiseResult {
-        let grid = self.game.grid().expect("validated");
+    /// Aggregates path outcomes (in path order) into the statistics. Fails when `paths` is
+    /// empty, when its arrays do not have the grid's shapes, or when its length is not a
+    /// multiple of the sampling's group size.
+    pub fn aggregate(
+        &self,
+        paths: Vec<PathOutcome>,
+        report: RunReport,
+    ) -> Result<CommonNoiseResult, MfgError> {
+        let grid = self.game.grid()?;
+        let (levels, nx) = (grid.levels(), grid.nx());
+        for (k, p) in paths.iter().enumerate() {
+            let shapes = [
+                ("theta", p.theta.shape(), &[levels][..]),
+                ("u", p.u.shape(), &[levels, nx][..]),
+                ("m", p.m.shape(), &[levels, nx][..]),
+                ("mean", p.mean.shape(), &[levels][..]),
+            ];
+            for (name, got, want) in shapes {
+                if got != want {
+                    return Err(MfgError::field(
+                        format!("paths[{k}].{name}"),
+                        format!("has shape {got:?}, the grid needs {want:?}"),
+                    ));
+                }
+            }
+        }
         let k = paths.len();
         let g = self.noise.sampling.group_size(k);
         let z = inverse_normal_cdf(0.5 + 0.5 * self.noise.level);
-        let u = FieldStats::new(paths.iter().map(|p| p.u.as_slice()), g, z);
-        let m = FieldStats::new(paths.iter().map(|p| p.m.as_slice()), g, z);
-        let moment = FieldStats::new(paths.iter().map(|p| p.mean.as_slice()), g, z);
+        let views = |f: fn(&PathOutcome) -> ArrayView<'_, f64, Ix2>| -> Vec<_> {
+            paths.iter().map(f).collect()
+        };
+        let u = FieldStats::new(&views(|p| p.u.view()), g, z)?;
+        let m = FieldStats::new(&views(|p| p.m.view()), g, z)?;
+        let means: Vec<ArrayView<'_, f64, Ix1>> = paths.iter().map(|p| p.mean.view()).collect();
+        let moment = FieldStats::new(&means, g, z)?;
         let nt = grid.nt();
         let plain_var = moment.std[nt].powi(2) / k as f64;
         let se = moment.std_error[nt];
@@ -211,7 +242,7 @@ impl CommonNoiseJob {
             .filter(|p| p.status == Status::Converged)
             .count();
         let max_mass_drift = paths.iter().map(|p| p.mass_drift).fold(0.0, f64::max);
-        CommonNoiseResult {
+        Ok(CommonNoiseResult {
             grid,
             u,
             m,
@@ -221,7 +252,7 @@ impl CommonNoiseJob {
             max_mass_drift,
             paths,
             report,
-        }
+        })
     }
 }
 
@@ -239,82 +270,92 @@ impl RemoteJob for CommonNoiseJob {
     const NAME: &'static str = "mfg.common_noise";
 }
 
-/// Pointwise statistics of a family of equally long vectors (one per path), reduced in path
-/// order.
+/// Pointwise statistics of a family of equally shaped arrays (one per path), reduced in path
+/// order. Every field has the shape of one path's array: `(nt + 1, nx)` (time x space) for the
+/// statistics of `u` and `m`, `(nt + 1,)` (time) for those of the first moment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FieldStats {
+pub struct FieldStats<D: Dimension> {
     /// Pointwise mean over the paths.
-    pub mean: Vec<f64>,
+    pub mean: Array<f64, D>,
     /// Pointwise sample standard deviation over the paths (ddof = 1): the spread of the paths.
-    pub std: Vec<f64>,
+    pub std: Array<f64, D>,
     /// Pointwise standard error of the mean, from the independent groups (paths, antithetic
     /// pairs or QMC replicates).
-    pub std_error: Vec<f64>,
+    pub std_error: Array<f64, D>,
     /// Lower edge of the pointwise confidence band `mean - z std_error`.
-    pub band_lo: Vec<f64>,
+    pub band_lo: Array<f64, D>,
     /// Upper edge of the pointwise confidence band `mean + z std_error`.
-    pub band_hi: Vec<f64>,
+    pub band_hi: Array<f64, D>,
 }
 
-impl FieldStats {
+impl<D: Dimension> FieldStats<D> {
     /// Statistics of `rows` (in order), with independent groups of `group` consecutive rows and
-    /// the normal quantile `z` of the band.
-    pub fn new<'a>(rows: impl Iterator<Item = &'a [f64]> + Clone, group: usize, z: f64) -> Self {
-        let k = rows.clone().count();
-        let len = rows.clone().next().map_or(0, <[f64]>::len);
-        let mut mean = vec![0.0; len];
-        for r in rows.clone() {
-            for (m, v) in mean.iter_mut().zip(r) {
-                *m += v;
-            }
+    /// the normal quantile `z` of the band. Fails (naming `rows` or `group`) when `rows` is
+    /// empty, the rows differ in shape, or `group` is 0 or does not divide the row count.
+    pub fn new(rows: &[ArrayView<'_, f64, D>], group: usize, z: f64) -> Result<Self, MfgError> {
+        let Some(first) = rows.first() else {
+            return Err(MfgError::field("rows", "is empty"));
+        };
+        if let Some(i) = rows.iter().position(|r| r.shape() != first.shape()) {
+            return Err(MfgError::field(
+                format!("rows[{i}]"),
+                format!(
+                    "has shape {:?}, rows[0] has {:?}",
+                    rows[i].shape(),
+                    first.shape()
+                ),
+            ));
         }
-        for m in &mut mean {
-            *m /= k as f64;
+        if group == 0 || !rows.len().is_multiple_of(group) {
+            return Err(MfgError::field(
+                "group",
+                format!("{group} does not divide the {} rows", rows.len()),
+            ));
         }
-        let mut var = vec![0.0; len];
-        for r in rows.clone() {
-            for ((s, v), m) in var.iter_mut().zip(r).zip(&mean) {
-                *s += (v - m) * (v - m);
-            }
+        let k = rows.len() as f64;
+        let mut mean = Array::<f64, D>::zeros(first.raw_dim());
+        for r in rows {
+            mean += r;
         }
-        let std: Vec<f64> = var.iter().map(|s| (s / (k as f64 - 1.0)).sqrt()).collect();
-        let groups = k / group;
-        let mut gvar = vec![0.0; len];
-        let mut gmean = vec![0.0; len];
-        let all: Vec<&[f64]> = rows.collect();
-        for chunk in all.chunks(group) {
+        mean /= k;
+        let mut var = Array::<f64, D>::zeros(first.raw_dim());
+        for r in rows {
+            Zip::from(&mut var)
+                .and(r)
+                .and(&mean)
+                .for_each(|s, v, m| *s += (v - m) * (v - m));
+        }
+        let std = var.mapv(|s| (s / (k - 1.0)).sqrt());
+        let groups = (rows.len() / group) as f64;
+        let mut gvar = Array::<f64, D>::zeros(first.raw_dim());
+        let mut gmean = Array::<f64, D>::zeros(first.raw_dim());
+        for chunk in rows.chunks(group) {
             gmean.fill(0.0);
             for r in chunk {
-                for (g, v) in gmean.iter_mut().zip(r.iter()) {
-                    *g += v;
-                }
+                gmean += r;
             }
-            for ((s, g), m) in gvar.iter_mut().zip(&gmean).zip(&mean) {
-                let d = g / group as f64 - m;
-                *s += d * d;
-            }
+            Zip::from(&mut gvar)
+                .and(&gmean)
+                .and(&mean)
+                .for_each(|s, g, m| {
+                    let d = g / group as f64 - m;
+                    *s += d * d;
+                });
         }
-        let std_error: Vec<f64> = gvar
-            .iter()
-            .map(|s| (s / (groups as f64 - 1.0) / groups as f64).sqrt())
-            .collect();
-        let band_lo = mean
-            .iter()
-            .zip(&std_error)
-            .map(|(m, e)| m - z * e)
-            .collect();
-        let band_hi = mean
-            .iter()
-            .zip(&std_error)
-            .map(|(m, e)| m + z * e)
-            .collect();
-        Self {
+        let std_error = gvar.mapv(|s| (s / (groups - 1.0) / groups).sqrt());
+        let band_lo = Zip::from(&mean)
+            .and(&std_error)
+            .map_collect(|m, e| m - z * e);
+        let band_hi = Zip::from(&mean)
+            .and(&std_error)
+            .map_collect(|m, e| m + z * e);
+        Ok(Self {
             mean,
             std,
             std_error,
             band_lo,
             band_hi,
-        }
+        })
     }
 }
 
@@ -337,12 +378,13 @@ pub struct ScalarEstimate {
 pub struct CommonNoiseResult {
     /// The grid.
     pub grid: Grid,
-    /// Statistics of `u` (level by level).
-    pub u: FieldStats,
-    /// Statistics of `m` (level by level); the band is the confidence band of the mean density.
-    pub m: FieldStats,
-    /// Statistics of the first moment of `m` at each level.
-    pub moment: FieldStats,
+    /// Statistics of `u`, each of shape `(nt + 1, nx)` (time x space).
+    pub u: FieldStats<Ix2>,
+    /// Statistics of `m`, each of shape `(nt + 1, nx)` (time x space); the band is the
+    /// confidence band of the mean density.
+    pub m: FieldStats<Ix2>,
+    /// Statistics of the first moment of `m`, each of shape `(nt + 1,)` (time).
+    pub moment: FieldStats<Ix1>,
     /// The scalar estimate of `E[first moment of m(T)]`.
     pub scalar: ScalarEstimate,
     /// Paths whose solve converged.
@@ -354,4 +396,57 @@ pub struct CommonNoiseResult {
     pub paths: Vec<PathOutcome>,
     /// The executor's report.
     pub report: RunReport,
+}
+
+impl CommonNoiseResult {
+    /// The K paths `theta^k(t_n)` stacked, shape `(K, nt + 1)` (path x time).
+    pub fn thetas(&self) -> Array2<f64> {
+        self.stack(|p| &p.theta)
+    }
+
+    /// The first moment of `m` on every path, shape `(K, nt + 1)` (path x time).
+    pub fn first_moments(&self) -> Array2<f64> {
+        self.stack(|p| &p.mean)
+    }
+
+    fn stack(&self, f: impl Fn(&PathOutcome) -> &Array1<f64>) -> Array2<f64> {
+        let levels = self.grid.levels();
+        Array2::from_shape_fn((self.paths.len(), levels), |(k, n)| f(&self.paths[k])[n])
+    }
+
+    /// Every plottable array of the result with its file stem, as the `common_noise` example
+    /// writes them (`NAME.npy`, loadable with one `numpy.load`):
+    ///
+    /// | name | shape | axes |
+    /// | --- | --- | --- |
+    /// | `x` | `(nx,)` | cell centres |
+    /// | `t` | `(nt + 1,)` | time levels |
+    /// | `m_mean`, `m_std`, `m_std_error`, `m_band_lo`, `m_band_hi` | `(nt + 1, nx)` | time x space |
+    /// | `u_mean`, `u_std`, `u_std_error`, `u_band_lo`, `u_band_hi` | `(nt + 1, nx)` | time x space |
+    /// | `moment_mean`, `moment_std`, `moment_std_error`, `moment_band_lo`, `moment_band_hi` | `(nt + 1,)` | time |
+    /// | `theta` | `(K, nt + 1)` | path x time |
+    /// | `first_moment` | `(K, nt + 1)` | path x time |
+    pub fn arrays(&self) -> Vec<(String, ArrayD<f64>)> {
+        let mut out = vec![
+            ("x".to_string(), self.grid.x_axis().into_dyn()),
+            ("t".to_string(), self.grid.t_axis().into_dyn()),
+        ];
+        fn push<D: Dimension>(out: &mut Vec<(String, ArrayD<f64>)>, p: &str, s: &FieldStats<D>) {
+            for (name, a) in [
+                ("mean", &s.mean),
+                ("std", &s.std),
+                ("std_error", &s.std_error),
+                ("band_lo", &s.band_lo),
+                ("band_hi", &s.band_hi),
+            ] {
+                out.push((format!("{p}_{name}"), a.clone().into_dyn()));
+            }
+        }
+        push(&mut out, "m", &self.m);
+        push(&mut out, "u", &self.u);
+        push(&mut out, "moment", &self.moment);
+        out.push(("theta".into(), self.thetas().into_dyn()));
+        out.push(("first_moment".into(), self.first_moments().into_dyn()));
+        out
+    }
 }

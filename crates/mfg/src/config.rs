@@ -26,7 +26,12 @@ pub enum HamiltonianConfig {
 
 /// The running coupling `F` of a configured game.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields,
+    from = "CouplingRepr"
+)]
 pub enum CouplingConfig {
     /// `F = 0`.
     None,
@@ -48,7 +53,12 @@ pub enum CouplingConfig {
 
 /// The terminal cost `g` of a configured game.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields,
+    from = "TerminalRepr"
+)]
 pub enum TerminalConfig {
     /// `g = 0`.
     None,
@@ -63,7 +73,12 @@ pub enum TerminalConfig {
 
 /// The initial density of a configured game (normalised to unit mass on the grid).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields,
+    from = "InitialDensityRepr"
+)]
 pub enum InitialDensity {
     /// `N(mean, std^2)` at the cell centres.
     Gaussian {
@@ -79,6 +94,62 @@ pub enum InitialDensity {
         /// `nx` non-negative values.
         values: Vec<f64>,
     },
+}
+
+// How the tagged enums above are read: their field-less variants as empty structs, so that an
+// unknown field beside them is an error too (serde ignores extra fields of an internally
+// tagged unit variant, even with `deny_unknown_fields`).
+
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+enum CouplingRepr {
+    None {},
+    QuadraticTarget { eps: f64, target: Target },
+    LogCongestion { a: f64, strength: f64 },
+}
+
+impl From<CouplingRepr> for CouplingConfig {
+    fn from(r: CouplingRepr) -> Self {
+        match r {
+            CouplingRepr::None {} => Self::None,
+            CouplingRepr::QuadraticTarget { eps, target } => Self::QuadraticTarget { eps, target },
+            CouplingRepr::LogCongestion { a, strength } => Self::LogCongestion { a, strength },
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+enum TerminalRepr {
+    None {},
+    QuadraticTarget { c: f64, target: Target },
+}
+
+impl From<TerminalRepr> for TerminalConfig {
+    fn from(r: TerminalRepr) -> Self {
+        match r {
+            TerminalRepr::None {} => Self::None,
+            TerminalRepr::QuadraticTarget { c, target } => Self::QuadraticTarget { c, target },
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+enum InitialDensityRepr {
+    Gaussian { mean: f64, std: f64 },
+    Uniform {},
+    Values { values: Vec<f64> },
+}
+
+impl From<InitialDensityRepr> for InitialDensity {
+    fn from(r: InitialDensityRepr) -> Self {
+        match r {
+            InitialDensityRepr::Gaussian { mean, std } => Self::Gaussian { mean, std },
+            InitialDensityRepr::Uniform {} => Self::Uniform,
+            InitialDensityRepr::Values { values } => Self::Values { values },
+        }
+    }
 }
 
 /// A complete game and solver setting, as read from JSON. Missing fields take the defaults of

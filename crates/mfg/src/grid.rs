@@ -24,6 +24,7 @@ pub enum Boundary {
 ///   `t_n = n dt`, `n = 0, ..., nt`, so every space-time field has `nt + 1` levels of `nx`
 ///   values. A "51 x 51" solve means `nx = 51` cells and `nt = 51` steps.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Grid {
     a: f64,
     b: f64,
@@ -111,6 +112,16 @@ impl Grid {
     /// All cell centres.
     pub fn xs(&self) -> Vec<f64> {
         (0..self.nx).map(|i| self.x(i)).collect()
+    }
+    /// All cell centres as an array, shape `(nx,)`: the coordinates of axis 1 (space) of the
+    /// fields of a [`crate::Solution`].
+    pub fn x_axis(&self) -> ndarray::Array1<f64> {
+        (0..self.nx).map(|i| self.x(i)).collect()
+    }
+    /// All time levels `t_n = n dt` as an array, shape `(nt + 1,)`: the coordinates of axis 0
+    /// (time) of the fields of a [`crate::Solution`].
+    pub fn t_axis(&self) -> ndarray::Array1<f64> {
+        (0..self.levels()).map(|n| self.t(n)).collect()
     }
     /// Time of level `n`.
     pub fn t(&self, n: usize) -> f64 {

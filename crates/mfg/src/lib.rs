@@ -23,14 +23,30 @@
 //! * **Fokker-Planck** ([`fokker_planck`]): the transpose of the linearised HJB operator,
 //!   `(I + dt L(u^n)^T) m^{n+1} = m^n`. Mass is conserved to round-off and the density stays
 //!   non-negative because `I + dt L` is an M-matrix.
-//! * **Fixed point** ([`Solver`]): Picard iteration with damping on `u` and `m`; converged when
-//!   the absolute and the relative L2 changes (scaled by `sqrt(dx dt)`) of both `u` and `m` are
-//!   under the tolerances. Non-convergence is a [`Status`], not an error.
+//! * **Fixed point** ([`Solver`]): Picard iteration over the density path with damping on `u`
+//!   and `m`, accelerated by Anderson mixing ([`anderson`], Walker and Ni \[9\]; memory depth
+//!   [`SolverConfig::anderson_depth`], default 5, 0 for plain Picard); converged when the
+//!   absolute and the relative L2 changes (scaled by `sqrt(dx dt)`) of both `u` and `m` are
+//!   under the tolerances. On the mean-target LQ game at 51 x 51 the acceleration cuts the
+//!   iterations from 17 to 6, and it converges on strongly congested games where undamped
+//!   plain Picard oscillates. Non-convergence is a [`Status`], not an error.
 //!
 //! The scheme is first order in `dx` and `dt`; the tests check this against the closed forms of
 //! [`closed_form`] (LQ mean-target game, frozen target path, stationary log-congestion). At
 //! 51 x 51 the LQ mean-target game is within 2.4e-2 of the closed form in `u` and 1.8e-2 in the
 //! variance, the errors halve when `dx` and `dt` halve, and the mass drifts by about 1e-15.
+//!
+//! # Results as arrays
+//!
+//! Results are [`ndarray`] arrays (the hot loops run on flat slices; the arrays are built at the
+//! API boundary without copying). Every space-time field has shape `(nt + 1, nx)`: **time along
+//! axis 0, space along axis 1**, in standard (C) order: [`Solution::u`] and [`Solution::m`],
+//! the per-path fields of [`common_noise::PathOutcome`], the statistics and bands of
+//! [`common_noise::FieldStats`]. Per-level quantities (`Solution::means`, the first moment of a
+//! common-noise run) have shape `(nt + 1,)`; [`Grid::x_axis`] and [`Grid::t_axis`] give the
+//! coordinates. The examples write these arrays as NumPy `.npy` files (with `ndarray-npy`)
+//! beside their CSV and JSON output, so that `numpy.load("m.npy")[n, i]` is the density at
+//! `t_n`, `x_i`.
 //!
 //! # Around the solver
 //!
@@ -78,7 +94,10 @@
 //!    Applied Statistics 37(3) (1988) 477-484, doi:10.2307/2347330.
 //! 8. P. Glasserman, *Monte Carlo Methods in Financial Engineering*, Springer (2003) (exact OU,
 //!    CIR and GBM sampling; antithetic variates, control variates, stratification).
+//! 9. H. F. Walker, P. Ni, *Anderson acceleration for fixed-point iterations*, SIAM J. Numer.
+//!    Anal. 49(4) (2011) 1715-1735, doi:10.1137/10078356X.
 
+pub mod anderson;
 pub mod closed_form;
 pub mod common_noise;
 pub mod config;
@@ -95,6 +114,7 @@ mod solver;
 pub mod sweep;
 pub mod tridiagonal;
 
+pub use anderson::AndersonStats;
 pub use config::{CouplingConfig, HamiltonianConfig, InitialDensity, MfgConfig, TerminalConfig};
 pub use error::MfgError;
 pub use grid::{Boundary, Grid};

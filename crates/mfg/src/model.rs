@@ -48,6 +48,7 @@ pub trait Hamiltonian: Send + Sync + Debug {
 
 /// `H = |p|^2 / (2 lambda)`: control cost `lambda |alpha|^2 / 2`, optimal drift `-p / lambda`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct QuadraticHamiltonian {
     /// Control-cost weight `lambda > 0` (default 1).
     pub lambda: f64,
@@ -126,7 +127,12 @@ impl TerminalCost for Zero {
 
 /// The point a [`QuadraticTarget`] pulls towards.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields,
+    from = "TargetRepr"
+)]
 pub enum Target {
     /// The population mean `sum x_i m_i dx / sum m_i dx` (a coupling through a moment).
     Mean,
@@ -139,9 +145,30 @@ pub enum Target {
     },
 }
 
+/// How [`Target`] is read: its field-less variants as empty structs, so that an unknown field
+/// beside them is an error too (serde ignores extra fields of an internally tagged unit variant).
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+enum TargetRepr {
+    Mean {},
+    Path {},
+    Point { x0: f64 },
+}
+
+impl From<TargetRepr> for Target {
+    fn from(r: TargetRepr) -> Self {
+        match r {
+            TargetRepr::Mean {} => Self::Mean,
+            TargetRepr::Path {} => Self::Path,
+            TargetRepr::Point { x0 } => Self::Point { x0 },
+        }
+    }
+}
+
 /// `weight / 2 * (x - target)^2`, usable as running coupling (`weight = eps`) and as terminal
 /// cost (`weight = c`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct QuadraticTarget {
     /// Weight (`eps` for the running cost, `c` for the terminal cost), `>= 0`.
     pub weight: f64,
@@ -178,6 +205,7 @@ impl TerminalCost for QuadraticTarget {
 /// `a x^2 / 2 + strength * ln m`: a confining potential plus a local logarithmic congestion
 /// cost (crowd aversion for `strength > 0`). `ln` is taken of `max(m, f64::MIN_POSITIVE)`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LogCongestion {
     /// Potential curvature `a > 0`.
     pub a: f64,

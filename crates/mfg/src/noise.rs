@@ -24,6 +24,26 @@ use serde::{Deserialize, Serialize};
 use crate::error::{MfgError, finite, non_negative, positive};
 use crate::sobol::{Sobol, inverse_normal_cdf};
 
+/// How [`Sampling`] is read: its field-less variants as empty structs, so that an unknown field
+/// beside them is an error too (serde ignores extra fields of an internally tagged unit variant).
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+enum SamplingRepr {
+    Plain {},
+    Antithetic {},
+    Qmc { replicates: usize },
+}
+
+impl From<SamplingRepr> for Sampling {
+    fn from(r: SamplingRepr) -> Self {
+        match r {
+            SamplingRepr::Plain {} => Self::Plain,
+            SamplingRepr::Antithetic {} => Self::Antithetic,
+            SamplingRepr::Qmc { replicates } => Self::Qmc { replicates },
+        }
+    }
+}
+
 /// An exogenous process for `theta`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -63,7 +83,12 @@ pub enum NoiseProcess {
 
 /// How the K paths are drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields,
+    from = "SamplingRepr"
+)]
 pub enum Sampling {
     /// Independent paths: path `i` uses `task_rng(seed, i)`.
     #[default]

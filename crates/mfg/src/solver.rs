@@ -2,8 +2,10 @@
 
 use std::time::{Duration, Instant};
 
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
+use crate::anderson::{self, Anderson, AndersonStats};
 use crate::error::{MfgError, positive};
 use crate::fokker_planck;
 use crate::grid::Grid;
@@ -36,6 +38,11 @@ pub struct SolverConfig {
     /// Wall-clock limit of one solve in seconds (default none); reaching it is
     /// [`Status::TimedOut`], checked after each Picard iteration.
     pub max_seconds: Option<f64>,
+    /// Memory depth of the Anderson acceleration of the Picard iteration on the density
+    /// (Walker and Ni 2011, see [`crate::anderson`]): how many earlier iterates each step
+    /// combines, `0..=50` (default 5; 0 is plain damped Picard). `damping_m` is the mixing
+    /// parameter `beta` of the accelerated step.
+    pub anderson_depth: usize,
 }
 
 impl Default for SolverConfig {
@@ -49,6 +56,7 @@ impl Default for SolverConfig {
             newton_tol: 1e-12,
             newton_max_iterations: 50,
             max_seconds: None,
+            anderson_depth: 5,
         }
     }
 }
@@ -81,6 +89,16 @@ impl SolverConfig {
         }
         if let Some(s) = self.max_seconds {
             positive("solver.max_seconds", s)?;
+        }
+        if self.anderson_depth > anderson::MAX_DEPTH {
+            return Err(MfgError::field(
+                "solver.anderson_depth",
+                format!(
+                    "must be at most {}, got {}",
+                    anderson::MAX_DEPTH,
+                    self.anderson_depth
+                ),
+            ));
         }
         Ok(())
     }
@@ -116,16 +134,22 @@ pub struct IterationRecord {
 
 /// The result of a solve: the fields, the status and the iteration history.
 ///
-/// Fields are stored level by level: value `i` of level `n` is at index `n * nx + i`.
+/// # Array layout
+///
+/// `u` and `m` are [`Array2`]s of shape `(nt + 1, nx)`: **time along axis 0, space along
+/// axis 1**. `u[[n, i]]` is the value at time level `t_n = n dt` (`n = 0..=nt`, see
+/// [`Grid::t_axis`]) and cell centre `x_i` (`i = 0..nx`, see [`Grid::x_axis`]). Both are in
+/// standard (row-major, C) order, so `u.as_slice()` is level by level and a `.npy` file written
+/// from them loads in NumPy as `u[n, i]` with the same meaning.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[must_use = "a solution carries a status that says whether it converged"]
 pub struct Solution {
     /// The grid solved on.
     pub grid: Grid,
-    /// Value function, `(nt + 1) * nx` values.
-    pub u: Vec<f64>,
-    /// Density, `(nt + 1) * nx` values (unit mass at every level up to round-off).
-    pub m: Vec<f64>,
+    /// Value function, shape `(nt + 1, nx)` (time x space).
+    pub u: Array2<f64>,
+    /// Density, shape `(nt + 1, nx)` (time x space); unit mass at every level up to round-off.
+    pub m: Array2<f64>,
     /// How the Picard iteration ended.
     pub status: Status,
     /// Picard iterations done.
@@ -134,6 +158,8 @@ pub struct Solution {
     pub history: Vec<IterationRecord>,
     /// Newton statistics summed over all HJB sweeps.
     pub newton: NewtonStats,
+    /// What the Anderson acceleration did (all zero but `depth` when it was off).
+    pub anderson: AndersonStats,
     /// Wall-clock seconds of the solve.
     pub seconds: f64,
 }
@@ -143,19 +169,17 @@ impl Solution {
     pub fn converged(&self) -> bool {
         self.status == Status::Converged
     }
-    /// `u` at time level `n`.
-    pub fn u_level(&self, n: usize) -> &[f64] {
-        let nx = self.grid.nx();
-        &self.u[n * nx..(n + 1) * nx]
+    /// `u` at time level `n` (`nx` values).
+    pub fn u_level(&self, n: usize) -> ArrayView1<'_, f64> {
+        self.u.row(n)
     }
-    /// `m` at time level `n`.
-    pub fn m_level(&self, n: usize) -> &[f64] {
-        let nx = self.grid.nx();
-        &self.m[n * nx..(n + 1) * nx]
+    /// `m` at time level `n` (`nx` values).
+    pub fn m_level(&self, n: usize) -> ArrayView1<'_, f64> {
+        self.m.row(n)
     }
     /// Mass `sum m_i dx` at level `n`.
     pub fn mass(&self, n: usize) -> f64 {
-        self.m_level(n).iter().sum::<f64>() * self.grid.dx()
+        self.m_level(n).sum() * self.grid.dx()
     }
     /// First moment `sum x_i m_i dx / mass` at level `n`.
     pub fn mean(&self, n: usize) -> f64 {
@@ -174,6 +198,18 @@ impl Solution {
             .sum::<f64>()
             * g.dx()
             / self.mass(n)
+    }
+    /// [`Solution::mass`] at every level: shape `(nt + 1,)`, indexed by time level.
+    pub fn masses(&self) -> Array1<f64> {
+        (0..self.grid.levels()).map(|n| self.mass(n)).collect()
+    }
+    /// [`Solution::mean`] at every level: shape `(nt + 1,)`, indexed by time level.
+    pub fn means(&self) -> Array1<f64> {
+        (0..self.grid.levels()).map(|n| self.mean(n)).collect()
+    }
+    /// [`Solution::variance`] at every level: shape `(nt + 1,)`, indexed by time level.
+    pub fn variances(&self) -> Array1<f64> {
+        (0..self.grid.levels()).map(|n| self.variance(n)).collect()
     }
     /// `max_n |mass(n) - mass(0)|`.
     pub fn mass_drift(&self) -> f64 {
@@ -199,6 +235,7 @@ pub struct PicardState {
     iteration: usize,
     history: Vec<IterationRecord>,
     newton: NewtonStats,
+    anderson: Option<Anderson>,
     started: Instant,
 }
 
@@ -207,18 +244,23 @@ impl PicardState {
     pub fn iteration(&self) -> usize {
         self.iteration
     }
-    /// Current value function (all levels).
-    pub fn u(&self) -> &[f64] {
-        &self.u
+    /// Current value function, shape `(nt + 1, nx)` (time x space, as [`Solution::u`]).
+    pub fn u(&self) -> ArrayView2<'_, f64> {
+        self.view(&self.u)
     }
-    /// Current density (all levels).
-    pub fn m(&self) -> &[f64] {
-        &self.m
+    /// Current density, shape `(nt + 1, nx)` (time x space, as [`Solution::m`]).
+    pub fn m(&self) -> ArrayView2<'_, f64> {
+        self.view(&self.m)
+    }
+    fn view<'a>(&self, field: &'a [f64]) -> ArrayView2<'a, f64> {
+        let levels = self.theta.len();
+        ArrayView2::from_shape((levels, field.len() / levels), field)
+            .expect("a field holds one row of nx values per time level")
     }
 }
 
-/// The mean-field-game solver: a damped Picard iteration over an implicit upwind HJB sweep
-/// (Newton per time step) and its adjoint Fokker-Planck sweep.
+/// The mean-field-game solver: a damped, Anderson-accelerated Picard iteration over an
+/// implicit upwind HJB sweep (Newton per time step) and its adjoint Fokker-Planck sweep.
 ///
 /// `init`/`step`/`terminate` expose the iteration; [`Solver::solve`] runs it to the end. All
 /// buffers are allocated once in [`Solver::new`] and [`Solver::init`]; the sweeps allocate
@@ -312,11 +354,16 @@ impl Solver {
             iteration: 0,
             history: Vec::with_capacity(self.config.max_iterations.min(100_000)),
             newton: NewtonStats::default(),
+            anderson: (self.config.anderson_depth > 0)
+                .then(|| Anderson::new(levels * nx, self.config.anderson_depth)),
             started: Instant::now(),
         })
     }
 
-    /// One Picard iteration: `u_new = HJB(m)`, damp `u`, `m_new = FP(u)`, damp `m`.
+    /// One Picard iteration: `u_new = HJB(m)`, damp `u`, `m_new = FP(u)`, then the next
+    /// density: the damped step `m + damping_m (m_new - m)` without acceleration, the Anderson
+    /// step otherwise, replaced by the damped step (and the history cleared) when it has a
+    /// negative density value (see [`crate::anderson`]).
     pub fn step(&mut self, state: &mut PicardState) -> IterationRecord {
         let sweep = Sweep {
             stencil: &self.stencil,
@@ -343,7 +390,15 @@ impl Solver {
             &mut self.ws,
         );
         let (dm, nm) = change(&state.m, &state.m_new, scale);
-        blend(&mut state.m, &state.m_new, self.config.damping_m);
+        match &mut state.anderson {
+            None => blend(&mut state.m, &state.m_new, self.config.damping_m),
+            Some(aa) => {
+                aa.step(&mut state.m, &state.m_new, self.config.damping_m);
+                if state.m.iter().any(|v| *v < 0.0) {
+                    aa.restart(&mut state.m, self.config.damping_m);
+                }
+            }
+        }
         state.iteration += 1;
         let rec = IterationRecord {
             du,
@@ -383,14 +438,22 @@ impl Solver {
 
     /// Turns a finished iteration into a [`Solution`].
     pub fn finish(&self, state: PicardState, status: Status) -> Solution {
+        let grid = self.problem.grid().clone();
+        let shape = (grid.levels(), grid.nx());
+        let field = |v: Vec<f64>| {
+            Array2::from_shape_vec(shape, v).expect("a field holds (nt + 1) * nx values")
+        };
         Solution {
-            grid: self.problem.grid().clone(),
-            u: state.u,
-            m: state.m,
+            u: field(state.u),
+            m: field(state.m),
+            grid,
             status,
             iterations: state.iteration,
             history: state.history,
             newton: state.newton,
+            anderson: state
+                .anderson
+                .map_or_else(AndersonStats::default, |a| a.stats),
             seconds: state.started.elapsed().as_secs_f64(),
         }
     }

@@ -20,6 +20,7 @@
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
+use ndarray::{ArrayD, IxDyn};
 use serde::{Deserialize, Serialize};
 
 use par_core::{Executor, Job, RemoteJob, RunReport, TaskContext};
@@ -166,6 +167,32 @@ pub struct SweepResult {
     pub computed: usize,
     /// The executor's report of the points run now (`None` when nothing was left to run).
     pub report: Option<RunReport>,
+    /// The number of values of each axis, in the order of [`SweepConfig::axes`].
+    pub shape: Vec<usize>,
+}
+
+impl SweepResult {
+    /// One output of every point as an array shaped like the sweep: axis `k` is
+    /// [`SweepConfig::axes`]`[k]` and index `j` along it is that axis's `j`-th value, so a
+    /// 3-axis sweep of 3 values each gives shape `(3, 3, 3)` (row-major: the point index of
+    /// [`SweepConfig::point`] is the flat index). Points whose run failed (no output) are NaN;
+    /// a point that ran but did not converge keeps its value (see its record's status).
+    ///
+    /// ```
+    /// # use mfg::sweep::SweepResult;
+    /// # fn plot(r: &SweepResult) {
+    /// let mean_t = r.output_array(|o| o.mean_t); // e.g. shape (3, 3, 3)
+    /// # }
+    /// ```
+    pub fn output_array(&self, f: impl Fn(&PointOutput) -> f64) -> ArrayD<f64> {
+        let values: Vec<f64> = self
+            .records
+            .iter()
+            .map(|r| r.output.as_ref().map_or(f64::NAN, &f))
+            .collect();
+        ArrayD::from_shape_vec(IxDyn(&self.shape), values)
+            .expect("one record per point of the product of the axes")
+    }
 }
 
 /// The sweep as a [`par_core::RemoteJob`]: task `i` solves the `i`-th point still to do.
@@ -183,11 +210,13 @@ pub struct SweepJob {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Wire {
     json: String,
 }
 
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Data {
     config: SweepConfig,
     todo: Vec<usize>,
@@ -428,6 +457,7 @@ impl SweepJob {
             resumed,
             computed: todo.len(),
             report,
+            shape: config.axes.iter().map(|a| a.values.len()).collect(),
         })
     }
 }

@@ -14,23 +14,15 @@ use par_core::process::{Registry, serve_if_worker};
 use par_core::{ExecConfig, Executor, Mode, Progress, WorkerCommand};
 
 fn game() -> MfgConfig {
-    MfgConfig {
-        domain: [-2.5, 2.5],
-        coupling: CouplingConfig::QuadraticTarget {
-            eps: 1.0,
-            target: Target::Path,
-        },
-        terminal: TerminalConfig::QuadraticTarget {
-            c: 1.0,
-            target: Target::Path,
-        },
-        m0: InitialDensity::Gaussian {
-            mean: 0.3,
-            std: 0.4,
-        },
-        ..MfgConfig::default()
-    }
+    LQ.path_target_config([-2.5, 2.5], 0.3, 0.4, 51, 51)
 }
+
+const LQ: LqGame = LqGame {
+    eps: 1.0,
+    c: 1.0,
+    sigma: 0.5,
+    horizon: 1.0,
+};
 
 const OU: NoiseProcess = NoiseProcess::OrnsteinUhlenbeck {
     kappa: 1.0,

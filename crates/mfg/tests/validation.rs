@@ -139,6 +139,16 @@ fn bad_configs_name_the_bad_field() {
             },
             "solver.tol_abs",
         ),
+        (
+            MfgConfig {
+                solver: SolverConfig {
+                    anderson_depth: mfg::anderson::MAX_DEPTH + 1,
+                    ..SolverConfig::default()
+                },
+                ..base.clone()
+            },
+            "solver.anderson_depth",
+        ),
     ];
     for (cfg, want) in cases {
         assert_eq!(field_of(cfg.build()), want, "{cfg:?}");
@@ -190,4 +200,85 @@ fn solver_types_are_send_and_sync() {
     check::<Solution>();
     check::<mfg::common_noise::CommonNoiseJob>();
     check::<mfg::sweep::SweepJob>();
+}
+
+/// Every serde configuration of the crate rejects an unknown field, and the error names it: a
+/// typo in a JSON configuration is an error, never a silently ignored setting.
+#[test]
+fn a_typo_in_any_config_is_an_error_naming_the_field() {
+    use mfg::common_noise::NoiseConfig;
+    use mfg::monte_carlo::McConfig;
+    use mfg::noise::{NoiseProcess, Sampling};
+    use mfg::sweep::{Axis, SweepConfig};
+
+    fn rejects<T: serde::de::DeserializeOwned + std::fmt::Debug>(json: &str, typo: &str) {
+        match serde_json::from_str::<T>(json) {
+            Ok(v) => panic!("{json} was accepted as {v:?}"),
+            Err(e) => assert!(
+                e.to_string().contains(&format!("unknown field `{typo}`")),
+                "{json}: the error does not name `{typo}`: {e}"
+            ),
+        }
+    }
+    let ou = r#"{"kind": "ornstein_uhlenbeck", "kappa": 1, "mean": 0, "sigma": 0.5, "x0": 0}"#;
+    rejects::<MfgConfig>(r#"{"nxx": 41}"#, "nxx");
+    rejects::<MfgConfig>(r#"{"solver": {"anderson_dept": 3}}"#, "anderson_dept");
+    rejects::<SolverConfig>(r#"{"tol": 1e-6}"#, "tol");
+    rejects::<HamiltonianConfig>(r#"{"kind": "quadratic", "lamda": 1}"#, "lamda");
+    rejects::<CouplingConfig>(
+        r#"{"kind": "quadratic_target", "eps": 1, "target": {"kind": "mean"}, "epss": 2}"#,
+        "epss",
+    );
+    rejects::<CouplingConfig>(
+        r#"{"kind": "log_congestion", "a": 1, "strength": 0.5, "strenght": 1}"#,
+        "strenght",
+    );
+    rejects::<TerminalConfig>(
+        r#"{"kind": "quadratic_target", "c": 1, "target": {"kind": "point", "x0": 1, "x": 2}}"#,
+        "x",
+    );
+    rejects::<Target>(r#"{"kind": "point", "x0": 1, "xo": 2}"#, "xo");
+    // Variants without fields too (serde ignores extra fields of a unit variant of an
+    // internally tagged enum unless the variant is read as an empty struct, as the crate does).
+    rejects::<Target>(r#"{"kind": "mean", "x0": 1}"#, "x0");
+    rejects::<TerminalConfig>(r#"{"kind": "none", "c": 1}"#, "c");
+    rejects::<CouplingConfig>(r#"{"kind": "none", "eps": 1}"#, "eps");
+    rejects::<InitialDensity>(r#"{"kind": "uniform", "mean": 0}"#, "mean");
+    rejects::<Sampling>(r#"{"kind": "plain", "replicates": 4}"#, "replicates");
+    rejects::<Sampling>(r#"{"kind": "antithetic", "pairs": 4}"#, "pairs");
+    rejects::<InitialDensity>(r#"{"kind": "gaussian", "mean": 0, "sd": 1}"#, "sd");
+    rejects::<NoiseProcess>(
+        r#"{"kind": "cir", "kappa": 1, "mean": 1, "sigma": 0.5, "x0": 1, "theta": 0}"#,
+        "theta",
+    );
+    rejects::<Sampling>(
+        r#"{"kind": "qmc", "replicates": 4, "replicate": 4}"#,
+        "replicate",
+    );
+    rejects::<NoiseConfig>(
+        &format!(r#"{{"paths": 4, "seed": 1, "process": {ou}, "leve": 0.9}}"#),
+        "leve",
+    );
+    rejects::<McConfig>(
+        r#"{"samples": 64, "sampler": "sobol", "replicate": 4}"#,
+        "replicate",
+    );
+    rejects::<Axis>(
+        r#"{"param": "sigma", "values": [0.5], "value": 1}"#,
+        "value",
+    );
+    rejects::<SweepConfig>(
+        r#"{"base": {}, "axes": [], "run_timeout": 3}"#,
+        "run_timeout",
+    );
+    rejects::<QuadraticHamiltonian>(r#"{"lambda": 1, "mu": 2}"#, "mu");
+    rejects::<QuadraticTarget>(
+        r#"{"weight": 1, "target": {"kind": "mean"}, "wieght": 2}"#,
+        "wieght",
+    );
+    rejects::<LogCongestion>(r#"{"a": 1, "strength": 1, "b": 2}"#, "b");
+    rejects::<Grid>(
+        r#"{"a": 0, "b": 1, "nx": 3, "nt": 1, "horizon": 1, "boundary": "periodic", "dx": 1}"#,
+        "dx",
+    );
 }

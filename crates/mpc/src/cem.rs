@@ -511,6 +511,7 @@ mod tests {
         let parsed: MpcConfig = serde_json::from_str(r#"{"horizon": 8}"#).unwrap();
         assert_eq!(parsed.horizon, 8);
         assert_eq!(parsed.samples, MpcConfig::default().samples);
-        assert!(serde_json::from_str::<MpcConfig>(r#"{"horizn": 8}"#).is_err());
+        let err = serde_json::from_str::<MpcConfig>(r#"{"horizn": 8}"#).unwrap_err();
+        assert!(err.to_string().contains("unknown field `horizn`"), "{err}");
     }
 }

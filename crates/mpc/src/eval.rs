@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Instant;
 
+use par_core::bench::thread_cpu_seconds;
 use par_core::{ExecConfig, Executor, RunReport, TaskContext};
 use rand::RngCore;
 
@@ -24,9 +25,10 @@ use crate::onnx::{OrtModel, OrtOptions};
 use crate::segment::Segment;
 use crate::simulator::{SimOptions, Simulator};
 
-/// Which controller to evaluate.
+/// Which controller to evaluate: `{"kind": "pid"}`, or `{"kind": "mpc", ...}` with the fields of
+/// [`MpcConfig`] beside the tag. An unknown field is an error naming it, beside every kind.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
+#[serde(rename_all = "snake_case", tag = "kind", from = "ControllerSpecFields")]
 #[non_exhaustive]
 pub enum ControllerSpec {
     /// [`ZeroController`].
@@ -37,6 +39,32 @@ pub enum ControllerSpec {
     /// The batched sampling [`MpcController`], planning with its own session of the
     /// simulator's model.
     Mpc(MpcConfig),
+}
+
+/// What [`ControllerSpec`] is read from. serde ignores `deny_unknown_fields` for the unit
+/// variants of an internally tagged enum (serde-rs/serde#2123), so `{"kind": "pid", "horizon":
+/// 5}` would pass silently; here every kind holds a struct that rejects unknown fields.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+enum ControllerSpecFields {
+    Zero(NoFields),
+    Pid(NoFields),
+    Mpc(MpcConfig),
+}
+
+/// The fields of a controller kind that takes none.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoFields {}
+
+impl From<ControllerSpecFields> for ControllerSpec {
+    fn from(fields: ControllerSpecFields) -> Self {
+        match fields {
+            ControllerSpecFields::Zero(NoFields {}) => Self::Zero,
+            ControllerSpecFields::Pid(NoFields {}) => Self::Pid,
+            ControllerSpecFields::Mpc(config) => Self::Mpc(config),
+        }
+    }
 }
 
 impl ControllerSpec {
@@ -116,25 +144,6 @@ pub struct SegmentResult {
     /// to other processes; equals `seconds` where the platform has no thread clock).
     #[serde(skip)]
     pub cpu_seconds: f64,
-}
-
-/// CPU time consumed by the calling thread so far, s (`CLOCK_THREAD_CPUTIME_ID`), or `None`
-/// where unavailable.
-pub fn thread_cpu_seconds() -> Option<f64> {
-    #[cfg(unix)]
-    {
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: `ts` is a valid, writable timespec for the duration of the call.
-        let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-        (rc == 0).then_some(ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9)
-    }
-    #[cfg(not(unix))]
-    {
-        None
-    }
 }
 
 /// The outcome of an evaluation.

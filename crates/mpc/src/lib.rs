@@ -14,7 +14,7 @@
 //!   batched rollouts (weights read from the ONNX file by [`protobuf`]).
 //! - [`controller`]: the [`controller::Controller`] trait, the `zero` and reference `pid`
 //!   controllers.
-//! - [`mt19937`], [`md5`], [`tokenizer`], [`pairwise_sum`]: the exact numerics of the official
+//! - [`mt19937`], [`seed`], [`tokenizer`], [`pairwise_sum`]: the exact numerics of the official
 //!   simulator (numpy's `RandomState`, `choice`, `linspace`, `digitize` and pairwise sums).
 //! - [`cem`]: the batched random-shooting / cross-entropy MPC controller
 //!   ([`cem::MpcController`]).
@@ -49,13 +49,13 @@ pub mod cost;
 pub mod error;
 pub mod eval;
 pub mod fixture;
-pub mod md5;
 pub mod model;
 pub mod mt19937;
 pub mod native;
 pub mod onnx;
 pub mod pairwise_sum;
 pub mod protobuf;
+pub mod seed;
 pub mod segment;
 pub mod simulator;
 pub mod tokenizer;

@@ -303,9 +303,25 @@ fn read_architecture(g: &Graph) -> Result<NativeModel, String> {
     })
 }
 
-/// `c[m x n] (+)= a[m x k] @ b[k x n]`, row-major with the given row strides.
+/// `c[m x n] (+)= a[m x k] @ b[k x n]`, row-major with the given row strides (`lda`, `ldb`,
+/// `ldc` elements between rows), through `matrixmultiply::sgemm` (packed panels and a SIMD
+/// micro-kernel chosen at run time; Goto and van de Geijn 2008). With `accumulate` the product
+/// is added to `c`, otherwise it overwrites `c`. The one safe wrapper of `sgemm` in this crate:
+/// the native model and the bench's GEMM table both call it.
+///
+/// # Panics
+///
+/// When a slice is shorter than its shape and stride need (a caller's bug, as an out-of-range
+/// slice index is); the unsafe call never reads or writes outside the slices.
+///
+/// ```
+/// // [1 2; 3 4] @ [5 6; 7 8]
+/// let mut c = [0.0f32; 4];
+/// mpc::native::gemm(2, 2, 2, &[1.0, 2.0, 3.0, 4.0], 2, &[5.0, 6.0, 7.0, 8.0], 2, &mut c, 2, false);
+/// assert_eq!(c, [19.0, 22.0, 43.0, 50.0]);
+/// ```
 #[allow(clippy::too_many_arguments)]
-fn gemm(
+pub fn gemm(
     m: usize,
     k: usize,
     n: usize,

@@ -30,8 +30,10 @@ pub enum IntraThreads {
     Fixed(usize),
 }
 
-/// Options of an ONNX Runtime session.
+/// Options of an ONNX Runtime session. Missing fields take their defaults when deserialised; an
+/// unknown field is an error naming it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct OrtOptions {
     /// Intra-op threads (default: from the thread budget). The official simulator uses one
     /// intra-op and one inter-op thread; inter-op threads are always 1 here.
@@ -208,5 +210,26 @@ impl DynamicsModel for OrtModel {
             logits.extend_from_slice(&data[last..last + VOCAB_SIZE]);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_reject_a_typo_naming_the_field() {
+        let parsed: OrtOptions =
+            serde_json::from_str(r#"{"intra_threads": {"fixed": 1}}"#).unwrap();
+        assert_eq!(parsed, OrtOptions::official());
+        assert_eq!(
+            serde_json::from_str::<OrtOptions>("{}").unwrap(),
+            OrtOptions::default()
+        );
+        let err = serde_json::from_str::<OrtOptions>(r#"{"intra_thread": "budget"}"#).unwrap_err();
+        assert!(
+            err.to_string().contains("unknown field `intra_thread`"),
+            "{err}"
+        );
     }
 }

@@ -3,11 +3,11 @@
 use crate::controller::{Controller, FuturePlan, Observation, State};
 use crate::cost::Costs;
 use crate::error::MpcError;
-use crate::md5::seed_from_key;
 use crate::model::{
     CONTEXT_LENGTH, DynamicsModel, STATE_DIM, TEMPERATURE, softmax_with_temperature,
 };
 use crate::mt19937::{ChoiceError, Mt19937};
+use crate::seed::seed_from_key;
 use crate::segment::Segment;
 use crate::tokenizer::Tokenizer;
 
@@ -68,8 +68,10 @@ impl SeedKey {
     }
 }
 
-/// Options of a rollout.
+/// Options of a rollout. Missing fields take their defaults when deserialised; an unknown field
+/// is an error naming it.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct SimOptions {
     /// Seed key (default `data/<file name>`).
     pub seed_key: SeedKey,
@@ -282,5 +284,24 @@ impl<M: DynamicsModel> Simulator<M> {
             trace,
             model_calls,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_reject_a_typo_naming_the_field() {
+        let parsed: SimOptions =
+            serde_json::from_str(r#"{"seed_key": {"prefix": "./data/"}, "record_trace": true}"#)
+                .unwrap();
+        assert_eq!(parsed.seed_key, SeedKey::Prefix("./data/".into()));
+        assert!(parsed.record_trace && !parsed.model_during_warmup);
+        let err = serde_json::from_str::<SimOptions>(r#"{"record_traces": true}"#).unwrap_err();
+        assert!(
+            err.to_string().contains("unknown field `record_traces`"),
+            "{err}"
+        );
     }
 }

@@ -83,7 +83,7 @@ fn seed_key_selects_the_draws() {
     let official = sim
         .rollout(&seg, &mut PidController::default(), &SimOptions::default())
         .unwrap();
-    assert_eq!(official.seed, mpc::md5::seed_from_key("data/00001.csv"));
+    assert_eq!(official.seed, mpc::seed::seed_from_key("data/00001.csv"));
     let prefixed = SimOptions {
         seed_key: SeedKey::Prefix("data/".into()),
         ..SimOptions::default()
@@ -100,7 +100,7 @@ fn seed_key_selects_the_draws() {
     let r = sim
         .rollout(&seg, &mut PidController::default(), &other)
         .unwrap();
-    assert_eq!(r.seed, mpc::md5::seed_from_key("./data/00001.csv"));
+    assert_eq!(r.seed, mpc::seed::seed_from_key("./data/00001.csv"));
     assert_ne!(r.current_lataccel, official.current_lataccel);
 }
 
@@ -306,4 +306,29 @@ fn mpc_evaluation_through_the_executor() {
         spec,
         ControllerSpec::Mpc(MpcConfig { horizon: 5, .. })
     ));
+    for spec in [
+        ControllerSpec::Zero,
+        ControllerSpec::Pid,
+        ControllerSpec::Mpc(MpcConfig::default()),
+    ] {
+        let text = serde_json::to_string(&spec).unwrap();
+        assert_eq!(
+            serde_json::from_str::<ControllerSpec>(&text).unwrap(),
+            spec,
+            "{text}"
+        );
+    }
+    // A typo is an error naming the field, in the MPC's fields and beside a plain controller.
+    for (text, field) in [
+        (r#"{"kind": "mpc", "horizn": 5}"#, "horizn"),
+        (r#"{"kind": "pid", "horizon": 5}"#, "horizon"),
+        (r#"{"kind": "zero", "gain": 1}"#, "gain"),
+    ] {
+        let err = serde_json::from_str::<ControllerSpec>(text).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(&format!("unknown field `{field}`")),
+            "{text}: {err}"
+        );
+    }
 }

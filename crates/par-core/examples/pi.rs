@@ -1,19 +1,28 @@
 //! Estimates π by Monte Carlo in any execution mode and prints the run report.
 //!
 //! ```text
-//! cargo run -p par-core --release --example pi -- [sequential|threads|processes|auto] [WORKERS] [TASKS]
+//! cargo run -p par-core --release --example pi -- --mode processes --workers 2 --tasks 400
 //! ```
 //!
 //! The estimate is bit-identical whatever the mode and worker count; the report shows what the
-//! parallelism cost and bought. Long runs show a progress bar on a terminal.
+//! parallelism cost and bought. Long runs show a progress bar on a terminal. With `--out FILE`
+//! the estimate is also written as JSON with the run's self-description (commit, command
+//! line, configuration, machine, timings).
 
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use par_cli::numbers::{count_in, seed};
+use par_cli::{ExecArgs, RunRecord};
 use par_core::process::{Registry, serve_if_worker};
-use par_core::{ExecConfig, Executor, Job, Mode, RemoteJob, TaskContext};
+use par_core::{ExecConfig, Executor, Job, RemoteJob, TaskContext};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 /// Each task throws `points` darts at the unit square and counts those inside the circle.
-#[derive(Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Darts {
     points: u64,
 }
@@ -34,31 +43,68 @@ impl RemoteJob for Darts {
     const NAME: &'static str = "par-core.example.darts";
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// Estimates π by throwing darts in parallel tasks; the estimate is the same in every mode.
+#[derive(Debug, Parser)]
+#[command(
+    allow_negative_numbers = true,
+    after_help = "Writes: the run report and the estimate on standard output; with --out, a JSON \
+                  file {\"run\": {tool, version, provenance, machine, config, seed, inputs, \
+                  timings}, \"pi\", \"error\", \"darts\", \"hits\"}."
+)]
+struct Args {
+    #[command(flatten)]
+    exec: ExecArgs,
+    /// Number of tasks.
+    #[arg(long, default_value_t = 400, value_parser = count_in(1, 10_000_000))]
+    tasks: usize,
+    /// Darts per task.
+    #[arg(long, default_value_t = 200_000, value_parser = count_in(1, 1_000_000_000))]
+    points: usize,
+    /// Seed of the run (task i draws from a generator seeded with (seed, i)).
+    #[arg(long, default_value_t = 2026, value_parser = seed)]
+    seed: u64,
+    /// Also write the estimate and the run's description to this JSON file.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
     serve_if_worker(&Registry::new().with::<Darts>());
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let workers: usize = args.get(1).map(|w| w.parse()).transpose()?.unwrap_or(2);
-    let tasks: usize = args.get(2).map(|t| t.parse()).transpose()?.unwrap_or(400);
-    let mode = match args.first().map(String::as_str).unwrap_or("threads") {
-        "sequential" => Mode::Sequential,
-        "threads" => Mode::Threads { workers },
-        "processes" => Mode::Processes { workers },
-        "auto" => Mode::Auto { workers },
-        other => return Err(format!("unknown mode `{other}`").into()),
-    };
-    let exec = Executor::new(ExecConfig {
-        seed: 2026,
-        label: "darts".into(),
-        ..ExecConfig::with_mode(mode)
-    })?;
-    let job = Darts { points: 200_000 };
-    let out = exec.run(&job, tasks)?;
-    println!("{}", out.report);
-    let hits: u64 = out.into_values()?.iter().sum();
-    let pi = 4.0 * hits as f64 / (tasks as f64 * job.points as f64);
-    println!(
-        "pi ≈ {pi:.8} (error {:.2e})",
-        (pi - std::f64::consts::PI).abs()
-    );
-    Ok(())
+    par_cli::main_with(|| {
+        let args = Args::parse();
+        if let Some(out) = &args.out {
+            par_cli::output_files::check_writable(out)?;
+        }
+        let mut record =
+            RunRecord::start("pi", env!("CARGO_PKG_VERSION"), env!("CARGO_MANIFEST_DIR"));
+        let exec = Executor::new(ExecConfig {
+            label: "darts".into(),
+            ..args.exec.exec_config(args.seed)
+        })?;
+        let job = Darts {
+            points: args.points as u64,
+        };
+        record.seed = Some(args.seed);
+        record.set_config(&serde_json::json!({
+            "mode": exec.config().mode.to_string(),
+            "tasks": args.tasks,
+            "points": args.points,
+        }));
+        let out = exec.run(&job, args.tasks)?;
+        println!("{}", out.report);
+        let hits: u64 = out.into_values()?.iter().sum();
+        let darts = args.tasks as f64 * job.points as f64;
+        let pi = 4.0 * hits as f64 / darts;
+        let error = (pi - std::f64::consts::PI).abs();
+        println!("pi ≈ {pi:.8} (error {error:.2e})");
+        if let Some(path) = &args.out {
+            record.finish();
+            let result = serde_json::json!({
+                "run": record, "pi": pi, "error": error, "darts": darts, "hits": hits,
+            });
+            par_cli::output_files::write_json(path, &result)
+                .with_context(|| format!("writing the result to {}", path.display()))?;
+        }
+        Ok(())
+    })
 }

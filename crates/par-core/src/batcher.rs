@@ -38,6 +38,7 @@ use crate::ExecError;
 
 /// When a batch closes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BatcherConfig {
     /// Largest batch handed to the evaluator (at least 1).
     pub max_batch: usize,

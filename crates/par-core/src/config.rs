@@ -17,7 +17,7 @@ pub const MAX_WORKERS: usize = 4096;
 
 /// How tasks are executed. Every mode returns bit-identical results for the same job and seed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
+#[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
 pub enum Mode {
     /// One task after another on the calling thread.
     Sequential,
@@ -83,6 +83,7 @@ pub enum Progress {
 
 /// The command that starts a worker process for [`Mode::Processes`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct WorkerCommand {
     /// The program; by default the current executable.
     pub program: PathBuf,
@@ -234,6 +235,30 @@ mod opt_secs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn configuration_files_with_a_typo_name_the_field() {
+        let err = serde_json::from_str::<ExecConfig>(r#"{"sead": 3}"#).unwrap_err();
+        assert!(err.to_string().contains("unknown field `sead`"), "{err}");
+        let err = serde_json::from_str::<Mode>(r#"{"kind": "threads", "worker": 2}"#).unwrap_err();
+        assert!(err.to_string().contains("unknown field `worker`"), "{err}");
+        let err =
+            serde_json::from_str::<WorkerCommand>(r#"{"program": "x", "args": [], "env": 1}"#)
+                .unwrap_err();
+        assert!(err.to_string().contains("unknown field `env`"), "{err}");
+        let err = serde_json::from_str::<crate::batcher::BatcherConfig>(
+            r#"{"max_batch": 2, "max_wait": {"secs": 0, "nanos": 0}, "max_wiat": 1}"#,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("unknown field `max_wiat`"),
+            "{err}"
+        );
+        let mode: Mode = serde_json::from_str(r#"{"kind": "threads", "workers": 2}"#).unwrap();
+        assert_eq!(mode, Mode::Threads { workers: 2 });
+        let ok: ExecConfig = serde_json::from_str(r#"{"seed": 3}"#).unwrap();
+        assert_eq!(ok.seed, 3);
+    }
 
     fn field_of(c: &ExecConfig) -> &'static str {
         match c.validate() {

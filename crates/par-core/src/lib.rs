@@ -37,6 +37,7 @@
 //! - [`budget`]: one level of parallelism per process; nested calls run inline.
 //! - [`batcher`]: many threads submit single requests, one evaluator runs them as batches.
 //! - [`bench`](mod@bench): the benchmark result schema that `cargo xtask bench` reads.
+//! - [`journal`]: JSON-lines results that a killed run resumes from.
 //! - [`progress`]: progress bars on a terminal, silence elsewhere.
 //!
 //! # Logging
@@ -76,8 +77,10 @@ pub mod budget;
 pub mod config;
 mod error;
 mod executor;
+pub mod journal;
 pub mod process;
 pub mod progress;
+pub mod provenance;
 pub mod reduce;
 pub mod report;
 pub mod seed;

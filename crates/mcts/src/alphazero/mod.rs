@@ -58,7 +58,8 @@
 //! - G. Chaslot, M. Winands, J. van den Herik, "Parallel Monte-Carlo tree search", Computers
 //!   and Games 2008, doi:10.1007/978-3-540-87608-3_6 (virtual loss).
 //! - G. Marsaglia, W. Tsang, "A simple method for generating gamma variables", ACM TOMS 26(3),
-//!   2000, doi:10.1145/358407.358414 (the gamma draws behind the Dirichlet noise).
+//!   2000, doi:10.1145/358407.358414 (the method of `rand_distr`'s gamma draws behind the
+//!   Dirichlet noise).
 
 pub mod checkpoint;
 pub mod net;
@@ -68,7 +69,7 @@ pub mod replay;
 pub mod selfplay;
 pub mod train;
 
-pub use checkpoint::Checkpoint;
+pub use checkpoint::{Checkpoint, TrainingSession};
 pub use net::{Adam, AdamConfig, Losses, Mlp, NetShape};
 pub use onnx::OnnxEvaluator;
 pub use puct::{Puct, PuctConfig};

@@ -39,6 +39,7 @@ use crate::error::MctsError;
 
 /// Sizes of the network: input length, hidden widths, number of actions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NetShape {
     /// Length of one encoded state.
     pub input: usize,
@@ -452,9 +453,10 @@ impl Evaluator for Mlp {
     }
 }
 
-/// Settings of Adam. Missing fields take their defaults when deserialised.
+/// Settings of Adam. Missing fields take their defaults when deserialised;
+/// an unknown field is an error naming it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct AdamConfig {
     /// Step size. Default 1e-3.
     pub learning_rate: f32,

@@ -29,7 +29,9 @@
 //! # Root noise, temperature, final move
 //!
 //! With `dirichlet_epsilon > 0` the root's priors become `(1 - eps) P + eps * eta` with
-//! `eta ~ Dir(alpha)`, once per root (AlphaZero's exploration in self-play).
+//! `eta ~ Dir(alpha)`, once per root (AlphaZero's exploration in self-play). The Dirichlet
+//! draw is one `Gamma(alpha, 1)` draw per legal move (`rand_distr`'s `Gamma`), normalised:
+//! the number of legal moves varies, and `rand_distr`'s `Dirichlet` takes it as a constant.
 //! [`Puct::select_move`] samples a move in proportion to the root visit counts raised to
 //! `1 / temperature` (temperature 1 in self-play's first moves), or plays
 //! [`Puct::best_action`] (most visits or best mean value, [`FinalMove`]) at temperature 0.
@@ -39,18 +41,21 @@
 //! [`Puct::advance`] keeps the subtree below the action played, as [`crate::Uct`] does.
 
 use rand::{Rng, SeedableRng};
+use rand_distr::{Distribution, Gamma};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 
 use super::Evaluator;
+use crate::arena::{ArenaNode, UNEXPANDED, subtree};
 use crate::encode::Encode;
 use crate::error::MctsError;
 use crate::game::{Action, Game, backup_step};
 use crate::uct::{ChildStats, FinalMove, SearchSummary, best_root_action};
 
-/// Settings of a PUCT search. Missing fields take their defaults when deserialised.
+/// Settings of a PUCT search. Missing fields take their defaults when deserialised;
+/// an unknown field is an error naming it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct PuctConfig {
     /// Exploration constant `c_puct`. Default 1.5.
     pub c_puct: f64,
@@ -138,8 +143,6 @@ impl PuctConfig {
     }
 }
 
-const UNEXPANDED: u16 = u16::MAX;
-
 /// A node: statistics of the edge into it, seen by the player who took that action.
 #[derive(Debug, Clone, Copy)]
 struct Node {
@@ -177,20 +180,20 @@ impl Node {
             first_child: 0,
         }
     }
+}
 
+impl ArenaNode for Node {
     #[inline]
-    fn expanded(&self) -> bool {
-        self.num_children != UNEXPANDED
+    fn first_child(&self) -> u32 {
+        self.first_child
     }
-
     #[inline]
-    fn children(&self) -> std::ops::Range<usize> {
-        let first = self.first_child as usize;
-        if self.expanded() {
-            first..first + self.num_children as usize
-        } else {
-            first..first
-        }
+    fn set_first_child(&mut self, first: u32) {
+        self.first_child = first;
+    }
+    #[inline]
+    fn num_children(&self) -> u16 {
+        self.num_children
     }
 }
 
@@ -219,6 +222,8 @@ pub struct Puct<G: Game + Encode> {
     root_state: G,
     nodes: Vec<Node>,
     rng: Xoshiro256PlusPlus,
+    /// `Gamma(dirichlet_alpha, 1)`, whose normalised draws are the root noise.
+    noise: Gamma<f64>,
     pending: Vec<PendingLeaf<G>>,
     root_noised: bool,
     actions: Vec<Action>,
@@ -233,11 +238,16 @@ impl<G: Game + Encode> Puct<G> {
     pub fn new(config: PuctConfig, root_state: G) -> Result<Self, MctsError> {
         config.validate()?;
         let rng = Xoshiro256PlusPlus::seed_from_u64(config.seed);
+        let noise = Gamma::new(config.dirichlet_alpha, 1.0).map_err(|e| MctsError::Config {
+            field: "dirichlet_alpha",
+            reason: e.to_string(),
+        })?;
         Ok(Self {
             config,
             root_state,
             nodes: vec![Node::new(0, 1.0)],
             rng,
+            noise,
             pending: Vec::new(),
             root_noised: false,
             actions: Vec::with_capacity(G::NUM_ACTIONS),
@@ -473,7 +483,7 @@ impl<G: Game + Encode> Puct<G> {
         let range = self.nodes[0].children();
         let mut eta: Vec<f64> = range
             .clone()
-            .map(|_| sample_gamma(&mut self.rng, self.config.dirichlet_alpha))
+            .map(|_| self.noise.sample(&mut self.rng))
             .collect();
         let sum: f64 = eta.iter().sum();
         if !(sum > 0.0 && sum.is_finite()) {
@@ -667,18 +677,7 @@ impl<G: Game + Encode> Puct<G> {
             self.nodes.push(Node::new(0, 1.0));
             return Ok(());
         };
-        let mut fresh = Vec::with_capacity(self.nodes.len() / 4);
-        fresh.push(self.nodes[child]);
-        let mut i = 0;
-        while i < fresh.len() {
-            let old = fresh[i];
-            if old.expanded() {
-                fresh[i].first_child = fresh.len() as u32;
-                fresh.extend_from_slice(&self.nodes[old.children()]);
-            }
-            i += 1;
-        }
-        self.nodes = fresh;
+        self.nodes = subtree(&self.nodes, child, self.nodes.len() / 4);
         Ok(())
     }
 
@@ -718,59 +717,52 @@ impl<G: Game + Encode> Puct<G> {
     }
 }
 
-/// A draw from Gamma(`alpha`, 1): Marsaglia and Tsang (2000), with the boost
-/// `Gamma(a) = Gamma(a + 1) * U^(1/a)` for `a < 1`.
-pub(crate) fn sample_gamma<R: Rng + ?Sized>(rng: &mut R, alpha: f64) -> f64 {
-    if alpha < 1.0 {
-        let u: f64 = rng.random::<f64>().max(f64::MIN_POSITIVE);
-        return sample_gamma(rng, alpha + 1.0) * u.powf(1.0 / alpha);
-    }
-    let d = alpha - 1.0 / 3.0;
-    let c = 1.0 / (9.0 * d).sqrt();
-    loop {
-        let x = standard_normal(rng);
-        let v = 1.0 + c * x;
-        if v <= 0.0 {
-            continue;
-        }
-        let v = v * v * v;
-        let u: f64 = rng.random();
-        if u < 1.0 - 0.0331 * x * x * x * x || u.ln() < 0.5 * x * x + d * (1.0 - v + v.ln()) {
-            return d * v;
-        }
-    }
-}
-
-/// A standard normal draw (Box-Muller).
-fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
-    let u1: f64 = rng.random::<f64>().max(f64::MIN_POSITIVE);
-    let u2: f64 = rng.random();
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn gamma_draws_have_the_right_mean_and_variance() {
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+    fn root_noise_has_the_dirichlet_mean_and_variance() {
+        // With eps = 1 and a uniform network the root priors are the noise itself, a draw
+        // from the symmetric Dirichlet of concentration alpha over the 9 moves: mean 1/9,
+        // variance (k - 1) / (k^2 (k alpha + 1)).
+        use crate::TicTacToe;
+        use crate::alphazero::UniformEvaluator;
+        let eval = UniformEvaluator {
+            input_len: TicTacToe::INPUT_LEN,
+            num_actions: 9,
+        };
         for alpha in [0.3, 1.0, 2.5] {
-            let n = 40_000;
-            let xs: Vec<f64> = (0..n).map(|_| sample_gamma(&mut rng, alpha)).collect();
-            let mean = xs.iter().sum::<f64>() / n as f64;
-            let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
-            // Gamma(alpha, 1): mean and variance alpha; 5 standard errors.
-            let se = (alpha / n as f64).sqrt();
+            let n = 3000;
+            let mut first = Vec::with_capacity(n);
+            for seed in 0..n as u64 {
+                let config = PuctConfig {
+                    dirichlet_alpha: alpha,
+                    dirichlet_epsilon: 1.0,
+                    seed,
+                    ..PuctConfig::default()
+                };
+                let mut s = Puct::new(config, TicTacToe::new()).unwrap();
+                s.search(&eval, 1).unwrap();
+                let priors = s.root_priors();
+                let total: f32 = priors.iter().map(|p| p.1).sum();
+                assert!((total - 1.0).abs() < 1e-5, "{total}");
+                assert!(priors.iter().all(|p| p.1 >= 0.0 && p.1.is_finite()));
+                first.push(f64::from(priors[0].1));
+            }
+            let k = 9.0;
+            let mean = first.iter().sum::<f64>() / n as f64;
+            let var = first.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
+            let expected_var = (k - 1.0) / (k * k * (k * alpha + 1.0));
+            let se = (expected_var / n as f64).sqrt();
             assert!(
-                (mean - alpha).abs() < 5.0 * se,
+                (mean - 1.0 / k).abs() < 5.0 * se,
                 "alpha {alpha}: mean {mean}"
             );
             assert!(
-                (var - alpha).abs() < 0.1 * alpha,
-                "alpha {alpha}: variance {var}"
+                (var - expected_var).abs() < 0.15 * expected_var,
+                "alpha {alpha}: variance {var}, expected {expected_var}"
             );
-            assert!(xs.iter().all(|&x| x > 0.0 && x.is_finite()));
         }
     }
 }

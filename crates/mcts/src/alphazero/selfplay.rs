@@ -165,9 +165,10 @@ impl Evaluator for BatchedEvaluator {
     }
 }
 
-/// Settings of self-play. Missing fields take their defaults when deserialised.
+/// Settings of self-play. Missing fields take their defaults when deserialised;
+/// an unknown field is an error naming it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct SelfPlayConfig {
     /// The search (its `dirichlet_epsilon` is used on full searches; default here 0.25).
     pub puct: PuctConfig,
@@ -396,6 +397,7 @@ impl<G: Game + Symmetry> InFlight for Slot<G> {
     type Game = G;
     type Ctx = SelfPlayConfig;
     type Output = Finished;
+    type Error = MctsError;
     fn index(&self) -> usize {
         self.index
     }
@@ -486,13 +488,19 @@ where
 }
 
 /// One game or episode in progress on a self-play worker, as [`drive`] sees it.
-pub(crate) trait InFlight {
+///
+/// [`self_play`] implements it for board games; other crates implement it for their own
+/// episodes (the `inspection` crate's AlphaZero self-play) and run them with [`drive`].
+pub trait InFlight {
     /// What is searched.
     type Game: Game + Encode;
     /// The settings `play` and `target` read.
     type Ctx: Sync + ?Sized;
     /// What a finished game or episode returns.
     type Output: Send;
+    /// The error of `play` and of making a game; the search's and the evaluator's errors
+    /// convert into it.
+    type Error: From<MctsError> + Send;
     /// Its index among all games of the run (results come back in this order).
     fn index(&self) -> usize;
     /// The search of the current move.
@@ -502,11 +510,12 @@ pub(crate) trait InFlight {
     /// Simulations the current move wants.
     fn target(&self, ctx: &Self::Ctx) -> u64;
     /// Plays the current move (its simulations are done); `Some` once the game is over.
-    fn play(&mut self, ctx: &Self::Ctx) -> Result<Option<Self::Output>, MctsError>;
+    fn play(&mut self, ctx: &Self::Ctx) -> Result<Option<Self::Output>, Self::Error>;
 }
 
 /// What [`drive`] returns: the outputs in index order and what was counted.
-pub(crate) struct Driven<T> {
+#[derive(Debug)]
+pub struct Driven<T> {
     /// One output per game, in index order.
     pub outputs: Vec<T>,
     /// Moves (or steps) played in all games.
@@ -521,9 +530,8 @@ pub(crate) struct Driven<T> {
 /// sending the leaves of all of them (up to `leaf_batch` per game) as one request to the shared
 /// `evaluator` (a [`BatchedEvaluator`] merges the requests of all workers into one network call;
 /// a plain network is called by each worker in its own thread). Game `i` is made by `new(i)` on
-/// worker `i % workers`. The first error stops
-/// every worker and is returned.
-pub(crate) fn drive<S, F, E>(
+/// worker `i % workers`. The first error stops every worker and is returned.
+pub fn drive<S, F, E>(
     evaluator: &E,
     items: usize,
     workers: usize,
@@ -531,10 +539,10 @@ pub(crate) fn drive<S, F, E>(
     leaf_batch: usize,
     ctx: &S::Ctx,
     new: F,
-) -> Result<Driven<S::Output>, MctsError>
+) -> Result<Driven<S::Output>, S::Error>
 where
     S: InFlight,
-    F: Fn(usize) -> Result<S, MctsError> + Sync,
+    F: Fn(usize) -> Result<S, S::Error> + Sync,
     E: Evaluator + ?Sized,
 {
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -543,13 +551,13 @@ where
     let steps = AtomicU64::new(0);
     let evaluations = AtomicU64::new(0);
     let calls = AtomicU64::new(0);
-    let first_error: Mutex<Option<MctsError>> = Mutex::new(None);
+    let first_error: Mutex<Option<S::Error>> = Mutex::new(None);
     std::thread::scope(|s| {
         for w in 0..workers {
             let (results, steps, evaluations, calls, first_error, new) =
                 (&results, &steps, &evaluations, &calls, &first_error, &new);
             s.spawn(move || {
-                let run = || -> Result<(), MctsError> {
+                let run = || -> Result<(), S::Error> {
                     let mut next = w;
                     let mut slots: Vec<S> = Vec::new();
                     let mut inputs = Vec::new();

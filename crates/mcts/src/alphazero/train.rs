@@ -13,7 +13,7 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 
-use super::checkpoint::Checkpoint;
+use super::checkpoint::{Checkpoint, TrainingSession};
 use super::net::{Adam, AdamConfig, Losses, Mlp, NetShape};
 use super::replay::{ReplayBuffer, Symmetry};
 use super::selfplay::{SelfPlayConfig, SelfPlayStats, self_play};
@@ -22,14 +22,14 @@ use crate::connect4::{Connect4, WIDTH};
 use crate::encode::Encode;
 use crate::error::MctsError;
 use crate::game::Game;
-use crate::solver::Outcome;
-use crate::test_set::is_mistake;
+use crate::test_set::{JudgedPosition, count_mistakes};
 use crate::uct::{Uct, UctConfig};
 use par_core::{ExecConfig, Executor, Mode, Progress};
 
-/// Settings of the loop. Missing fields take their defaults when deserialised.
+/// Settings of the loop. Missing fields take their defaults when deserialised;
+/// an unknown field is an error naming it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct TrainConfig {
     /// Self-play settings.
     pub selfplay: SelfPlayConfig,
@@ -136,7 +136,17 @@ pub struct Trainer<G: Symmetry + Default> {
     games: u64,
     samples: u64,
     seconds: f64,
+    /// The training sessions of the network (see [`Checkpoint::sessions`]).
+    sessions: Vec<TrainingSession>,
     _game: std::marker::PhantomData<G>,
+}
+
+/// `config` as JSON, for a checkpoint's provenance.
+fn config_json(config: &TrainConfig) -> Result<String, MctsError> {
+    serde_json::to_string(config).map_err(|e| MctsError::Config {
+        field: "config",
+        reason: format!("cannot be written as JSON: {e}"),
+    })
 }
 
 impl<G: Symmetry + Default> Trainer<G> {
@@ -150,7 +160,8 @@ impl<G: Symmetry + Default> Trainer<G> {
         };
         let net = Mlp::new(shape, config.seed)?;
         let adam = Adam::new(config.adam, net.params().len())?;
-        Self::with_state(config, net, adam, 0, 0, 0, 0.0)
+        let session = TrainingSession::now(config_json(&config)?, 0.0);
+        Self::with_state(config, net, adam, 0, 0, 0, 0.0, vec![session])
     }
 
     /// Resumes from a checkpoint (its network must fit `G` and `config.hidden`; the replay
@@ -165,6 +176,9 @@ impl<G: Symmetry + Default> Trainer<G> {
         let c = Checkpoint::load_for(path, &shape)?;
         let mut adam = c.adam;
         adam.config = config.adam;
+        // The sessions so far (none when unknown), then this one.
+        let mut sessions = c.sessions;
+        sessions.push(TrainingSession::now(config_json(&config)?, c.train_seconds));
         Self::with_state(
             config,
             c.net,
@@ -173,9 +187,11 @@ impl<G: Symmetry + Default> Trainer<G> {
             c.games,
             c.samples,
             c.train_seconds,
+            sessions,
         )
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn with_state(
         config: TrainConfig,
         net: Mlp,
@@ -184,6 +200,7 @@ impl<G: Symmetry + Default> Trainer<G> {
         games: u64,
         samples: u64,
         seconds: f64,
+        sessions: Vec<TrainingSession>,
     ) -> Result<Self, MctsError> {
         let replay = ReplayBuffer::new(config.replay_capacity, G::INPUT_LEN, G::NUM_ACTIONS)?;
         let rng = Xoshiro256PlusPlus::seed_from_u64(par_core::seed::task_seed(
@@ -200,6 +217,7 @@ impl<G: Symmetry + Default> Trainer<G> {
             games,
             samples,
             seconds,
+            sessions,
             _game: std::marker::PhantomData,
         })
     }
@@ -238,6 +256,7 @@ impl<G: Symmetry + Default> Trainer<G> {
             games: self.games,
             samples: self.samples,
             train_seconds: self.seconds,
+            sessions: self.sessions.clone(),
         }
     }
 
@@ -326,15 +345,6 @@ impl<G: Symmetry + Default> Trainer<G> {
         }
         Ok(())
     }
-}
-
-/// A Connect Four position with the exact outcome of every column, for mistake rates.
-#[derive(Debug, Clone, PartialEq)]
-pub struct JudgedPosition {
-    /// The position.
-    pub state: Connect4,
-    /// Exact outcome of each column for the side to move (`None`: full).
-    pub outcomes: [Option<Outcome>; WIDTH],
 }
 
 /// Searches started at once by one thread of [`puct_moves`]: their leaves travel to the
@@ -465,7 +475,7 @@ fn lockstep_moves<E: Evaluator + ?Sized>(
 }
 
 /// Counts the positions where a PUCT search of `sims` simulations with `net` plays a mistake
-/// (a column whose exact outcome is worse than the best; [`is_mistake`]); the moves are those
+/// (a column whose exact outcome is worse than the best; [`is_mistake`](crate::test_set::is_mistake)); the moves are those
 /// of [`puct_moves`].
 pub fn puct_mistakes<E: Evaluator + ?Sized>(
     net: &E,
@@ -473,12 +483,7 @@ pub fn puct_mistakes<E: Evaluator + ?Sized>(
     config: &PuctConfig,
     sims: u64,
 ) -> Result<usize, MctsError> {
-    let moves = puct_moves(net, positions, config, sims)?;
-    Ok(positions
-        .iter()
-        .zip(moves)
-        .filter(|(p, a)| is_mistake(&p.outcomes, *a as usize) == Some(true))
-        .count())
+    count_mistakes(positions, &puct_moves(net, positions, config, sims)?)
 }
 
 /// Mistake rates of one network on one judged set, by three judges of different strength.
@@ -543,7 +548,7 @@ pub fn policy_mistakes<E: Evaluator + ?Sized>(
     let mut policy = vec![0.0f32; n * WIDTH];
     let mut values = vec![0.0f32; n];
     net.evaluate(&inputs, &mut policy, &mut values)?;
-    let mut mistakes = 0;
+    let mut moves = Vec::with_capacity(n);
     let mut actions = Vec::new();
     for (k, p) in positions.iter().enumerate() {
         p.state.legal_actions(&mut actions);
@@ -553,11 +558,9 @@ pub fn policy_mistakes<E: Evaluator + ?Sized>(
             .copied()
             .max_by(|&a, &b| row[a as usize].total_cmp(&row[b as usize]))
             .ok_or(MctsError::IllegalAction { action: u16::MAX })?;
-        if is_mistake(&p.outcomes, best as usize) == Some(true) {
-            mistakes += 1;
-        }
+        moves.push(best);
     }
-    Ok(mistakes)
+    count_mistakes(positions, &moves)
 }
 
 /// Result of a match of AlphaZero against pure MCTS.
@@ -584,9 +587,10 @@ impl MatchResult {
     }
 }
 
-/// A match of AlphaZero against pure MCTS on Connect Four.
+/// A match of AlphaZero against pure MCTS on Connect Four. Missing fields take their defaults
+/// when deserialised; an unknown field is an error naming it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct MatchConfig {
     /// Games; AlphaZero moves first in the even ones. Default 200.
     pub games: usize,

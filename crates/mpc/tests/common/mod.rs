@@ -18,13 +18,17 @@ pub fn load_model(path: &Path) -> OrtModel {
     }
 }
 
-/// The reference pack, or `None` after printing why the test is skipped.
-pub fn reference_dir_or_skip(test: &str) -> Option<PathBuf> {
-    let dir = mpc::fixture::reference_dir();
-    if dir.is_none() {
-        println!(
-            "{test}: skipped: the tinyphysics reference pack (../shared/tinyphysics or TINYPHYSICS_DIR) is absent"
-        );
-    }
-    dir
+/// The tinyphysics reference pack (`../shared/tinyphysics`, or `TINYPHYSICS_DIR`). A test that
+/// calls this is `#[ignore = "needs ../shared/tinyphysics (run by cargo xtask test when
+/// present)"]`, so a plain `cargo test` does not run it and `cargo xtask test` runs it
+/// (`--include-ignored`) when the pack is present; run without the pack it fails with a
+/// message saying so, never passes without having checked anything.
+pub fn reference_dir() -> PathBuf {
+    mpc::fixture::reference_dir().unwrap_or_else(|| {
+        panic!(
+            "the tinyphysics reference pack is absent: this test needs ../shared/tinyphysics \
+             beside the project (or TINYPHYSICS_DIR naming a folder with tinyphysics.onnx, \
+             data/ and golden/); it checked nothing"
+        )
+    })
 }

@@ -3,15 +3,16 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use par_core::seed::splitmix64;
 use rand::{Rng, RngCore, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 
-use super::orbit::{ChiefOrbit, Roe};
-use crate::encode::Encode;
-use crate::error::MctsError;
-use crate::game::{Action, Game};
+use crate::error::InspectionError;
+use crate::orbit::{ChiefOrbit, Roe};
 use crate::voxel_sensor::{Camera, SensorDraws, SensorModel, Vec3, VoxelGrid};
+use mcts::Encode;
+use mcts::{Action, Game};
 
 /// The 13 actions as RTN delta-v (m/s): 0 = no burn, then for R, T and N in turn
 /// `+0.01, -0.01, +0.05, -0.05`.
@@ -30,6 +31,11 @@ pub const ACTIONS: [Vec3; 13] = [
     [0.0, 0.0, 0.05],
     [0.0, 0.0, -0.05],
 ];
+
+/// The magnitude of a burn (m/s).
+pub(crate) fn burn_magnitude(dv: Vec3) -> f64 {
+    (dv[0] * dv[0] + dv[1] * dv[1] + dv[2] * dv[2]).sqrt()
+}
 
 /// Shape of the hidden target (voxel coordinates on the default 20^3 grid, scaled to others).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -86,9 +92,10 @@ impl Variant {
 }
 
 /// Settings of the inspection environment. Missing fields take their defaults when
-/// deserialised; [`InspectionConfig::validate`] names the first bad field.
+/// deserialised, an unknown field is an error naming it; [`InspectionConfig::validate`] names
+/// the first bad value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct InspectionConfig {
     /// Altitude of the chief's circular orbit (km). Default 500.
     pub altitude_km: f64,
@@ -133,13 +140,13 @@ impl Default for InspectionConfig {
     }
 }
 
-fn bad(field: &'static str, reason: String) -> MctsError {
-    MctsError::Config { field, reason }
+fn bad(field: &'static str, reason: String) -> InspectionError {
+    InspectionError::Config { field, reason }
 }
 
 impl InspectionConfig {
     /// Checks every field, naming the first bad one.
-    pub fn validate(&self) -> Result<(), MctsError> {
+    pub fn validate(&self) -> Result<(), InspectionError> {
         ChiefOrbit::from_altitude(self.altitude_km * 1e3)?;
         if !(self.step_s.is_finite() && self.step_s > 0.0 && self.step_s <= 86_400.0) {
             return Err(bad(
@@ -301,7 +308,7 @@ struct Shared {
     initial_entropy: f64,
 }
 
-/// A state of the inspection environment (see the [module docs](super) for the model).
+/// A state of the inspection environment (see the [crate docs](crate) for the model).
 #[derive(Debug)]
 pub struct Inspection {
     shared: Arc<Shared>,
@@ -315,18 +322,10 @@ pub struct Inspection {
     rng: Xoshiro256PlusPlus,
 }
 
-/// SplitMix64 finaliser, to derive seeds.
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
 impl Clone for Inspection {
     /// A real-episode state is copied as is. A planning state's clone gets a fresh random
     /// stream and forgets its sampled target, so that every simulation of a search (which
-    /// starts from a clone of the root) draws its own target (see the module docs).
+    /// starts from a clone of the root) draws its own target (see the crate docs).
     fn clone(&self) -> Self {
         match &self.observer {
             Observer::Truth(_) => self.fork(),
@@ -344,7 +343,7 @@ impl Clone for Inspection {
                         clones: Arc::clone(clones),
                         seed: *seed,
                     },
-                    rng: Xoshiro256PlusPlus::seed_from_u64(mix(*seed ^ mix(k))),
+                    rng: Xoshiro256PlusPlus::seed_from_u64(splitmix64(*seed ^ splitmix64(k))),
                     ..self.fork_fields()
                 }
             }
@@ -355,7 +354,7 @@ impl Clone for Inspection {
 impl Inspection {
     /// The start of a real episode: the hidden target from the config, the uniform belief, and
     /// `seed` for the sensor's random draws.
-    pub fn new(config: InspectionConfig, seed: u64) -> Result<Self, MctsError> {
+    pub fn new(config: InspectionConfig, seed: u64) -> Result<Self, InspectionError> {
         config.validate()?;
         let truth = target_voxels(&config.grid, config.target, config.target_seed);
         Self::with_target(config, truth, seed)
@@ -366,7 +365,7 @@ impl Inspection {
         config: InspectionConfig,
         truth: Vec<bool>,
         seed: u64,
-    ) -> Result<Self, MctsError> {
+    ) -> Result<Self, InspectionError> {
         config.validate()?;
         if truth.len() != config.grid.len() {
             return Err(bad(
@@ -394,7 +393,7 @@ impl Inspection {
             entropy,
             delta_v: 0.0,
             observer: Observer::Truth(Arc::new(truth)),
-            rng: Xoshiro256PlusPlus::seed_from_u64(mix(seed)),
+            rng: Xoshiro256PlusPlus::seed_from_u64(splitmix64(seed)),
         })
     }
 
@@ -437,7 +436,7 @@ impl Inspection {
     /// The state a planner searches: the same orbit, time and belief, no hidden target (images
     /// are simulated on targets sampled from the belief), and an episode that ends `horizon`
     /// steps ahead (or at the real end, if sooner). `seed` drives the sampling.
-    pub fn planning_copy(&self, horizon: usize, seed: u64) -> Result<Self, MctsError> {
+    pub fn planning_copy(&self, horizon: usize, seed: u64) -> Result<Self, InspectionError> {
         if horizon == 0 {
             return Err(bad("horizon", "must be at least 1".into()));
         }
@@ -457,7 +456,7 @@ impl Inspection {
                 clones: Arc::new(AtomicU64::new(0)),
                 seed,
             },
-            rng: Xoshiro256PlusPlus::seed_from_u64(mix(seed)),
+            rng: Xoshiro256PlusPlus::seed_from_u64(splitmix64(seed)),
             ..self.fork_fields()
         })
     }
@@ -574,7 +573,7 @@ impl Inspection {
         let chief = self.shared.chief;
         let u = self.argument_of_latitude();
         self.roe.apply_burn(&chief, u, dv);
-        let magnitude = (dv[0] * dv[0] + dv[1] * dv[1] + dv[2] * dv[2]).sqrt();
+        let magnitude = burn_magnitude(dv);
         self.delta_v += magnitude;
         self.roe.propagate(&chief, self.shared.config.step_s);
         self.step += 1;
@@ -585,9 +584,9 @@ impl Inspection {
     }
 
     /// Applies an action, failing on an illegal one (out of range, or after the end).
-    pub fn try_apply(&mut self, action: Action) -> Result<f64, MctsError> {
+    pub fn try_apply(&mut self, action: Action) -> Result<f64, InspectionError> {
         if self.is_terminal() || usize::from(action) >= ACTIONS.len() {
-            return Err(MctsError::IllegalAction { action });
+            return Err(InspectionError::IllegalAction { action });
         }
         Ok(self.step_with(action))
     }
@@ -863,7 +862,7 @@ mod tests {
     #[test]
     fn bad_configs_are_rejected_with_the_field() {
         let field = |c: InspectionConfig| match Inspection::new(c, 0) {
-            Err(MctsError::Config { field, .. }) => field,
+            Err(InspectionError::Config { field, .. }) => field,
             other => panic!("expected a config error, got {other:?}"),
         };
         let d = InspectionConfig::default;
@@ -916,7 +915,7 @@ mod tests {
         assert_eq!(field(c), "fov_deg");
         assert!(matches!(
             Inspection::with_target(d(), vec![false; 10], 0),
-            Err(MctsError::Config {
+            Err(InspectionError::Config {
                 field: "target",
                 ..
             })
@@ -926,7 +925,7 @@ mod tests {
         let mut env = env;
         assert!(matches!(
             env.try_apply(13),
-            Err(MctsError::IllegalAction { action: 13 })
+            Err(InspectionError::IllegalAction { action: 13 })
         ));
         // Serde fills missing fields with the defaults.
         let c: InspectionConfig = serde_json::from_str(r#"{"steps": 12}"#).unwrap();

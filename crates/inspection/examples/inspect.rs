@@ -1,7 +1,8 @@
 //! One episode of the spacecraft inspection task, with the no-burn baseline beside it.
 //!
 //! ```text
-//! cargo run -p mcts --release --example inspect -- [--policy mcts|passive|random] \
+//! cargo run -p inspection --release --example inspect -- [--policy mcts|passive|random] \
+//!     [--delta-v-budget M_PER_S] \
 //!     [--sims 3000] [--threads 1] [--steps N] [--variant default|vbar-hold] [--seed 0] \
 //!     [--horizon 6] [--target satellite|cylinder|blocks] [--out inspect-out]
 //! ```
@@ -17,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::{Parser, ValueEnum};
-use mcts::inspection::{
+use inspection::{
     EpisodeRecord, InspectionConfig, PlannerConfig, Policy, TargetShape, Variant, run_episode,
 };
 use plotters::prelude::*;
@@ -48,6 +49,10 @@ struct Args {
     /// How burns are chosen.
     #[arg(long, value_enum, default_value_t = PolicyArg::Mcts)]
     policy: PolicyArg,
+    /// With `--policy random`: spend at most this delta-v (m/s), each burn drawn among those
+    /// that fit in what is left.
+    #[arg(long)]
+    delta_v_budget: Option<f64>,
     /// MCTS simulations per step.
     #[arg(long, default_value_t = 3000)]
     sims: u64,
@@ -96,7 +101,10 @@ fn main() -> Result<()> {
     let policy = match args.policy {
         PolicyArg::Mcts => Policy::Mcts,
         PolicyArg::Passive => Policy::Passive,
-        PolicyArg::Random => Policy::Random,
+        PolicyArg::Random => match args.delta_v_budget {
+            Some(delta_v) => Policy::RandomWithinBudget { delta_v },
+            None => Policy::Random,
+        },
     };
     let planner = PlannerConfig {
         sims: args.sims,

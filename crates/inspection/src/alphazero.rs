@@ -8,7 +8,7 @@
 //!    [`Inspection::planning_copy`] of the real state: the same orbit, time and belief, no
 //!    hidden target; every simulation starts from a clone that samples its own target from the
 //!    belief (the determinisation of POMCP, Silver and Veness 2010; see the
-//!    [module docs](super)). The real state itself is never searched: only its encoding (which
+//!    [crate docs](crate)). The real state itself is never searched: only its encoding (which
 //!    reads the orbit, the time and the belief, never the target) and its planning copy are
 //!    seen by the planner.
 //! 2. The search runs [`AzConfig::sims`] simulations, its leaves evaluated in batches
@@ -50,7 +50,7 @@
 //! ([`Inspection::new`] with the seed), and per step a seed `task_seed(seed, step)` for the
 //! planning copy's target sampling, the root noise and the move drawn. A search runs on one
 //! thread, so its clones (and their sampled targets) happen in a fixed order, and the network's
-//! answer for a state does not depend on the batch it travels in ([`Mlp`](crate::alphazero::Mlp)
+//! answer for a state does not depend on the batch it travels in ([`Mlp`](mcts::alphazero::Mlp)
 //! evaluates rows independently). An episode's record is therefore the same for any number of
 //! workers, episodes per worker or batch timing. What does vary between runs is only the
 //! statistics of the batcher (network calls, batch sizes) and the timings.
@@ -80,17 +80,17 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::env::{Inspection, InspectionConfig};
-use crate::alphazero::selfplay::{InFlight, drive};
-use crate::alphazero::{BatchedEvaluator, Evaluator, Puct, PuctConfig, Sample};
-use crate::encode::Encode;
-use crate::error::MctsError;
-use crate::game::{Action, Game};
+use crate::env::{Inspection, InspectionConfig};
+use crate::error::InspectionError;
+use mcts::Encode;
+use mcts::alphazero::selfplay::{InFlight, drive};
+use mcts::alphazero::{BatchedEvaluator, Evaluator, Puct, PuctConfig, Sample};
+use mcts::{Action, Game};
 
 /// Settings of AlphaZero self-play on the inspection environment. Missing fields take their
-/// defaults when deserialised.
+/// defaults when deserialised; an unknown field is an error naming it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct AzConfig {
     /// The search (its seed is replaced at every step). Default: `c_puct` 0.25 (the returns
     /// here are fractions of the initial entropy, of order 0.01 to 0.1 per step), Dirichlet
@@ -134,10 +134,10 @@ impl Default for AzConfig {
 
 impl AzConfig {
     /// Checks every field, naming the first bad one.
-    pub fn validate(&self) -> Result<(), MctsError> {
+    pub fn validate(&self) -> Result<(), InspectionError> {
         self.puct.validate()?;
         let bad = |field: &'static str, reason: &str| {
-            Err(MctsError::Config {
+            Err(InspectionError::Config {
                 field,
                 reason: reason.into(),
             })
@@ -149,7 +149,7 @@ impl AzConfig {
             return bad("episodes_per_worker", "must be at least 1");
         }
         if self.max_wait_us > 1_000_000 {
-            return Err(MctsError::Config {
+            return Err(InspectionError::Config {
                 field: "max_wait_us",
                 reason: format!("must be at most 1 s, got {}", self.max_wait_us),
             });
@@ -172,7 +172,7 @@ impl AzConfig {
 pub struct AzEpisodeRecord {
     /// The episode's seed.
     pub seed: u64,
-    /// The actions played (indices into [`ACTIONS`](super::ACTIONS)), one per step.
+    /// The actions played (indices into [`ACTIONS`](crate::ACTIONS)), one per step.
     pub actions: Vec<Action>,
     /// The reward of each step.
     pub rewards: Vec<f64>,
@@ -231,6 +231,7 @@ impl InFlight for Slot {
     type Game = Inspection;
     type Ctx = AzConfig;
     type Output = AzEpisodeRecord;
+    type Error = InspectionError;
     fn index(&self) -> usize {
         self.index
     }
@@ -243,7 +244,7 @@ impl InFlight for Slot {
     fn target(&self, az: &AzConfig) -> u64 {
         az.sims
     }
-    fn play(&mut self, az: &AzConfig) -> Result<Option<AzEpisodeRecord>, MctsError> {
+    fn play(&mut self, az: &AzConfig) -> Result<Option<AzEpisodeRecord>, InspectionError> {
         Slot::play(self, az)
     }
 }
@@ -254,7 +255,11 @@ fn step_seed(seed: u64, step: usize) -> u64 {
 }
 
 /// A search rooted at the planning copy of `env` (never at `env` itself).
-fn new_search(env: &Inspection, az: &AzConfig, seed: u64) -> Result<Puct<Inspection>, MctsError> {
+fn new_search(
+    env: &Inspection,
+    az: &AzConfig,
+    seed: u64,
+) -> Result<Puct<Inspection>, InspectionError> {
     let remaining = env.config().steps.saturating_sub(env.step()).max(1);
     let horizon = if az.horizon == 0 {
         remaining
@@ -263,13 +268,13 @@ fn new_search(env: &Inspection, az: &AzConfig, seed: u64) -> Result<Puct<Inspect
     };
     let step_seed = step_seed(seed, env.step());
     let root = env.planning_copy(horizon, step_seed)?;
-    Puct::new(
+    Ok(Puct::new(
         PuctConfig {
             seed: step_seed,
             ..az.puct.clone()
         },
         root,
-    )
+    )?)
 }
 
 impl Slot {
@@ -278,7 +283,7 @@ impl Slot {
         seed: u64,
         config: &InspectionConfig,
         az: &AzConfig,
-    ) -> Result<Self, MctsError> {
+    ) -> Result<Self, InspectionError> {
         let env = Inspection::new(config.clone(), seed)?;
         let search = new_search(&env, az, seed)?;
         Ok(Self {
@@ -294,7 +299,7 @@ impl Slot {
     }
 
     /// Plays the searched step on the real state; returns the record when the episode ends.
-    fn play(&mut self, az: &AzConfig) -> Result<Option<AzEpisodeRecord>, MctsError> {
+    fn play(&mut self, az: &AzConfig) -> Result<Option<AzEpisodeRecord>, InspectionError> {
         let mut input = vec![0.0f32; Inspection::INPUT_LEN];
         self.env.encode(&mut input);
         self.recorded
@@ -352,11 +357,11 @@ pub fn run_az_episodes<E: Evaluator + 'static>(
     config: &InspectionConfig,
     az: &AzConfig,
     seeds: &[u64],
-) -> Result<(Vec<AzEpisodeRecord>, AzRunStats), MctsError> {
+) -> Result<(Vec<AzEpisodeRecord>, AzRunStats), InspectionError> {
     az.validate()?;
     config.validate()?;
     if net.input_len() != Inspection::INPUT_LEN || net.num_actions() != Inspection::NUM_ACTIONS {
-        return Err(MctsError::Config {
+        return Err(InspectionError::Config {
             field: "net",
             reason: format!(
                 "reads {} inputs and writes {} actions, the inspection environment has {} and {}",
@@ -401,8 +406,8 @@ pub fn run_az_episodes<E: Evaluator + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alphazero::{Mlp, NetShape};
-    use crate::inspection::{ACTIONS, TargetShape, Variant};
+    use crate::{ACTIONS, TargetShape, Variant};
+    use mcts::alphazero::{Mlp, NetShape};
 
     fn net() -> Arc<Mlp> {
         Arc::new(
@@ -542,7 +547,7 @@ mod tests {
         );
         assert!(matches!(
             run_az_episodes(wrong, &config, &az, &[0]),
-            Err(MctsError::Config { field: "net", .. })
+            Err(InspectionError::Config { field: "net", .. })
         ));
         for (bad, field) in [
             (
@@ -561,7 +566,7 @@ mod tests {
             ),
         ] {
             match run_az_episodes(net(), &config, &bad, &[0]) {
-                Err(MctsError::Config { field: f, .. }) => assert_eq!(f, field),
+                Err(InspectionError::Config { field: f, .. }) => assert_eq!(f, field),
                 other => panic!("expected a config error, got {other:?}"),
             }
         }
@@ -571,7 +576,7 @@ mod tests {
         };
         assert!(matches!(
             run_az_episodes(net(), &bad_env, &az, &[0]),
-            Err(MctsError::Config { .. })
+            Err(InspectionError::Config { .. })
         ));
         // No seeds: nothing played.
         let (none, stats) = run_az_episodes(net(), &config, &az, &[]).unwrap();

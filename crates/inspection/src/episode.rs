@@ -6,28 +6,36 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 
-use super::env::{ACTIONS, Inspection, InspectionConfig};
-use crate::error::MctsError;
-use crate::game::{Action, Game};
-use crate::tree_parallel::{ParallelConfig, TreeParallelUct};
-use crate::uct::{Rollout, Uct, UctConfig};
+use crate::env::{ACTIONS, Inspection, InspectionConfig, burn_magnitude};
+use crate::error::InspectionError;
 use crate::voxel_sensor::Vec3;
+use mcts::{Action, Game};
+use mcts::{ParallelConfig, TreeParallelUct};
+use mcts::{Rollout, Uct, UctConfig};
 
 /// How the inspector chooses its burns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Policy {
     /// Never burn (the passive-drift baseline).
     Passive,
     /// A uniformly random action each step.
     Random,
+    /// Random burns within a delta-v budget: each step a uniformly random action among those
+    /// whose burn fits in what is left of `delta_v` (m/s), so no burn once it is spent. With
+    /// the delta-v another policy spent, the baseline that tells planning from spending.
+    RandomWithinBudget {
+        /// The budget (m/s).
+        delta_v: f64,
+    },
     /// Pure MCTS over the planning copy (see [`PlannerConfig`]).
     Mcts,
 }
 
-/// Settings of the MCTS planner. Missing fields take their defaults when deserialised.
+/// Settings of the MCTS planner. Missing fields take their defaults when deserialised;
+/// an unknown field is an error naming it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct PlannerConfig {
     /// Simulations per real step. Default 3000.
     pub sims: u64,
@@ -60,15 +68,15 @@ impl Default for PlannerConfig {
 
 impl PlannerConfig {
     /// Checks every field, naming the first bad one.
-    pub fn validate(&self) -> Result<(), MctsError> {
+    pub fn validate(&self) -> Result<(), InspectionError> {
         if self.sims == 0 {
-            return Err(MctsError::Config {
+            return Err(InspectionError::Config {
                 field: "sims",
                 reason: "must be at least 1".into(),
             });
         }
         if self.horizon == 0 {
-            return Err(MctsError::Config {
+            return Err(InspectionError::Config {
                 field: "horizon",
                 reason: "must be at least 1".into(),
             });
@@ -78,7 +86,7 @@ impl PlannerConfig {
             virtual_loss: self.virtual_loss,
         }
         .validate()?;
-        self.uct.validate()
+        Ok(self.uct.validate()?)
     }
 }
 
@@ -138,8 +146,16 @@ pub fn run_episode(
     planner: &PlannerConfig,
     seed: u64,
     mut on_step: impl FnMut(&StepRecord),
-) -> Result<EpisodeRecord, MctsError> {
+) -> Result<EpisodeRecord, InspectionError> {
     planner.validate()?;
+    if let Policy::RandomWithinBudget { delta_v } = policy
+        && !(delta_v.is_finite() && delta_v >= 0.0)
+    {
+        return Err(InspectionError::Config {
+            field: "delta_v",
+            reason: format!("the budget must be finite and >= 0, got {delta_v}"),
+        });
+    }
     let started = Instant::now();
     let mut env = Inspection::new(config.clone(), seed)?;
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x0005_eed0_fa11);
@@ -150,6 +166,14 @@ pub fn run_episode(
         let action = match policy {
             Policy::Passive => 0,
             Policy::Random => rng.random_range(0..ACTIONS.len()) as Action,
+            Policy::RandomWithinBudget { delta_v } => {
+                let left = delta_v - env.delta_v();
+                let affordable: Vec<Action> = (0..ACTIONS.len() as Action)
+                    .filter(|&a| burn_magnitude(ACTIONS[usize::from(a)]) <= left + 1e-12)
+                    .collect();
+                // The no-burn action always fits.
+                affordable[rng.random_range(0..affordable.len())]
+            }
             Policy::Mcts => plan(&env, planner, rng.random())?,
         };
         let reward = env.try_apply(action)?;
@@ -183,7 +207,7 @@ pub fn run_episode(
 }
 
 /// One MCTS decision from the real state `env`, searching its planning copy.
-fn plan(env: &Inspection, planner: &PlannerConfig, seed: u64) -> Result<Action, MctsError> {
+fn plan(env: &Inspection, planner: &PlannerConfig, seed: u64) -> Result<Action, InspectionError> {
     let root = env.planning_copy(planner.horizon, seed)?;
     let config = UctConfig {
         seed,
@@ -211,7 +235,7 @@ pub fn run_episodes(
     policy: Policy,
     planner: &PlannerConfig,
     seeds: &[u64],
-) -> Result<Vec<EpisodeRecord>, MctsError> {
+) -> Result<Vec<EpisodeRecord>, InspectionError> {
     let out = executor.map(seeds.len(), |ctx| {
         run_episode(config, policy, planner, seeds[ctx.index], |_| {})
     })?;
@@ -221,7 +245,7 @@ pub fn run_episodes(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inspection::Variant;
+    use crate::Variant;
 
     fn tiny() -> (InspectionConfig, PlannerConfig) {
         (
@@ -322,33 +346,68 @@ mod tests {
     }
 
     #[test]
+    fn random_burns_stay_within_their_budget() {
+        let config = InspectionConfig {
+            steps: 12,
+            ..Variant::VbarHold.config()
+        };
+        let planner = PlannerConfig::default();
+        for budget in [0.0, 0.03, 0.12] {
+            let policy = Policy::RandomWithinBudget { delta_v: budget };
+            let e = run_episode(&config, policy, &planner, 7, |_| {}).unwrap();
+            check_record(&e, &config);
+            assert!(e.delta_v <= budget + 1e-12, "{} > {budget}", e.delta_v);
+            assert_eq!(e.policy, policy);
+        }
+        let unlimited = run_episode(&config, Policy::Random, &planner, 7, |_| {}).unwrap();
+        assert!(unlimited.delta_v > 0.12, "{}", unlimited.delta_v);
+        let bad = Policy::RandomWithinBudget { delta_v: f64::NAN };
+        match run_episode(&config, bad, &planner, 0, |_| {}) {
+            Err(e) => assert_eq!(e.field(), Some("delta_v")),
+            Ok(_) => panic!("a NaN budget was accepted"),
+        }
+    }
+
+    #[test]
     fn passive_never_burns_and_bad_planners_are_rejected() {
         let (config, planner) = tiny();
         let e = run_episode(&config, Policy::Passive, &planner, 0, |_| {}).unwrap();
         check_record(&e, &config);
         assert!(e.steps.iter().all(|s| s.action == 0) && e.delta_v == 0.0);
-        for bad in [
-            PlannerConfig {
-                sims: 0,
-                ..planner.clone()
-            },
-            PlannerConfig {
-                horizon: 0,
-                ..planner.clone()
-            },
-            PlannerConfig {
-                threads: 0,
-                ..planner.clone()
-            },
-            PlannerConfig {
-                virtual_loss: f64::NAN,
-                ..planner.clone()
-            },
+        for (bad, field) in [
+            (
+                PlannerConfig {
+                    sims: 0,
+                    ..planner.clone()
+                },
+                "sims",
+            ),
+            (
+                PlannerConfig {
+                    horizon: 0,
+                    ..planner.clone()
+                },
+                "horizon",
+            ),
+            (
+                PlannerConfig {
+                    threads: 0,
+                    ..planner.clone()
+                },
+                "threads",
+            ),
+            (
+                PlannerConfig {
+                    virtual_loss: f64::NAN,
+                    ..planner.clone()
+                },
+                "virtual_loss",
+            ),
         ] {
-            assert!(matches!(
-                run_episode(&config, Policy::Mcts, &bad, 0, |_| {}),
-                Err(MctsError::Config { .. })
-            ));
+            match run_episode(&config, Policy::Mcts, &bad, 0, |_| {}) {
+                Err(e) => assert_eq!(e.field(), Some(field), "{e}"),
+                Ok(_) => panic!("{field}: expected a config error"),
+            }
         }
     }
 }

@@ -42,7 +42,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::MctsError;
+use crate::error::InspectionError;
 use crate::voxel_sensor::Vec3;
 
 /// Earth's gravitational parameter (m^3 / s^2), EGM2008.
@@ -62,9 +62,9 @@ pub struct ChiefOrbit {
 
 impl ChiefOrbit {
     /// A circular orbit at `altitude_m` above the equatorial radius.
-    pub fn from_altitude(altitude_m: f64) -> Result<Self, MctsError> {
+    pub fn from_altitude(altitude_m: f64) -> Result<Self, InspectionError> {
         if !(altitude_m.is_finite() && altitude_m > 0.0 && altitude_m < 1e9) {
-            return Err(MctsError::Config {
+            return Err(InspectionError::Config {
                 field: "altitude_km",
                 reason: format!("must be finite and in (0, 1e6) km, got {} m", altitude_m),
             });

@@ -1,0 +1,330 @@
+//! Running the workspace's example binaries from tests: building them once, feeding them bad
+//! inputs, and judging how they answered.
+//!
+//! An example answers bad input well when it exits with a non-zero code that is not a panic's
+//! (101), says nothing of a panic or an internal error, and names the input or option it
+//! rejects. [`Case`] is one row of the table-driven suite in `tests/tests/bad_inputs.rs`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace root")
+        .to_path_buf()
+}
+
+/// The folder cargo put this test binary's profile in (`target/debug`), found from the
+/// running executable (`target/debug/deps/<test>-<hash>`).
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test executable has a path");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("test executables live in <target>/<profile>/deps")
+        .to_path_buf()
+}
+
+/// Builds every example of the workspace once per test process (a no-op when `cargo test
+/// --workspace` has just built them) and returns the path of example `name`.
+///
+/// # Panics
+/// When the build fails or the example does not exist: the test cannot run without it.
+pub fn example(name: &str) -> PathBuf {
+    static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
+    let built = BUILT.get_or_init(|| {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = Command::new(cargo)
+            .current_dir(workspace_root())
+            .args(["build", "--workspace", "--examples"])
+            .stdin(Stdio::null())
+            .status()
+            .map_err(|e| format!("could not start cargo: {e}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "cargo build --workspace --examples failed ({status})"
+            ))
+        }
+    });
+    if let Err(e) = built {
+        panic!("{e}");
+    }
+    let path = profile_dir().join("examples").join(name);
+    assert!(path.is_file(), "no example binary {}", path.display());
+    path
+}
+
+/// How a run of an example ended.
+#[derive(Debug)]
+pub struct Run {
+    /// The command, for messages.
+    pub command: String,
+    /// Its exit code (`None`: killed by a signal or by the time limit).
+    pub code: Option<i32>,
+    /// Whether the time limit killed it.
+    pub timed_out: bool,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Run {
+    /// Everything it printed.
+    pub fn text(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+
+    /// Whether it panicked or reported an internal error.
+    pub fn panicked(&self) -> bool {
+        let t = self.text();
+        self.code == Some(101) || t.contains("panicked at") || t.contains("internal error")
+    }
+}
+
+/// Runs example `name` with `args` in folder `cwd`, killing it after `limit`.
+pub fn run(name: &str, args: &[String], cwd: &Path, limit: Duration) -> Run {
+    let exe = example(name);
+    let mut child = Command::new(&exe)
+        .args(args)
+        .current_dir(cwd)
+        .env("PAR_CORE_PROGRESS", "0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", exe.display()));
+    let start = Instant::now();
+    let mut timed_out = false;
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if start.elapsed() > limit => {
+                let _ = child.kill();
+                timed_out = true;
+                break;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => panic!("waiting for {name}: {e}"),
+        }
+    }
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().expect("collect output");
+    Run {
+        command: format!("{name} {}", args.join(" ")),
+        code: status.code(),
+        timed_out,
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+/// What a case expects of the example.
+#[derive(Debug, Clone)]
+pub enum Expect {
+    /// A non-zero exit (not a panic) whose output mentions every one of these strings (the
+    /// input, option or field at fault).
+    Refuses(Vec<&'static str>),
+    /// Exit code 0.
+    Succeeds,
+}
+
+/// One row of the bad-input suite.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// The example binary.
+    pub example: &'static str,
+    /// What the row probes, for messages.
+    pub what: &'static str,
+    /// Its arguments; `{dir}` is replaced by the case's scratch folder and `{fixtures}` by the
+    /// corpus folder.
+    pub args: Vec<&'static str>,
+    /// What it must answer.
+    pub expect: Expect,
+}
+
+impl Case {
+    /// A case whose example must refuse the input and name `mentions`.
+    pub fn refuses(
+        example: &'static str,
+        what: &'static str,
+        args: &[&'static str],
+        mentions: &[&'static str],
+    ) -> Self {
+        Self {
+            example,
+            what,
+            args: args.to_vec(),
+            expect: Expect::Refuses(mentions.to_vec()),
+        }
+    }
+
+    /// A case whose example must succeed.
+    pub fn succeeds(example: &'static str, what: &'static str, args: &[&'static str]) -> Self {
+        Self {
+            example,
+            what,
+            args: args.to_vec(),
+            expect: Expect::Succeeds,
+        }
+    }
+
+    /// Runs the case in a fresh scratch folder under `scratch` and returns a complaint, or
+    /// `None` when the example answered as expected.
+    pub fn check(
+        &self,
+        index: usize,
+        scratch: &Path,
+        fixtures: &Path,
+        limit: Duration,
+    ) -> Option<String> {
+        let dir = scratch.join(format!("case-{index}"));
+        std::fs::create_dir_all(&dir).expect("scratch folder");
+        let args: Vec<String> = self
+            .args
+            .iter()
+            .map(|a| {
+                a.replace("{dir}", &dir.display().to_string())
+                    .replace("{fixtures}", &fixtures.display().to_string())
+            })
+            .collect();
+        let run = run(self.example, &args, &dir, limit);
+        let show = |why: &str| {
+            format!(
+                "case {index} ({}: {}): {why}\n  command: {}\n  exit: {:?}{}\n  output:\n{}",
+                self.example,
+                self.what,
+                run.command,
+                run.code,
+                if run.timed_out {
+                    " (killed at the time limit)"
+                } else {
+                    ""
+                },
+                indent(&run.text())
+            )
+        };
+        if run.panicked() {
+            return Some(show("panicked"));
+        }
+        if run.timed_out {
+            return Some(show("did not finish in time"));
+        }
+        match &self.expect {
+            Expect::Succeeds if run.code == Some(0) => None,
+            Expect::Succeeds => Some(show("expected success")),
+            Expect::Refuses(_) if run.code == Some(0) => Some(show("exit code 0 on bad input")),
+            Expect::Refuses(_) if run.code.is_none() => Some(show("killed by a signal")),
+            Expect::Refuses(mentions) => {
+                let text = run.text().replace("{dir}", "");
+                let missing: Vec<&str> = mentions
+                    .iter()
+                    .copied()
+                    .filter(|m| {
+                        let m = m
+                            .replace("{dir}", &dir.display().to_string())
+                            .replace("{fixtures}", &fixtures.display().to_string());
+                        !text.contains(&m)
+                    })
+                    .collect();
+                (!missing.is_empty())
+                    .then(|| show(&format!("the message does not mention {missing:?}")))
+            }
+        }
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(20)
+        .map(|l| format!("    | {l}\n"))
+        .collect()
+}
+
+/// Writes the corpus of bad input files into `dir` and returns it: `empty.json`,
+/// `truncated.json`, `random.bin`, `array.json`, `not-json.txt`, `nan.json`, and a folder
+/// `a-folder/`.
+pub fn write_corpus(dir: &Path) -> PathBuf {
+    std::fs::create_dir_all(dir.join("a-folder")).expect("corpus folder");
+    let files: [(&str, &[u8]); 6] = [
+        ("empty.json", b""),
+        ("truncated.json", b"{\"samples\": 3, \"horizon\""),
+        (
+            "random.bin",
+            &[0x9f, 0x00, 0xff, 0x13, 0x37, 0xc3, 0x28, 0x0a, 0xfe, 0x01],
+        ),
+        ("array.json", b"[1, 2, 3]"),
+        ("not-json.txt", b"this is not JSON\n"),
+        ("nan.json", b"{\"value\": NaN}"),
+    ];
+    for (name, bytes) in files {
+        std::fs::write(dir.join(name), bytes).expect("corpus file");
+    }
+    dir.to_path_buf()
+}
+
+/// Starts example `name` again and again, killing it with SIGKILL at a random moment within
+/// `max_delay` of its start, `kills` times (a run that finishes before its moment counts as
+/// not killed), then lets one last run finish. Returns that run and the number of kills
+/// delivered. The moments come from a generator seeded with `seed`, so a failure reproduces.
+///
+/// # Panics
+/// When the example cannot be started.
+pub fn run_with_kills(
+    name: &str,
+    args: &[String],
+    cwd: &Path,
+    kills: usize,
+    max_delay: Duration,
+    seed: u64,
+    limit: Duration,
+) -> (Run, usize) {
+    let exe = example(name);
+    let mut state = seed | 1;
+    let mut next_delay = || {
+        // xorshift64*: enough to spread the moments; reproducible from the seed.
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        let unit = (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64;
+        max_delay.mul_f64(unit)
+    };
+    let mut delivered = 0;
+    for _ in 0..kills {
+        let mut child = Command::new(&exe)
+            .args(args)
+            .current_dir(cwd)
+            .env("PAR_CORE_PROGRESS", "0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", exe.display()));
+        let moment = next_delay();
+        let start = Instant::now();
+        let finished = loop {
+            if let Ok(Some(_)) = child.try_wait() {
+                break true;
+            }
+            if start.elapsed() >= moment {
+                break false;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        };
+        if !finished {
+            let _ = child.kill();
+            delivered += 1;
+        }
+        let _ = child.wait();
+    }
+    (run(name, args, cwd, limit), delivered)
+}

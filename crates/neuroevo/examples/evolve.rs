@@ -16,7 +16,7 @@
 mod support;
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -31,13 +31,15 @@ use neuroevo::islands::{
     Archipelago, ArchipelagoCheckpoint, DirectoryTransport, EmigrantPolicy, IslandEvent,
     IslandProgress, IslandsConfig, MigrationConfig, Topology, island_seed, run_island,
 };
-use neuroevo::optimiser::{
-    CmaesConfig, CosyneConfig, GaConfig, OptimiserConfig, OptimiserKind, ReplacePolicy,
-};
+use neuroevo::optimiser::{OptimiserConfig, OptimiserKind, ReplacePolicy};
 use neuroevo::task::{TaskConfig, TaskKind};
 use par_core::{ExecConfig, Executor, Mode, Progress};
 
-use support::{Line, Provenance, float_in, int_in, main_with, out};
+use par_cli::exec_args::workers as workers_arg;
+use par_cli::numbers::{count_in, seconds, seed as seed_arg};
+use par_cli::output_files::{check_writable_dir, write_atomic, write_json};
+use par_cli::{RunRecord, main_with};
+use support::{Line, out};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum OptArg {
@@ -100,20 +102,20 @@ struct Args {
     #[arg(long, value_enum)]
     optimiser: OptArg,
     /// Run seed.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = seed_arg)]
     seed: u64,
     /// Evaluation budget (over all islands); default: 20,000 for the Markov poles, 100,000 for
     /// the non-Markov double pole and the functions, 20,000 for the creature.
-    #[arg(long, value_parser = int_in(1u64, 1_000_000_000_000))]
-    max_evals: Option<u64>,
+    #[arg(long, value_parser = count_in(1, 1_000_000_000_000))]
+    max_evals: Option<usize>,
     /// Worker threads that evaluate a generation (or run the islands); default: all cores.
-    #[arg(long, value_parser = int_in(1usize, par_core::config::MAX_WORKERS))]
+    #[arg(long, value_parser = workers_arg)]
     workers: Option<usize>,
     /// Individuals per par-core task.
-    #[arg(long, default_value_t = neuroevo::evolution::DEFAULT_CHUNK, value_parser = int_in(1usize, 1 << 20))]
+    #[arg(long, default_value_t = neuroevo::evolution::DEFAULT_CHUNK, value_parser = count_in(1, 1 << 20))]
     chunk: usize,
     /// Dimension of a function task (shortcut for --task-config's dim).
-    #[arg(long, value_parser = int_in(1usize, neuroevo::task::MAX_DIM))]
+    #[arg(long, value_parser = count_in(1, neuroevo::task::MAX_DIM))]
     dim: Option<usize>,
     /// Optimiser settings (JSON object, see below).
     #[arg(long, value_name = "FILE")]
@@ -122,7 +124,7 @@ struct Args {
     #[arg(long, value_name = "FILE")]
     task_config: Option<PathBuf>,
     /// Number of islands (1: a single population).
-    #[arg(long, default_value_t = 1, value_parser = int_in(1usize, neuroevo::islands::MAX_ISLANDS))]
+    #[arg(long, default_value_t = 1, value_parser = count_in(1, neuroevo::islands::MAX_ISLANDS))]
     islands: usize,
     /// Run only island I of --islands as this process, migrating through --migration-dir.
     #[arg(long, value_name = "I", requires = "migration_dir")]
@@ -131,10 +133,10 @@ struct Args {
     #[arg(long, value_name = "DIR", requires = "island")]
     migration_dir: Option<PathBuf>,
     /// Generations between migrations.
-    #[arg(long, default_value_t = 10, value_parser = int_in(1u64, 1_000_000))]
-    migrate_every: u64,
+    #[arg(long, default_value_t = 10, value_parser = count_in(1, 1_000_000))]
+    migrate_every: usize,
     /// Migrants sent to each neighbour (0: islands evolve apart).
-    #[arg(long, default_value_t = 5, value_parser = int_in(0usize, 1_000_000))]
+    #[arg(long, default_value_t = 5, value_parser = count_in(0, 1_000_000))]
     migrants: usize,
     /// Who sends to whom.
     #[arg(long, value_enum, default_value_t = TopologyArg::Ring)]
@@ -146,7 +148,7 @@ struct Args {
     #[arg(long, value_enum, default_value_t = ReplaceArg::Worst)]
     replace: ReplaceArg,
     /// Seconds an island process waits for a neighbour's migrants or status before skipping it.
-    #[arg(long, default_value_t = 600.0, value_parser = float_in(0.0, 86_400.0))]
+    #[arg(long, default_value_t = 600.0, value_parser = seconds)]
     migration_timeout: f64,
     /// Output folder.
     #[arg(long, value_name = "DIR")]
@@ -205,15 +207,10 @@ fn main() -> ExitCode {
     main_with(run)
 }
 
-fn read_text(path: &Path) -> anyhow::Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
-}
-
 fn resolve(a: &Args) -> anyhow::Result<Resolved> {
     let mut task = TaskConfig::new(a.task);
     if let Some(p) = &a.task_config {
-        let f: TaskFile = serde_json::from_str(&read_text(p)?)
-            .with_context(|| format!("{}: not a task configuration", p.display()))?;
+        let f: TaskFile = par_cli::config_file::read_object(p)?;
         if let Some(d) = f.dim {
             task.dim = d;
         }
@@ -236,30 +233,20 @@ fn resolve(a: &Args) -> anyhow::Result<Resolved> {
     };
     let optimiser = match &a.config {
         None => kind.default_for(a.task),
-        Some(p) => {
-            let text = read_text(p)?;
-            let ctx = || format!("{}: not a {kind} configuration", p.display());
-            match kind {
-                OptimiserKind::Ga => {
-                    OptimiserConfig::Ga(serde_json::from_str::<GaConfig>(&text).with_context(ctx)?)
-                }
-                OptimiserKind::Cosyne => OptimiserConfig::Cosyne(
-                    serde_json::from_str::<CosyneConfig>(&text).with_context(ctx)?,
-                ),
-                OptimiserKind::Cmaes => OptimiserConfig::Cmaes(
-                    serde_json::from_str::<CmaesConfig>(&text).with_context(ctx)?,
-                ),
-            }
-        }
+        Some(p) => match kind {
+            OptimiserKind::Ga => OptimiserConfig::Ga(par_cli::config_file::read_object(p)?),
+            OptimiserKind::Cosyne => OptimiserConfig::Cosyne(par_cli::config_file::read_object(p)?),
+            OptimiserKind::Cmaes => OptimiserConfig::Cmaes(par_cli::config_file::read_object(p)?),
+        },
     };
-    let max_evals = a.max_evals.unwrap_or(match a.task {
+    let max_evals = a.max_evals.map(|m| m as u64).unwrap_or(match a.task {
         TaskKind::CartPole | TaskKind::DoublePoleMarkov | TaskKind::Creature => 20_000,
         _ => 100_000,
     });
     let islands = (a.islands > 1).then_some(IslandsConfig {
         islands: a.islands,
         migration: MigrationConfig {
-            every: a.migrate_every,
+            every: a.migrate_every as u64,
             migrants: a.migrants,
             topology: match a.topology {
                 TopologyArg::Ring => Topology::Ring,
@@ -352,11 +339,19 @@ impl Bar {
 
 fn run() -> anyhow::Result<()> {
     let a = Args::parse();
-    let provenance = Provenance::now("neuroevo evolve");
+    let mut record = RunRecord::start(
+        "neuroevo evolve",
+        env!("CARGO_PKG_VERSION"),
+        env!("CARGO_MANIFEST_DIR"),
+    );
     let resolved = resolve(&a)?;
-    let dir = files::ensure_writable_dir(&a.out)
-        .with_context(|| format!("--out {} is not a writable folder", a.out.display()))?;
-    let rf = RunFiles { dir };
+    check_writable_dir(&a.out).with_context(|| format!("--out {}", a.out.display()))?;
+    record.set_config(&resolved);
+    record.seed = Some(resolved.run.seed);
+    for p in a.config.iter().chain(&a.task_config) {
+        record.add_input(p)?;
+    }
+    let rf = RunFiles { dir: a.out.clone() };
     let task = resolved.task.build()?;
     let workers = a
         .workers
@@ -410,7 +405,7 @@ fn run() -> anyhow::Result<()> {
             (cp.history_lines, cp.seconds)
         }
         None => {
-            files::write_atomic(
+            write_atomic(
                 &rf.path("history.csv"),
                 format!("island,{}\n", GenerationRecord::CSV_HEADER).as_bytes(),
             )?;
@@ -430,11 +425,11 @@ fn run() -> anyhow::Result<()> {
             seconds: seconds_before + start.elapsed().as_secs_f64(),
             saved,
         };
-        files::write_json_atomic(&cp_path, &cp)?;
+        write_json(&cp_path, &cp)?;
         Ok(())
     };
     let save_best = |genome: &[f64], fitness: Option<f64>| -> anyhow::Result<()> {
-        files::write_json_atomic(
+        write_json(
             &rf.path("best_genome.json"),
             &serde_json::json!({
                 "task": resolved.task.task,
@@ -610,6 +605,7 @@ fn run() -> anyhow::Result<()> {
     )?;
 
     let wall = start.elapsed().as_secs_f64();
+    record.finish();
     let summary = serde_json::json!({
         "task": resolved.task.task,
         "optimiser": resolved.optimiser.kind(),
@@ -625,7 +621,7 @@ fn run() -> anyhow::Result<()> {
         "migrants_received": outcome.migrants_received,
         "config": resolved,
         "workers": workers,
-        "provenance": provenance,
+        "record": record,
         "timings": {
             "wall_s_this_invocation": wall,
             "wall_s_total": seconds_before + wall,
@@ -633,7 +629,7 @@ fn run() -> anyhow::Result<()> {
         },
         "files": ["history.csv", "fitness.svg", "best_genome.json", "summary.json", "checkpoint.json"],
     });
-    files::write_json_atomic(&rf.path("summary.json"), &summary)?;
+    write_json(&rf.path("summary.json"), &summary)?;
     out(&format!(
         "{} {} seed {}: {} after {} evaluations, best fitness {}{} ({})",
         resolved.task.task,

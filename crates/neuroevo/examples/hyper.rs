@@ -21,7 +21,11 @@ use neuroevo::task::{TaskConfig, TaskKind};
 use par_core::process::{Registry, serve_if_worker};
 use par_core::{ExecConfig, Executor, Mode};
 
-use support::{int_in, main_with, out};
+use par_cli::exec_args::workers as workers_arg;
+use par_cli::main_with;
+use par_cli::numbers::{count_in, seed as seed_arg};
+use par_cli::output_files::check_writable;
+use support::out;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum OptArg {
@@ -49,19 +53,19 @@ struct Args {
     #[arg(long, value_enum)]
     optimiser: OptArg,
     /// Trials.
-    #[arg(long, default_value_t = 16, value_parser = int_in(1usize, 1_000_000))]
+    #[arg(long, default_value_t = 16, value_parser = count_in(1, 1_000_000))]
     trials: usize,
     /// Seeded runs per trial.
-    #[arg(long, default_value_t = 3, value_parser = int_in(1usize, 10_000))]
+    #[arg(long, default_value_t = 3, value_parser = count_in(1, 10_000))]
     seeds: usize,
     /// Evaluation budget of each run.
-    #[arg(long, default_value_t = 20_000, value_parser = int_in(1u64, 1_000_000_000_000))]
-    max_evals: u64,
+    #[arg(long, default_value_t = 20_000, value_parser = count_in(1, 1_000_000_000_000))]
+    max_evals: usize,
     /// Search seed.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = seed_arg)]
     seed: u64,
     /// Worker processes; default: all cores.
-    #[arg(long, value_parser = int_in(1usize, par_core::config::MAX_WORKERS))]
+    #[arg(long, value_parser = workers_arg)]
     workers: Option<usize>,
     /// Let each trial build its own thread pool (to see what the budget prevents).
     #[arg(long)]
@@ -87,17 +91,11 @@ fn run() -> anyhow::Result<()> {
         },
         trials: a.trials,
         seeds: a.seeds,
-        max_evals: a.max_evals,
+        max_evals: a.max_evals as u64,
         seed: a.seed,
     };
     config.validate()?;
-    let dir = a
-        .out
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    neuroevo::files::ensure_writable_dir(dir)
-        .with_context(|| format!("--out {}: its folder is not writable", a.out.display()))?;
+    check_writable(&a.out).with_context(|| format!("--out {}", a.out.display()))?;
     let workers = a
         .workers
         .unwrap_or_else(par_core::budget::available_threads);

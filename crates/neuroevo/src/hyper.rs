@@ -22,10 +22,11 @@
 //!
 //! # Results file and resume
 //!
-//! Each finished trial appends one JSON line ([`TrialRecord`]) from the worker that ran it
-//! (one `write` call on an `O_APPEND` file, so lines never interleave). [`search`] first reads
-//! the file, keeps the records whose search key (the search settings as JSON) matches, skips
-//! torn lines, and runs only the missing trials.
+//! Each finished trial appends one JSON line ([`TrialRecord`]) from the worker that ran it,
+//! through par-core's [`Journal`] (one `write` call on an `O_APPEND` file, so lines never
+//! interleave; a line torn by a kill is ended and skipped). [`search`] first reads the file,
+//! keeps the records whose search key (the search settings as JSON) matches, and runs only the
+//! missing trials.
 
 use std::path::{Path, PathBuf};
 
@@ -33,15 +34,16 @@ use rand::Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use par_core::journal::Journal;
 use par_core::seed::{task_rng, task_seed};
 use par_core::{ExecConfig, Executor, Job, Mode, Progress, RemoteJob, RunReport, TaskContext};
 
+use crate::NeuroError;
 use crate::evolution::{Evolution, RunConfig, Status};
 use crate::optimiser::{
     CmaesConfig, CosyneConfig, GaConfig, OptimiserConfig, OptimiserKind, Selection,
 };
 use crate::task::TaskConfig;
-use crate::{NeuroError, files};
 
 /// What a search explores.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -247,11 +249,9 @@ impl TrialJob {
             budgeted: self.budgeted,
         };
         if let Some(path) = &self.results {
-            let line = serde_json::to_string(&record).map_err(|e| NeuroError::Corrupt {
-                path: path.clone(),
-                reason: e.to_string(),
-            })?;
-            files::append_line(path, &line)?;
+            Journal::open::<serde_json::Value>(path)
+                .and_then(|(journal, _)| journal.append(&record))
+                .map_err(|e| NeuroError::io(path, e))?;
         }
         Ok(record)
     }
@@ -287,14 +287,13 @@ pub struct SearchOutcome {
 /// Reads the records of `config` from `path` (torn and foreign lines skipped).
 pub fn read_records(path: &Path, config: &HyperConfig) -> Result<Vec<TrialRecord>, NeuroError> {
     let key = config.key();
-    let mut out: Vec<TrialRecord> = files::read_lines(path)?
-        .complete
-        .iter()
-        .filter_map(|l| serde_json::from_str::<TrialRecord>(l).ok())
+    let read = Journal::read::<TrialRecord>(path).map_err(|e| NeuroError::io(path, e))?;
+    let mut out: Vec<TrialRecord> = read
+        .last_by_key(|r| (r.key.clone(), r.index))
+        .into_iter()
         .filter(|r| r.key == key && r.index < config.trials)
         .collect();
     out.sort_by_key(|r| r.index);
-    out.dedup_by_key(|r| r.index);
     Ok(out)
 }
 
@@ -309,12 +308,9 @@ pub fn search(
     config.validate()?;
     let done = match results {
         Some(p) => {
-            // A torn last line (a kill mid-write) is cut away first, so that the next append
-            // starts a line of its own.
-            let lines = files::read_lines(p)?;
-            if lines.torn {
-                files::truncate_lines(p, lines.complete.len())?;
-            }
+            // Opening the journal ends a line torn by a kill, so that the next record starts
+            // a line of its own.
+            Journal::open::<serde_json::Value>(p).map_err(|e| NeuroError::io(p, e))?;
             read_records(p, config)?
         }
         None => Vec::new(),

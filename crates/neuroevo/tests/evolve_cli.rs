@@ -94,11 +94,16 @@ fn a_killed_run_resumes_to_the_uninterrupted_result() {
         .collect()
     };
     let whole = tmp("whole");
+    let start = std::time::Instant::now();
     let r = Command::new(evolve()).args(args(&whole)).output().unwrap();
+    let full = start.elapsed();
     assert!(r.status.success(), "{}", text(&r));
     let killed = tmp("killed");
     let mut kills = 0;
-    for delay_ms in [150u64, 400, 250, 600, 300] {
+    // Kill moments spread over the uninterrupted run's duration, so the test kills mid-run on
+    // fast and slow machines alike (each resumed attempt has less left to do).
+    for fraction in [0.15, 0.3, 0.2, 0.35, 0.25] {
+        let delay_ms = (full.as_secs_f64() * fraction * 1e3) as u64;
         let mut child = Command::new(evolve())
             .args(args(&killed))
             .stdout(Stdio::null())

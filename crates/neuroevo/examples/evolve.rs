@@ -33,12 +33,11 @@ use neuroevo::islands::{
 };
 use neuroevo::optimiser::{OptimiserConfig, OptimiserKind, ReplacePolicy};
 use neuroevo::task::{TaskConfig, TaskKind};
-use par_core::{ExecConfig, Executor, Mode, Progress};
+use par_core::{ExecConfig, Executor, Progress};
 
-use par_cli::exec_args::workers as workers_arg;
 use par_cli::numbers::{count_in, seconds, seed as seed_arg};
 use par_cli::output_files::{check_writable_dir, write_atomic, write_json};
-use par_cli::{RunRecord, main_with};
+use par_cli::{ExecArgs, ModeArg, RunRecord, main_with};
 use support::{Line, out};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -108,9 +107,10 @@ struct Args {
     /// the non-Markov double pole and the functions, 20,000 for the creature.
     #[arg(long, value_parser = count_in(1, 1_000_000_000_000))]
     max_evals: Option<usize>,
-    /// Worker threads that evaluate a generation (or run the islands); default: all cores.
-    #[arg(long, value_parser = workers_arg)]
-    workers: Option<usize>,
+    /// How a generation is evaluated: seq, threads, processes (worker processes of this program)
+    /// or auto; in-process islands run as threads. Results are identical in every mode.
+    #[command(flatten)]
+    exec: ExecArgs,
     /// Individuals per par-core task.
     #[arg(long, default_value_t = neuroevo::evolution::DEFAULT_CHUNK, value_parser = count_in(1, 1 << 20))]
     chunk: usize,
@@ -204,6 +204,9 @@ struct TaskFile {
 }
 
 fn main() -> ExitCode {
+    par_core::process::serve_if_worker(
+        &par_core::process::Registry::new().with::<neuroevo::evolution::GenerationJob>(),
+    );
     main_with(run)
 }
 
@@ -353,17 +356,21 @@ fn run() -> anyhow::Result<()> {
     }
     let rf = RunFiles { dir: a.out.clone() };
     let task = resolved.task.build()?;
-    let workers = a
-        .workers
-        .unwrap_or_else(par_core::budget::available_threads);
+    let workers = a.exec.worker_count();
+    let processes = a.exec.mode == ModeArg::Processes;
+    if processes && resolved.islands.is_some() && resolved.island.is_none() {
+        bail!(
+            "--mode processes evaluates one population's generations in worker processes; \
+             islands in one process run as threads (--mode threads), or run each island as a \
+             process of its own with --island I --migration-dir DIR"
+        );
+    }
     let exec = Executor::new(ExecConfig {
         progress: Progress::Hidden,
-        ..ExecConfig::with_mode(if workers == 1 {
-            Mode::Sequential
-        } else {
-            Mode::Threads { workers }
-        })
+        ..a.exec.exec_config(resolved.run.seed)
     })?;
+    // In processes mode generations travel to the workers as a job that rebuilds the task.
+    let remote = processes.then(|| resolved.task.clone());
     let mut transport = match (&a.migration_dir, a.island) {
         (Some(d), Some(_)) => Some(
             DirectoryTransport::new(d, Duration::from_secs_f64(a.migration_timeout))
@@ -452,6 +459,7 @@ fn run() -> anyhow::Result<()> {
                     resolved.run.clone(),
                 )?,
             };
+            evo.evaluate_remotely(remote.clone());
             let mut best_seen = evo.state().best_fitness;
             evo.run::<anyhow::Error>(&exec, |e, rec| {
                 rf.record(0, rec)?;
@@ -530,6 +538,7 @@ fn run() -> anyhow::Result<()> {
                     )
                 }
             };
+            evo.evaluate_remotely(remote.clone());
             run_island::<anyhow::Error>(
                 &mut evo,
                 island,
@@ -620,6 +629,7 @@ fn run() -> anyhow::Result<()> {
         "generations": outcome.generations,
         "migrants_received": outcome.migrants_received,
         "config": resolved,
+        "mode": format!("{}", exec.config().mode),
         "workers": workers,
         "record": record,
         "timings": {

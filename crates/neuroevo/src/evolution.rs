@@ -31,12 +31,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::sync::OnceLock;
+
 use par_core::seed::{splitmix64, task_rng, task_seed};
-use par_core::{Executor, RunReport};
+use par_core::{Executor, Job, RemoteJob, RunReport, TaskContext};
 
 use crate::NeuroError;
 use crate::optimiser::{AskTell, Optimiser, OptimiserConfig};
-use crate::task::{Evaluation, Task};
+use crate::task::{Evaluation, Task, TaskConfig};
 
 /// Individuals per par-core task by default (see the module docs).
 pub const DEFAULT_CHUNK: usize = 1;
@@ -182,6 +184,7 @@ pub struct Evolution<'t> {
     optimiser: Optimiser,
     state: RunState,
     last_report: Option<RunReport>,
+    remote: Option<TaskConfig>,
 }
 
 impl std::fmt::Debug for Evolution<'_> {
@@ -234,6 +237,7 @@ impl<'t> Evolution<'t> {
                 last_generalisation: None,
             },
             last_report: None,
+            remote: None,
         })
     }
 
@@ -253,6 +257,7 @@ impl<'t> Evolution<'t> {
             optimiser: checkpoint.optimiser,
             state: checkpoint.state,
             last_report: None,
+            remote: None,
         })
     }
 
@@ -341,12 +346,40 @@ impl<'t> Evolution<'t> {
         Ok((evals, report))
     }
 
+    /// Evaluates generations as a [`GenerationJob`] of `task` (the configuration this run's
+    /// task was built from), so that an executor in `Processes` mode can run them in worker
+    /// processes (which must serve [`GenerationJob`]); `None` evaluates in-process closures.
+    /// The results are the same either way.
+    pub fn evaluate_remotely(&mut self, task: Option<TaskConfig>) {
+        self.remote = task;
+    }
+
     /// Runs one generation, evaluating through `exec`.
     pub fn step(&mut self, exec: &Executor) -> Result<GenerationRecord, NeuroError> {
         let (task, chunk) = (self.task, self.run.chunk);
+        let remote = self.remote.clone();
         let mut report = None;
         let rec = self.step_with(|genomes, gen_seed| {
-            let (evals, r) = Self::evaluate(task, exec, genomes, chunk, gen_seed)?;
+            let (evals, r) = match remote {
+                None => Self::evaluate(task, exec, genomes, chunk, gen_seed)?,
+                Some(config) => {
+                    let job = GenerationJob {
+                        task: config,
+                        genomes: genomes.to_vec(),
+                        chunk,
+                        generation_seed: gen_seed,
+                        built: OnceLock::new(),
+                    };
+                    let n_tasks = (genomes.len() / task.genome_len()).div_ceil(chunk.max(1));
+                    let out = exec.run(&job, n_tasks)?;
+                    let report = out.report.clone();
+                    let mut evals = Vec::with_capacity(genomes.len() / task.genome_len());
+                    for r in out.into_values()? {
+                        evals.extend(r.map_err(|e| NeuroError::field("task", e))?);
+                    }
+                    (evals, report)
+                }
+            };
             report = Some(r);
             Ok(evals)
         })?;
@@ -449,6 +482,61 @@ impl<'t> Evolution<'t> {
         }
         Ok(self.status())
     }
+}
+
+/// One generation's evaluations as a par-core job that can travel to worker processes: task
+/// `t` evaluates individuals `t * chunk ..` of `genomes` exactly as
+/// [`Evolution::evaluate`] does (same seeds, same order).
+#[derive(Serialize, Deserialize)]
+pub struct GenerationJob {
+    /// The task, rebuilt in each worker.
+    pub task: TaskConfig,
+    /// The genomes, row-major.
+    pub genomes: Vec<f64>,
+    /// Individuals per task.
+    pub chunk: usize,
+    /// The generation's evaluation seed.
+    pub generation_seed: u64,
+    #[serde(skip)]
+    built: OnceLock<Result<Box<dyn Task>, String>>,
+}
+
+impl std::fmt::Debug for GenerationJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GenerationJob")
+            .field("task", &self.task)
+            .field("genomes", &self.genomes.len())
+            .field("chunk", &self.chunk)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Job for GenerationJob {
+    type Output = Result<Vec<Evaluation>, String>;
+    fn run(&self, ctx: &mut TaskContext) -> Self::Output {
+        let task = self
+            .built
+            .get_or_init(|| self.task.build().map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(Clone::clone)?;
+        let d = task.genome_len();
+        let n = self.genomes.len() / d;
+        let chunk = self.chunk.max(1);
+        let lo = ctx.index * chunk;
+        let hi = (lo + chunk).min(n);
+        Ok((lo..hi)
+            .map(|i| {
+                task.evaluate(
+                    &self.genomes[i * d..(i + 1) * d],
+                    task_seed(self.generation_seed, i as u64),
+                )
+            })
+            .collect())
+    }
+}
+
+impl RemoteJob for GenerationJob {
+    const NAME: &'static str = "neuroevo.generation";
 }
 
 /// Mean over genes of the population's standard deviation (0 for fewer than two genomes).

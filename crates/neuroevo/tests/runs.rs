@@ -122,3 +122,34 @@ fn every_optimiser_solves_the_markov_double_pole() {
         assert!(solved >= 2, "{kind}: {solved} of 3 seeds solved");
     }
 }
+
+#[test]
+fn worker_entry() {
+    par_core::process::serve_if_worker(
+        &par_core::process::Registry::new().with::<neuroevo::evolution::GenerationJob>(),
+    );
+}
+
+#[test]
+fn generations_evaluated_in_worker_processes_give_the_same_run() {
+    let opt = OptimiserConfig::Cmaes(CmaesConfig::default());
+    let run = RunConfig {
+        seed: 5,
+        chunk: 3,
+        ..RunConfig::default()
+    };
+    let config = TaskConfig::new(TaskKind::Creature);
+    let reference = history(TaskKind::Creature, &opt, run.clone(), Mode::Sequential, 3);
+    let t = config.build().unwrap();
+    let mut e = Evolution::new(t.as_ref(), opt, run).unwrap();
+    e.evaluate_remotely(Some(config));
+    let procs = Executor::new(ExecConfig {
+        progress: Progress::Hidden,
+        worker_command: Some(par_core::WorkerCommand::libtest("worker_entry").unwrap()),
+        ..ExecConfig::with_mode(Mode::Processes { workers: 2 })
+    })
+    .unwrap();
+    let recs: Vec<GenerationRecord> = (0..3).map(|_| e.step(&procs).unwrap()).collect();
+    assert_eq!(recs, reference.0);
+    assert!(e.last_report().unwrap().mode.starts_with("processes"));
+}

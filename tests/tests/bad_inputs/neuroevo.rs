@@ -94,6 +94,12 @@ pub fn cases() -> Vec<Case> {
             &["--topology", "star"],
         ),
         ev("unknown option", &["--bogus"], &["--bogus"]),
+        ev("unknown mode", &["--mode", "gpu"], &["--mode", "gpu"]),
+        ev(
+            "islands in one process as processes",
+            &["--islands", "2", "--mode", "processes"],
+            &["--mode processes", "--island"],
+        ),
         ev(
             "island beyond the count",
             &[

@@ -1,6 +1,9 @@
 //! Evolve a controller (or a point of a benchmark function) with a GA, CoSyNE or CMA-ES, alone,
 //! as in-process islands, or as one island of a multi-process run that migrates through a
-//! shared folder. A killed run resumes when run again with the same options.
+//! shared folder. A killed run resumes when run again with the same options. A generation is
+//! evaluated by par-core in the mode `--mode` asks (threads by default; `processes` sends it to
+//! worker processes of this program); the results are the same in every mode and for any
+//! `--workers`.
 //!
 //! ```text
 //! cargo run -p neuroevo --release --example evolve -- --task double-pole-markov \

@@ -250,9 +250,69 @@ fn indent(text: &str) -> String {
         .collect()
 }
 
+/// Configuration files for mfg's `sweep` rows (`{fixtures}/mfg-sweep-*.json`): a tiny sweep that
+/// succeeds, one that never converges, and bad ones (cut off, a typo, a wrong type, an empty axis, too
+/// many points, a grid too large for memory, a bad value, an unknown parameter, a parameter
+/// the game lacks, a bad time limit).
+fn mfg_sweep_configs() -> Vec<(&'static str, String)> {
+    let ok =
+        r#"{"base": {"nx": 21, "nt": 10}, "axes": [{"param": "sigma", "values": [0.3, 0.5]}]}"#;
+    let many: Vec<String> = (0..40)
+        .map(|i| format!("{}", 0.1 + 0.01 * f64::from(i)))
+        .collect();
+    let axis = format!(r#"{{"param": "sigma", "values": [{}]}}"#, many.join(", "));
+    vec![
+        ("mfg-sweep-tiny.json", ok.to_string()),
+        (
+            "mfg-sweep-stuck.json",
+            r#"{"base": {"nx": 21, "nt": 10, "solver": {"max_iterations": 1}}, "axes": [{"param": "sigma", "values": [0.3, 0.5]}]}"#.into(),
+        ),
+        (
+            "mfg-sweep-truncated.json",
+            r#"{"base": {"nx": 21}, "axes": [{"param": "sig"#.into(),
+        ),
+        (
+            "mfg-sweep-typo.json",
+            r#"{"base": {}, "axes": [{"param": "sigma", "values": [0.5]}], "run_timout_s": 1}"#.into(),
+        ),
+        (
+            "mfg-sweep-wrong-type.json",
+            r#"{"base": {"nx": "fifty"}, "axes": []}"#.into(),
+        ),
+        (
+            "mfg-sweep-empty-axis.json",
+            r#"{"base": {}, "axes": [{"param": "sigma", "values": []}]}"#.into(),
+        ),
+        (
+            "mfg-sweep-too-many.json",
+            format!(r#"{{"base": {{}}, "axes": [{axis}, {axis}, {axis}, {axis}]}}"#),
+        ),
+        (
+            "mfg-sweep-huge-grid.json",
+            r#"{"base": {"nx": 100000000, "nt": 100000000}, "axes": []}"#.into(),
+        ),
+        (
+            "mfg-sweep-bad-value.json",
+            r#"{"base": {}, "axes": [{"param": "sigma", "values": [0.5, -1.0]}]}"#.into(),
+        ),
+        (
+            "mfg-sweep-unknown-param.json",
+            r#"{"base": {}, "axes": [{"param": "sigmaa", "values": [0.5]}]}"#.into(),
+        ),
+        (
+            "mfg-sweep-lacking-param.json",
+            r#"{"base": {}, "axes": [{"param": "congestion_strength", "values": [0.5]}]}"#.into(),
+        ),
+        (
+            "mfg-sweep-bad-timeout.json",
+            r#"{"base": {}, "axes": [], "run_timeout_s": -1}"#.into(),
+        ),
+    ]
+}
+
 /// Writes the corpus of bad input files into `dir` and returns it: `empty.json`,
-/// `truncated.json`, `random.bin`, `array.json`, `not-json.txt`, `nan.json`, and a folder
-/// `a-folder/`.
+/// `truncated.json`, `random.bin`, `array.json`, `not-json.txt`, `nan.json`, a folder
+/// `a-folder/`, and the crates' own configuration files (`mfg-sweep-*.json`).
 pub fn write_corpus(dir: &Path) -> PathBuf {
     std::fs::create_dir_all(dir.join("a-folder")).expect("corpus folder");
     let files: [(&str, &[u8]); 6] = [
@@ -268,6 +328,9 @@ pub fn write_corpus(dir: &Path) -> PathBuf {
     ];
     for (name, bytes) in files {
         std::fs::write(dir.join(name), bytes).expect("corpus file");
+    }
+    for (name, text) in mfg_sweep_configs() {
+        std::fs::write(dir.join(name), text).expect("corpus file");
     }
     dir.to_path_buf()
 }

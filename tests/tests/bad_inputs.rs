@@ -11,6 +11,7 @@ use integration_tests::examples::{Case, write_corpus};
 const LIMIT: Duration = Duration::from_secs(60);
 
 mod bad_inputs {
+    pub mod mfg;
     pub mod neuroevo;
     pub mod par_core;
 }
@@ -19,6 +20,7 @@ mod bad_inputs {
 fn cases() -> Vec<Case> {
     let mut c = Vec::new();
     c.extend(bad_inputs::par_core::cases());
+    c.extend(bad_inputs::mfg::cases());
     c.extend(bad_inputs::neuroevo::cases());
     c
 }

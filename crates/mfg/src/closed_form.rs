@@ -57,7 +57,20 @@ impl LqGame {
         if k < 1e-12 {
             return (1.0 + self.c * tau).ln();
         }
-        ((k * tau).cosh() + self.c / k * (k * tau).sinh()).ln()
+        let (x, r) = (k * tau, self.c / k);
+        if x < 1.0 {
+            (x.cosh() + r * x.sinh()).ln()
+        } else {
+            // ln(cosh x + r sinh x) = x + ln((1 + r)/2 + (1 - r)/2 e^{-2x}): no overflow of
+            // cosh and sinh for large x (they overflow past x = 710).
+            x + (0.5 * (1.0 + r) + 0.5 * (1.0 - r) * (-2.0 * x).exp()).ln()
+        }
+    }
+
+    /// The largest value `eta` takes on `[0, T]`: it moves monotonically from `eta(T) = c`
+    /// towards `sqrt(eps)`, so `max(c, sqrt(eps))` bounds it.
+    fn eta_bound(&self) -> f64 {
+        self.c.max(self.eps.sqrt())
     }
 
     /// Mean-target value function `eta/2 (x - mean)^2 + nu int_t^T eta`.
@@ -66,10 +79,19 @@ impl LqGame {
     }
 
     /// The variance `s(t_n)` at `levels` equally spaced times `t_n = n T / (levels - 1)`
-    /// from `s(0) = s0` (mean-target and frozen-path games share it).
+    /// from `s(0) = s0` (mean-target and frozen-path games share it), with at least `substeps`
+    /// RK4 steps per interval, and more where `s' = -2 eta s + sigma^2` is stiff: every step
+    /// keeps `2 eta h <= 1/2`, well inside RK4's stability interval.
     pub fn variance(&self, s0: f64, levels: usize, substeps: usize) -> Vec<f64> {
         let sig2 = self.sigma * self.sigma;
         let f = |t: f64, s: f64| -2.0 * self.eta(t) * s + sig2;
+        let interval = self.horizon / (levels.max(2) - 1) as f64;
+        let stiff = (4.0 * self.eta_bound() * interval).ceil();
+        let substeps = if stiff.is_finite() {
+            substeps.max(stiff as usize)
+        } else {
+            substeps
+        };
         rk4_levels(f, 0.0, s0, self.horizon, levels, substeps)
     }
 
@@ -335,6 +357,33 @@ mod tests {
         assert!(fp.beta.iter().all(|b| b.abs() < 1e-14));
         let decay = (-(g.int_eta(0.0) - g.int_eta(2.0))).exp();
         assert!((fp.mean[10] - 0.3 * decay).abs() < 1e-10);
+    }
+
+    /// Strong running costs over long horizons: `int_eta` stays finite where `cosh` overflows,
+    /// and the variance ODE, stiff there, stays stable and reaches its equilibrium
+    /// `sigma^2 / (2 sqrt(eps))`.
+    #[test]
+    fn strong_costs_keep_the_closed_form_finite() {
+        let g = LqGame {
+            eps: 1e4,
+            c: 1.0,
+            sigma: 0.5,
+            horizon: 10.0,
+        };
+        // k tau = 1000: cosh overflows; int_eta ~ k tau + ln((1 + c/k)/2).
+        let expected = 1000.0 + (0.5 * (1.0 + 0.01f64)).ln();
+        assert!(
+            (g.int_eta(0.0) - expected).abs() < 1e-9,
+            "{}",
+            g.int_eta(0.0)
+        );
+        let h = 1e-6;
+        let d = (g.int_eta(0.5 + h) - g.int_eta(0.5 - h)) / (2.0 * h);
+        assert!((d + g.eta(0.5)).abs() < 1e-4 * g.eta(0.5));
+        let s = g.variance(0.16, 3, 10);
+        let equilibrium = 0.25 / (2.0 * 100.0);
+        assert!(s.iter().all(|v| v.is_finite()));
+        assert!((s[1] - equilibrium).abs() < 1e-6 * equilibrium, "{s:?}");
     }
 
     #[test]

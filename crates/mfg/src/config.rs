@@ -229,9 +229,56 @@ impl MfgConfig {
         )
     }
 
-    /// Checks every field (naming the first bad one) and builds the [`Problem`].
+    /// An estimate of the memory one solve of this game allocates, in bytes, computed without
+    /// allocating anything (saturating, so absurd sizes compare as huge rather than wrap):
+    /// the Picard state (`u`, `m` and their next iterates: 4 fields of `(nt + 1) nx` values,
+    /// two of which become the [`crate::Solution`]), the Anderson history (`3 depth + 3` fields
+    /// when `depth > 0`), the per-cell workspace of the sweeps and the iteration history. A
+    /// test checks it against the bytes a solve really allocates.
+    ///
+    /// Check it against the memory available before building a game of a user-chosen size:
+    /// [`MfgConfig::build`] allocates the initial density (`nx` values) and a solve the rest.
+    ///
+    /// ```
+    /// let cfg = mfg::MfgConfig { nx: 1000, nt: 1000, ..Default::default() };
+    /// // 4 + 3 * 5 + 3 fields of 1001 x 1000 doubles: about 176 MB.
+    /// assert!((170e6..180e6).contains(&(cfg.solve_bytes() as f64)));
+    /// ```
+    pub fn solve_bytes(&self) -> u128 {
+        const F64: u128 = 8;
+        let cells = self.nx as u128;
+        let field = cells
+            .saturating_mul(self.nt as u128 + 1)
+            .saturating_mul(F64);
+        let depth = self.solver.anderson_depth as u128;
+        let fields = 4 + if depth > 0 { 3 * depth + 3 } else { 0 };
+        // The sweeps' workspace: about 30 vectors of nx values (tridiagonal systems, their
+        // transposes, Newton and Thomas scratch, the stencil's cell centres, m0).
+        let per_cell = 30 * cells * F64;
+        // One record of 4 doubles per Picard iteration, preallocated up to 100 000.
+        let history = (self.solver.max_iterations.min(100_000) as u128) * 4 * F64;
+        field
+            .saturating_mul(fields)
+            .saturating_add(per_cell)
+            .saturating_add(history)
+    }
+
+    /// Checks every field (naming the first bad one) and builds the [`Problem`]. Sizes whose
+    /// solve could not be addressed at all ([`MfgConfig::solve_bytes`] above `isize::MAX`) are
+    /// refused; whether a size fits the memory of the machine is the caller's to check.
     pub fn build(&self) -> Result<Problem, MfgError> {
         let grid = self.grid()?;
+        let bytes = self.solve_bytes();
+        if bytes > isize::MAX as u128 {
+            return Err(MfgError::field(
+                "nx",
+                format!(
+                    "{} cells x {} time levels need about {bytes} bytes per solve, more than a 64-bit address space",
+                    self.nx,
+                    self.nt as u128 + 1
+                ),
+            ));
+        }
         non_negative("sigma", self.sigma)?;
         let hamiltonian: Arc<dyn Hamiltonian> = match self.hamiltonian {
             HamiltonianConfig::Quadratic { lambda } => {

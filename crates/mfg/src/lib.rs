@@ -56,8 +56,10 @@
 //!   *measured* variance-reduction factor. Averaging frozen-path equilibria is not the adapted
 //!   common-noise equilibrium; the module docs say what it is.
 //! * [`sweep`]: Cartesian parameter sweeps in every `par-core` mode (processes included), with a
-//!   per-run time limit, retries, results appended to a JSON-lines file as they finish, and
-//!   resume.
+//!   per-run time limit, retries, results appended to a JSON-lines journal as they finish, and
+//!   resume. Statuses are not results: each record keeps how its run ended and the settings
+//!   that produced it, and a resume runs a point again when the new settings could change its
+//!   outcome (a larger time limit for a timed-out point, more iterations, any failure).
 //! * [`monte_carlo`]: integration over the unit cube with uniform, stratified, scrambled Sobol
 //!   and Latin-hypercube samplers, antithetic pairs and control variates.
 //!

@@ -1,6 +1,6 @@
 //! The Picard fixed point between the HJB and Fokker-Planck sweeps.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
@@ -426,7 +426,7 @@ impl Solver {
             return Some(Status::Converged);
         }
         if let Some(limit) = c.max_seconds
-            && state.started.elapsed() >= Duration::from_secs_f64(limit)
+            && state.started.elapsed().as_secs_f64() >= limit
         {
             return Some(Status::TimedOut);
         }

@@ -1,6 +1,6 @@
 //! Parameter sweeps: the Cartesian product of parameter lists, solved through `par-core` in
-//! any mode (processes included), with a per-run time limit, retries, incremental JSON-lines
-//! output and resume.
+//! any mode (processes included), with a per-run time limit, retries, results appended to a
+//! JSON-lines file as they finish, and resume.
 //!
 //! * **Order.** Points are numbered in row-major order of the axes (the last axis varies
 //!   fastest); results come back in that order whatever the mode.
@@ -9,25 +9,75 @@
 //!   [`Status::TimedOut`]. In `Processes` mode the executor's own `timeout` additionally kills a
 //!   worker that hangs, and the point is reported as failed.
 //! * **Retries.** Runs that fail (panic, crash, executor time-out) are retried by `par-core`
-//!   (`ExecConfig::retries`); a run that fails on every attempt is reported as failed and not
-//!   written to the results file, so a later resume runs it again.
-//! * **Incremental output and resume.** With a results file, every run appends one JSON line
-//!   (one `write` call, `O_APPEND`) as soon as it finishes, from whichever thread or worker
-//!   process ran it. [`SweepJob::run_with`] first reads the file, keeps the records whose point
-//!   index and parameters match this sweep, and runs only the other points. Lines that do not
-//!   parse (a run killed mid-write) are ignored and their points run again.
+//!   (`ExecConfig::retries`); a run that fails on every attempt is reported as failed.
+//! * **Statuses are not results.** Every record says how its run ended ([`Outcome`]) and keeps
+//!   the settings that produced it: the point's whole resolved game ([`SweepRecord::config`]),
+//!   time limit (`solver.max_seconds`) and iteration limit (`solver.max_iterations`) included.
+//!   Only a converged point is a usable result ([`SweepRecord::is_usable`],
+//!   [`SweepSummary`]); [`SweepResult::output_array`] is NaN everywhere else.
+//! * **Incremental output.** With a results file (a [`par_core::journal::Journal`]), every run
+//!   appends its record as soon as it finishes, as one JSON line written in one `write` call,
+//!   from whichever thread or worker process ran it; runs that failed are appended by the
+//!   parent when the executor returns. A run killed mid-write leaves a torn last line, which the
+//!   next run ends and skips ([`SweepResult::skipped_lines`]).
+//! * **Resume.** [`SweepJob::run_with`] first reads the file and keeps, for each point, the
+//!   last record whose index and parameters match this sweep; it runs the other points, and
+//!   runs a kept record's point again when the present settings could change its outcome
+//!   ([`SweepRecord::rerun_reason`], listed in [`SweepResult::rerun`]):
+//!
+//!   | outcome in the file | run again when |
+//!   | --- | --- |
+//!   | any | the point's game differs from the record's in anything but the time and iteration limits (the base game, tolerances, damping, grid...): the record belongs to another sweep |
+//!   | failed (panic, crash, executor time-out, unwritable results file) | always: a failure says nothing about the point's problem, and a crash or a kill may not recur |
+//!   | timed out | the time limit is now larger than the one it timed out under, or there is none |
+//!   | iteration limit reached | the iteration limit is now larger |
+//!   | converged | never (the solve is deterministic: the same game gives the same result) |
+//!   | non-finite | never (the blow-up happens at the same iteration whatever the limits) |
+//!
+//!   A timed-out point is not rerun under the same or a smaller limit: it would time out again
+//!   (pass a larger limit). The last record of a point wins, so a rerun's record supersedes
+//!   the old one.
+//!
+//! ```no_run
+//! use mfg::MfgConfig;
+//! use mfg::sweep::{Axis, SweepConfig, SweepJob, SweepParam};
+//! use par_core::{ExecConfig, Executor, Mode};
+//!
+//! let config = SweepConfig {
+//!     base: MfgConfig::default(),
+//!     axes: vec![Axis { param: SweepParam::Sigma, values: vec![0.3, 0.5, 0.8] }],
+//!     run_timeout_s: Some(10.0),
+//! };
+//! let exec = Executor::new(ExecConfig::with_mode(Mode::Threads { workers: 2 }))?;
+//! let r = SweepJob::run_with(&config, &exec, Some("sweep.jsonl".as_ref()))?;
+//! let summary = r.summary();
+//! println!("{summary}"); // "3 points: 3 converged"
+//! if summary.converged == 0 {
+//!     eprintln!("no usable result");
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
-use std::io::{BufRead, Write};
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use ndarray::{ArrayD, IxDyn};
 use serde::{Deserialize, Serialize};
 
+use par_core::journal::{Journal, JournalRead};
 use par_core::{Executor, Job, RemoteJob, RunReport, TaskContext};
 
 use crate::config::{CouplingConfig, HamiltonianConfig, MfgConfig, TerminalConfig};
-use crate::error::MfgError;
+use crate::error::{MfgError, positive};
 use crate::solver::Status;
+
+/// The most points a sweep may have (1,000,000): every point is validated before the first
+/// run and keeps a record in memory.
+pub const MAX_POINTS: usize = 1_000_000;
+
+/// The largest value a whole-number parameter (`nx`, `nt`) may take in an axis (2^53, the
+/// largest whole number every `f64` up to it represents exactly).
+pub const MAX_WHOLE: f64 = 9_007_199_254_740_992.0;
 
 /// A parameter a sweep can vary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -57,12 +107,12 @@ impl SweepParam {
     /// Sets this parameter of `cfg` to `value`, or names the field that cannot take it.
     pub fn apply(self, cfg: &mut MfgConfig, value: f64) -> Result<(), MfgError> {
         let whole = |field: &str| -> Result<usize, MfgError> {
-            if value.fract() == 0.0 && value >= 0.0 && value.is_finite() {
+            if value.is_finite() && value.fract() == 0.0 && (0.0..=MAX_WHOLE).contains(&value) {
                 Ok(value as usize)
             } else {
                 Err(MfgError::field(
                     field,
-                    format!("must be a whole number, got {value}"),
+                    format!("must be a whole number from 0 to 2^53, got {value}"),
                 ))
             }
         };
@@ -139,6 +189,93 @@ pub struct PointOutput {
     pub min_density: f64,
 }
 
+/// How a point's run ended. Only [`Outcome::Converged`] is a usable result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The solve met its tolerances.
+    Converged,
+    /// The solve reached its Picard iteration limit first.
+    MaxIterations,
+    /// The solve reached its time limit first.
+    TimedOut,
+    /// A non-finite value appeared in the solve.
+    NonFinite,
+    /// The run produced no solve: a panic, a crashed or killed worker, an executor time-out, a
+    /// result that could not be written to the results file.
+    Failed,
+}
+
+impl Outcome {
+    /// The outcome of a solve that ended with `status`.
+    pub fn of(status: Status) -> Self {
+        match status {
+            Status::Converged => Self::Converged,
+            Status::MaxIterations => Self::MaxIterations,
+            Status::TimedOut => Self::TimedOut,
+            Status::NonFinite => Self::NonFinite,
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Converged => "converged",
+            Self::MaxIterations => "iteration limit",
+            Self::TimedOut => "timed out",
+            Self::NonFinite => "non-finite",
+            Self::Failed => "failed",
+        })
+    }
+}
+
+/// Why a point that has a record in the results file is run again (see the table in the
+/// [module docs](self)).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum RerunReason {
+    /// The record was produced by another game: the point's settings differ in something other
+    /// than the time and iteration limits.
+    OtherSettings,
+    /// The record's run failed.
+    Failed,
+    /// The run timed out under `was` seconds and the limit is now `now` (`None`: no limit).
+    LongerTimeLimit {
+        /// The limit the record timed out under.
+        was: Option<f64>,
+        /// The limit now.
+        now: Option<f64>,
+    },
+    /// The run reached `was` Picard iterations and the limit is now `now`.
+    MoreIterations {
+        /// The limit the record reached.
+        was: usize,
+        /// The limit now.
+        now: usize,
+    },
+}
+
+impl fmt::Display for RerunReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = |s: &Option<f64>| s.map_or_else(|| "none".to_string(), |s| format!("{s:?} s"));
+        match self {
+            Self::OtherSettings => f.write_str("its record was computed with other settings"),
+            Self::Failed => f.write_str("its run failed"),
+            Self::LongerTimeLimit { was, now } => write!(
+                f,
+                "it timed out under a limit of {}, the limit is now {}",
+                secs(was),
+                secs(now)
+            ),
+            Self::MoreIterations { was, now } => write!(
+                f,
+                "it reached the iteration limit {was}, the limit is now {now}"
+            ),
+        }
+    }
+}
+
 /// One record of the sweep (one JSON line of the results file).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepRecord {
@@ -146,6 +283,10 @@ pub struct SweepRecord {
     pub index: usize,
     /// The parameter values of the point.
     pub params: Vec<(SweepParam, f64)>,
+    /// The settings that produced this record: the point's whole resolved game, with the time
+    /// limit (`solver.max_seconds`) and the iteration limit (`solver.max_iterations`) it ran
+    /// under.
+    pub config: MfgConfig,
     /// How the solve ended, or `None` when the run failed (see `error`).
     pub status: Option<Status>,
     /// Wall-clock seconds of the solve.
@@ -154,6 +295,131 @@ pub struct SweepRecord {
     pub output: Option<PointOutput>,
     /// Why the run failed, if it did.
     pub error: Option<String>,
+}
+
+impl SweepRecord {
+    /// A record of a run of point `index` that produced no solve.
+    pub fn failed(
+        index: usize,
+        params: Vec<(SweepParam, f64)>,
+        config: MfgConfig,
+        why: String,
+    ) -> Self {
+        Self {
+            index,
+            params,
+            config,
+            status: None,
+            seconds: 0.0,
+            output: None,
+            error: Some(why),
+        }
+    }
+
+    /// How the run ended.
+    pub fn outcome(&self) -> Outcome {
+        match (&self.error, self.status) {
+            (None, Some(status)) => Outcome::of(status),
+            _ => Outcome::Failed,
+        }
+    }
+
+    /// Whether the record is a usable result (the solve converged).
+    pub fn is_usable(&self) -> bool {
+        self.outcome() == Outcome::Converged
+    }
+
+    /// Why this record, found in a results file, does not stand for a run of its point under
+    /// the settings `now` (the point's resolved game as the present sweep would solve it), or
+    /// `None` when it does and the point need not run again. See the table in the
+    /// [module docs](self).
+    pub fn rerun_reason(&self, now: &MfgConfig) -> Option<RerunReason> {
+        let without_limits = |c: &MfgConfig| {
+            let mut c = c.clone();
+            c.solver.max_seconds = None;
+            c.solver.max_iterations = 0;
+            c
+        };
+        if without_limits(&self.config) != without_limits(now) {
+            return Some(RerunReason::OtherSettings);
+        }
+        match self.outcome() {
+            Outcome::Converged | Outcome::NonFinite => None,
+            Outcome::Failed => Some(RerunReason::Failed),
+            Outcome::TimedOut => {
+                let (was, limit) = (self.config.solver.max_seconds, now.solver.max_seconds);
+                let longer = match limit {
+                    None => true,
+                    Some(limit) => limit > was.unwrap_or(0.0),
+                };
+                longer.then_some(RerunReason::LongerTimeLimit { was, now: limit })
+            }
+            Outcome::MaxIterations => {
+                let (was, limit) = (self.config.solver.max_iterations, now.solver.max_iterations);
+                (limit > was).then_some(RerunReason::MoreIterations { was, now: limit })
+            }
+        }
+    }
+}
+
+/// How many points of a sweep ended how.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SweepSummary {
+    /// Points of the sweep.
+    pub points: usize,
+    /// Converged: the usable results.
+    pub converged: usize,
+    /// Reached the iteration limit.
+    pub max_iterations: usize,
+    /// Reached the time limit.
+    pub timed_out: usize,
+    /// Ended with non-finite values.
+    pub non_finite: usize,
+    /// Failed to run.
+    pub failed: usize,
+}
+
+impl SweepSummary {
+    /// Counts the outcomes of `records`.
+    pub fn of(records: &[SweepRecord]) -> Self {
+        let mut s = Self {
+            points: records.len(),
+            ..Self::default()
+        };
+        for r in records {
+            *match r.outcome() {
+                Outcome::Converged => &mut s.converged,
+                Outcome::MaxIterations => &mut s.max_iterations,
+                Outcome::TimedOut => &mut s.timed_out,
+                Outcome::NonFinite => &mut s.non_finite,
+                Outcome::Failed => &mut s.failed,
+            } += 1;
+        }
+        s
+    }
+
+    /// Points without a usable result.
+    pub fn unusable(&self) -> usize {
+        self.points - self.converged
+    }
+}
+
+impl fmt::Display for SweepSummary {
+    /// `27 points: 20 converged, 5 timed out, 2 failed` (outcomes with no point are left out).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} points: {} converged", self.points, self.converged)?;
+        for (n, what) in [
+            (self.timed_out, "timed out"),
+            (self.max_iterations, "reached the iteration limit"),
+            (self.non_finite, "non-finite"),
+            (self.failed, "failed"),
+        ] {
+            if n > 0 {
+                write!(f, ", {n} {what}")?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The result of a sweep.
@@ -165,6 +431,11 @@ pub struct SweepResult {
     pub resumed: usize,
     /// Points run now.
     pub computed: usize,
+    /// Points that had a record in the results file and were run again, with the reason.
+    pub rerun: Vec<(usize, RerunReason)>,
+    /// Lines of the results file that did not parse (a line torn by a killed run, or a record
+    /// of an older format), skipped; their points ran again.
+    pub skipped_lines: usize,
     /// The executor's report of the points run now (`None` when nothing was left to run).
     pub report: Option<RunReport>,
     /// The number of values of each axis, in the order of [`SweepConfig::axes`].
@@ -172,11 +443,17 @@ pub struct SweepResult {
 }
 
 impl SweepResult {
+    /// How many points ended how.
+    pub fn summary(&self) -> SweepSummary {
+        SweepSummary::of(&self.records)
+    }
+
     /// One output of every point as an array shaped like the sweep: axis `k` is
     /// [`SweepConfig::axes`]`[k]` and index `j` along it is that axis's `j`-th value, so a
     /// 3-axis sweep of 3 values each gives shape `(3, 3, 3)` (row-major: the point index of
-    /// [`SweepConfig::point`] is the flat index). Points whose run failed (no output) are NaN;
-    /// a point that ran but did not converge keeps its value (see its record's status).
+    /// [`SweepConfig::point`] is the flat index). Only converged points have a value: a point
+    /// that failed, timed out, reached its iteration limit or went non-finite is NaN (its
+    /// record still holds what its run produced).
     ///
     /// ```
     /// # use mfg::sweep::SweepResult;
@@ -188,15 +465,18 @@ impl SweepResult {
         let values: Vec<f64> = self
             .records
             .iter()
-            .map(|r| r.output.as_ref().map_or(f64::NAN, &f))
+            .map(|r| match (&r.output, r.is_usable()) {
+                (Some(o), true) => f(o),
+                _ => f64::NAN,
+            })
             .collect();
         ArrayD::from_shape_vec(IxDyn(&self.shape), values)
             .expect("one record per point of the product of the axes")
     }
 }
 
-/// The sweep as a [`par_core::RemoteJob`]: task `i` solves the `i`-th point still to do.
-/// Register it in binaries that use processes mode:
+/// The sweep as a [`par_core::RemoteJob`]: task `i` solves the `i`-th point still to do and
+/// appends its record to the results file. Register it in binaries that use processes mode:
 /// `par_core::process::Registry::new().with::<SweepJob>()`.
 ///
 /// On the wire the job travels as JSON text (the configuration's tagged enums need a
@@ -206,7 +486,7 @@ impl SweepResult {
 pub struct SweepJob {
     config: SweepConfig,
     todo: Vec<usize>,
-    results_file: Option<PathBuf>,
+    journal: Option<Journal>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -228,7 +508,7 @@ impl From<SweepJob> for Wire {
         let d = Data {
             config: j.config,
             todo: j.todo,
-            results_file: j.results_file,
+            results_file: j.journal.map(|j| j.path().to_path_buf()),
         };
         Self {
             json: serde_json::to_string(&d).expect("configs serialise"),
@@ -243,15 +523,20 @@ impl TryFrom<Wire> for SweepJob {
         Ok(Self {
             config: d.config,
             todo: d.todo,
-            results_file: d.results_file,
+            // The parent opened the journal (and mended a torn line) before any task started;
+            // a worker only appends.
+            journal: d.results_file.as_deref().map(Journal::appender),
         })
     }
 }
 
 impl SweepConfig {
-    /// Number of points.
+    /// Number of points (saturating at `usize::MAX`; [`SweepConfig::validate`] refuses more than
+    /// [`MAX_POINTS`]).
     pub fn len(&self) -> usize {
-        self.axes.iter().map(|a| a.values.len()).product()
+        self.axes
+            .iter()
+            .fold(1usize, |n, a| n.saturating_mul(a.values.len()))
     }
 
     /// Whether the sweep has no point.
@@ -259,8 +544,21 @@ impl SweepConfig {
         self.len() == 0
     }
 
+    /// The number of values of each axis.
+    pub fn shape(&self) -> Vec<usize> {
+        self.axes.iter().map(|a| a.values.len()).collect()
+    }
+
     /// The parameter values of point `index`.
+    ///
+    /// # Panics
+    /// When `index` is not below [`SweepConfig::len`] (as slice indexing does).
     pub fn point(&self, index: usize) -> Vec<(SweepParam, f64)> {
+        assert!(
+            index < self.len(),
+            "point {index} of a sweep of {}",
+            self.len()
+        );
         let mut rest = index;
         let mut out = vec![(SweepParam::Sigma, 0.0); self.axes.len()];
         for (slot, axis) in out.iter_mut().zip(&self.axes).rev() {
@@ -271,8 +569,46 @@ impl SweepConfig {
         out
     }
 
-    /// The game of point `index`, validated.
-    pub fn config_of(&self, index: usize) -> Result<MfgConfig, MfgError> {
+    /// Checks what can be checked without building any game: every axis has values, the
+    /// product has between 1 and [`MAX_POINTS`] points, and the time limit is finite and
+    /// positive.
+    pub fn check_shape(&self) -> Result<(), MfgError> {
+        for (k, axis) in self.axes.iter().enumerate() {
+            if axis.values.is_empty() {
+                return Err(MfgError::field(
+                    format!("axes[{k}].values"),
+                    "is empty: a sweep needs at least one point",
+                ));
+            }
+        }
+        if self.len() > MAX_POINTS {
+            return Err(MfgError::field(
+                "axes",
+                format!(
+                    "the product of the axes has {} points, more than the {MAX_POINTS} a sweep may have",
+                    self.shape()
+                        .iter()
+                        .map(usize::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" x ")
+                ),
+            ));
+        }
+        if let Some(t) = self.run_timeout_s {
+            positive("run_timeout_s", t)?;
+        }
+        Ok(())
+    }
+
+    /// The game of point `index` with its parameters applied and the sweep's time limit set,
+    /// not yet validated (nothing is allocated).
+    pub fn point_config(&self, index: usize) -> Result<MfgConfig, MfgError> {
+        if index >= self.len() {
+            return Err(MfgError::field(
+                "index",
+                format!("point {index} of a sweep of {} points", self.len()),
+            ));
+        }
         let mut cfg = self.base.clone();
         for (p, v) in self.point(index) {
             p.apply(&mut cfg, v)?;
@@ -280,41 +616,46 @@ impl SweepConfig {
         if let Some(t) = self.run_timeout_s {
             cfg.solver.max_seconds = Some(t);
         }
+        Ok(cfg)
+    }
+
+    /// The game of point `index`, validated.
+    pub fn config_of(&self, index: usize) -> Result<MfgConfig, MfgError> {
+        let cfg = self.point_config(index)?;
         cfg.build()?;
         Ok(cfg)
     }
 
-    /// Checks every point of the product.
-    pub fn validate(&self) -> Result<(), MfgError> {
-        for (k, axis) in self.axes.iter().enumerate() {
-            if axis.values.is_empty() {
-                return Err(MfgError::field(format!("axes[{k}].values"), "is empty"));
-            }
-        }
+    /// The memory of the largest single solve of the sweep ([`MfgConfig::solve_bytes`]), found
+    /// without allocating any game: check it against the memory available before
+    /// [`SweepConfig::validate`] builds the points.
+    pub fn largest_solve_bytes(&self) -> Result<u128, MfgError> {
+        self.check_shape()?;
+        let mut most = 0;
         for i in 0..self.len() {
-            self.config_of(i)?;
+            most = most.max(self.point_config(i)?.solve_bytes());
+        }
+        Ok(most)
+    }
+
+    /// Checks the shape ([`SweepConfig::check_shape`]) and every point of the product.
+    pub fn validate(&self) -> Result<(), MfgError> {
+        self.check_shape()?;
+        for i in 0..self.len() {
+            self.config_of(i)
+                .map_err(|e| in_point(i, &self.point(i), e))?;
         }
         Ok(())
     }
 
-    /// Solves point `index` on the calling thread.
-    pub fn solve_point(&self, index: usize) -> SweepRecord {
+    /// Solves point `index` on the calling thread. Fails only when the point's game is
+    /// invalid; every outcome of the solve is in the record.
+    pub fn solve_point(&self, index: usize) -> Result<SweepRecord, MfgError> {
+        let cfg = self.config_of(index)?;
         let params = self.point(index);
-        let fail = |e: MfgError| SweepRecord {
-            index,
-            params: params.clone(),
-            status: None,
-            seconds: 0.0,
-            output: None,
-            error: Some(e.to_string()),
-        };
-        let cfg = match self.config_of(index) {
-            Ok(c) => c,
-            Err(e) => return fail(e),
-        };
         let s = match cfg.solver().and_then(|mut s| s.solve(None)) {
             Ok(s) => s,
-            Err(e) => return fail(e),
+            Err(e) => return Ok(SweepRecord::failed(index, params, cfg, e.to_string())),
         };
         let mean0 = s.mean(0);
         let i0 = (0..s.grid.nx())
@@ -325,9 +666,10 @@ impl SweepConfig {
             })
             .unwrap_or(0);
         let nt = s.grid.nt();
-        SweepRecord {
+        Ok(SweepRecord {
             index,
             params,
+            config: cfg,
             status: Some(s.status),
             seconds: s.seconds,
             output: Some(PointOutput {
@@ -339,50 +681,97 @@ impl SweepConfig {
                 min_density: s.min_density(),
             }),
             error: None,
-        }
+        })
     }
 }
 
-fn append_line(path: &Path, record: &SweepRecord) -> std::io::Result<()> {
-    let mut line = serde_json::to_string(record).map_err(std::io::Error::other)?;
-    line.push('\n');
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
-    f.write_all(line.as_bytes())
-}
-
-/// Ends a line cut off by an interrupted run, so that new records start on their own line.
-fn terminate_last_line(path: &Path) -> Result<(), MfgError> {
-    let io = |source| MfgError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    match std::fs::read(path) {
-        Ok(bytes) if bytes.last().is_some_and(|b| *b != b'\n') => {
-            let mut f = std::fs::OpenOptions::new()
-                .append(true)
-                .open(path)
-                .map_err(io)?;
-            f.write_all(b"\n").map_err(io)
+/// Names the point whose game is invalid.
+fn in_point(index: usize, params: &[(SweepParam, f64)], e: MfgError) -> MfgError {
+    match e {
+        MfgError::InvalidField { field, reason } => {
+            let at: Vec<String> = params
+                .iter()
+                .map(|(p, v)| {
+                    format!(
+                        "{} = {v}",
+                        serde_json::to_string(p)
+                            .unwrap_or_default()
+                            .trim_matches('"')
+                    )
+                })
+                .collect();
+            MfgError::InvalidField {
+                field,
+                reason: format!("{reason} (at point {index}: {})", at.join(", ")),
+            }
         }
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(io(e)),
+        other => other,
     }
 }
 
-/// Reads the records of a results file that belong to `config` (matching index and
-/// parameters, solved without error), last one winning. A missing file gives none.
-pub fn read_results(
-    path: &Path,
-    config: &SweepConfig,
-) -> Result<Vec<Option<SweepRecord>>, MfgError> {
-    let mut found = vec![None; config.len()];
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(found),
+/// What a results file holds for a sweep, judged against the sweep's present settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resume {
+    /// For each point, the record kept (`None`: the point runs).
+    pub kept: Vec<Option<SweepRecord>>,
+    /// Points with a record in the file that run again, with the reason.
+    pub rerun: Vec<(usize, RerunReason)>,
+    /// Lines that did not parse, skipped.
+    pub skipped_lines: usize,
+}
+
+impl Resume {
+    /// Judges the records read from a results file (in file order; the last record of a point
+    /// wins) against `config`, which must have passed [`SweepConfig::validate`].
+    pub fn judge(config: &SweepConfig, read: JournalRead<SweepRecord>) -> Result<Self, MfgError> {
+        let n = config.len();
+        let mut last: Vec<Option<SweepRecord>> = vec![None; n];
+        for rec in read.records {
+            if rec.index < n {
+                let i = rec.index;
+                last[i] = Some(rec);
+            }
+        }
+        let mut kept = vec![None; n];
+        let mut rerun = Vec::new();
+        for (i, rec) in last.into_iter().enumerate() {
+            let Some(rec) = rec else { continue };
+            let reason = if rec.params == config.point(i) {
+                rec.rerun_reason(&config.point_config(i)?)
+            } else {
+                Some(RerunReason::OtherSettings)
+            };
+            match reason {
+                None => kept[i] = Some(rec),
+                Some(why) => rerun.push((i, why)),
+            }
+        }
+        Ok(Self {
+            kept,
+            rerun,
+            skipped_lines: read.skipped,
+        })
+    }
+}
+
+/// How every line of a results file begins (records are written as compact JSON).
+const RECORD_START: &[u8] = b"{\"index\":";
+
+/// Refuses a file that exists, is not empty and does not begin as a results file does, so that
+/// a sweep never appends its records to some other file given by mistake. (A first record
+/// torn by a killed run still begins as one.)
+fn check_is_results_file(path: &Path) -> Result<(), MfgError> {
+    use std::io::Read;
+    let mut start = Vec::with_capacity(RECORD_START.len());
+    match std::fs::File::open(path) {
+        Ok(f) => f
+            .take(RECORD_START.len() as u64)
+            .read_to_end(&mut start)
+            .map_err(|source| MfgError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(source) => {
             return Err(MfgError::Io {
                 path: path.to_path_buf(),
@@ -390,38 +779,61 @@ pub fn read_results(
             });
         }
     };
-    for line in std::io::BufReader::new(file).lines() {
-        let line = line.map_err(|source| MfgError::Io {
+    let n = start.len();
+    if n == 0 || start[..] == RECORD_START[..n] {
+        Ok(())
+    } else {
+        Err(MfgError::Parse {
             path: path.to_path_buf(),
-            source,
-        })?;
-        let Ok(rec) = serde_json::from_str::<SweepRecord>(&line) else {
-            continue;
-        };
-        if rec.index < found.len() && rec.error.is_none() && rec.params == config.point(rec.index) {
-            let i = rec.index;
-            found[i] = Some(rec);
-        }
+            line: 1,
+            reason: "this is not a sweep results file (JSON lines of sweep records); choose another file, or remove this one".into(),
+        })
     }
-    Ok(found)
+}
+
+/// Reads a results file and judges its records against `config` ([`Resume::judge`]), without
+/// writing to it. A missing file holds no record; a file that does not begin as a results file
+/// is refused ([`MfgError::Parse`]).
+pub fn read_results(path: &Path, config: &SweepConfig) -> Result<Resume, MfgError> {
+    check_is_results_file(path)?;
+    let read = Journal::read::<SweepRecord>(path).map_err(|source| MfgError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Resume::judge(config, read)
 }
 
 impl SweepJob {
-    /// Runs the sweep through `exec`. With `results_file`, finished points found there are
-    /// skipped and every new run appends its record as soon as it finishes.
+    /// Runs the sweep through `exec`. With `results_file`, points whose records there stand
+    /// under the present settings are kept, the others run (see the [module docs](self)), and
+    /// every run appends its record as soon as it finishes. A `results_file` that exists and
+    /// does not begin as a results file is refused before anything runs.
     pub fn run_with(
         config: &SweepConfig,
         exec: &Executor,
         results_file: Option<&Path>,
     ) -> Result<SweepResult, MfgError> {
         config.validate()?;
-        let mut records = match results_file {
-            Some(p) => {
-                terminate_last_line(p)?;
-                read_results(p, config)?
-            }
-            None => vec![None; config.len()],
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| MfgError::Io { path, source }
         };
+        let (journal, resume) = match results_file {
+            Some(p) => {
+                check_is_results_file(p)?;
+                let (journal, read) = Journal::open::<SweepRecord>(p).map_err(io(p))?;
+                (Some(journal), Resume::judge(config, read)?)
+            }
+            None => (
+                None,
+                Resume {
+                    kept: vec![None; config.len()],
+                    rerun: Vec::new(),
+                    skipped_lines: 0,
+                },
+            ),
+        };
+        let mut records = resume.kept;
         let todo: Vec<usize> = (0..config.len())
             .filter(|&i| records[i].is_none())
             .collect();
@@ -429,23 +841,34 @@ impl SweepJob {
         let job = SweepJob {
             config: config.clone(),
             todo: todo.clone(),
-            results_file: results_file.map(Path::to_path_buf),
+            journal: journal.clone(),
         };
         let mut report = None;
         if !todo.is_empty() {
             let out = exec.run(&job, todo.len())?;
             for (slot, res) in todo.iter().zip(out.results) {
-                records[*slot] = Some(match res {
-                    Ok(r) => r,
-                    Err(f) => SweepRecord {
-                        index: *slot,
-                        params: config.point(*slot),
-                        status: None,
-                        seconds: 0.0,
-                        output: None,
-                        error: Some(f.to_string()),
-                    },
-                });
+                let decoded = match res {
+                    Ok(encoded) => encoded
+                        .decode()
+                        .map_err(|e| format!("the record of the run could not be decoded: {e}")),
+                    Err(f) => Err(f.to_string()),
+                };
+                let rec = match decoded {
+                    Ok(rec) => rec,
+                    Err(why) => {
+                        let rec = SweepRecord::failed(
+                            *slot,
+                            config.point(*slot),
+                            config.point_config(*slot)?,
+                            why,
+                        );
+                        if let Some(j) = &journal {
+                            j.append(&rec).map_err(io(j.path()))?;
+                        }
+                        rec
+                    }
+                };
+                records[*slot] = Some(rec);
             }
             report = Some(out.report);
         }
@@ -456,22 +879,67 @@ impl SweepJob {
                 .collect(),
             resumed,
             computed: todo.len(),
+            rerun: resume.rerun,
+            skipped_lines: resume.skipped_lines,
             report,
-            shape: config.axes.iter().map(|a| a.values.len()).collect(),
+            shape: config.shape(),
         })
     }
 }
 
-impl Job for SweepJob {
-    type Output = SweepRecord;
-    fn run(&self, ctx: &mut TaskContext) -> SweepRecord {
-        let rec = self.config.solve_point(self.todo[ctx.index]);
-        if let (Some(path), None) = (&self.results_file, &rec.error)
-            && let Err(e) = append_line(path, &rec)
-        {
-            panic!("cannot append to {}: {e}", path.display());
+/// A [`SweepRecord`] as a task returns it: its JSON text, because the record's game holds
+/// internally tagged enums, which the compact format between worker processes cannot carry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EncodedRecord {
+    json: String,
+}
+
+impl EncodedRecord {
+    fn new(record: &SweepRecord) -> Self {
+        Self {
+            json: serde_json::to_string(record).expect("records serialise"),
         }
-        rec
+    }
+
+    /// The record.
+    pub fn decode(&self) -> Result<SweepRecord, serde_json::Error> {
+        serde_json::from_str(&self.json)
+    }
+}
+
+impl SweepJob {
+    fn solve(&self, index: usize) -> SweepRecord {
+        let rec = match self.config.solve_point(index) {
+            Ok(rec) => rec,
+            // `run_with` validated every point before the first task: not reached.
+            Err(e) => SweepRecord::failed(
+                index,
+                self.config.point(index),
+                self.config.base.clone(),
+                e.to_string(),
+            ),
+        };
+        match &self.journal {
+            Some(journal) => match journal.append(&rec) {
+                Ok(()) => rec,
+                Err(e) => SweepRecord::failed(
+                    index,
+                    rec.params,
+                    rec.config,
+                    format!(
+                        "solved, but the record could not be appended to the results file: {e}"
+                    ),
+                ),
+            },
+            None => rec,
+        }
+    }
+}
+
+impl Job for SweepJob {
+    type Output = EncodedRecord;
+    fn run(&self, ctx: &mut TaskContext) -> EncodedRecord {
+        EncodedRecord::new(&self.solve(self.todo[ctx.index]))
     }
 }
 

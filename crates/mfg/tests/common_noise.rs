@@ -151,3 +151,58 @@ fn statistics_are_identical_in_every_mode() {
     }
     assert!(seq.max_mass_drift < 1e-12);
 }
+
+/// A handful of paths gives an estimate, but with a warning that gives the interval and its
+/// width; enough independent groups give none; fewer than two groups are refused.
+#[test]
+fn few_independent_groups_come_with_a_warning() {
+    let small = job(4, Sampling::Plain, 3)
+        .run(&exec(Mode::Sequential))
+        .unwrap();
+    assert_eq!(small.groups, 4);
+    let warnings = small.warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let width = small.scalar.ci[1] - small.scalar.ci[0];
+    assert!(
+        warnings[0].contains("only 4 independent groups")
+            && warnings[0].contains(&format!("width {width:.2e}"))
+            && warnings[0].contains("at least 20 groups (20 paths)"),
+        "{}",
+        warnings[0]
+    );
+    let pairs = job(8, Sampling::Antithetic, 3)
+        .run(&exec(Mode::Sequential))
+        .unwrap();
+    assert!(
+        pairs.warnings()[0].contains("(40 paths)"),
+        "{:?}",
+        pairs.warnings()
+    );
+    let enough = job(40, Sampling::Antithetic, 3)
+        .run(&exec(Mode::Threads { workers: 2 }))
+        .unwrap();
+    assert_eq!(enough.groups, 20);
+    assert!(enough.warnings().is_empty(), "{:?}", enough.warnings());
+    for (paths, sampling) in [(1, Sampling::Plain), (2, Sampling::Antithetic)] {
+        let err = CommonNoiseJob::new(
+            game(),
+            NoiseConfig {
+                paths,
+                seed: 1,
+                process: OU,
+                sampling,
+                level: 0.95,
+            },
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("noise.paths"), "{err}");
+    }
+    // Aggregating too few outcomes for a standard error is an error, not a NaN.
+    let one = job(4, Sampling::Antithetic, 3);
+    let outcome = one.solve_path(0).unwrap();
+    let report = small.report.clone();
+    let err = one
+        .aggregate(vec![outcome.clone(), outcome], report)
+        .unwrap_err();
+    assert!(err.to_string().contains("at least 2"), "{err}");
+}

@@ -127,8 +127,8 @@ fn the_per_run_time_limit_stops_runs_with_a_status() {
 }
 
 /// In processes mode the executor's time-out kills a worker stuck in one long run; the point is
-/// reported as failed (after the retry), is not written to the results file, and the other
-/// points are kept.
+/// reported as failed (after the retry) and its failure is recorded, the other points are kept,
+/// and a resume runs the failed point again.
 #[test]
 fn a_hung_run_is_killed_in_processes_mode_and_left_for_resume() {
     let dir = std::env::temp_dir().join(format!("mfg-sweep-kill-{}", std::process::id()));
@@ -163,7 +163,7 @@ fn a_hung_run_is_killed_in_processes_mode_and_left_for_resume() {
     })
     .unwrap();
     let r = SweepJob::run_with(&cfg, &exec, Some(&file)).unwrap();
-    let report = r.report.unwrap();
+    let report = r.report.clone().unwrap();
     assert_eq!(report.failures.len(), 1, "{report}");
     assert_eq!(report.failures[0].index, 3);
     assert!(r.records[3].status.is_none() && r.records[3].error.is_some());
@@ -175,7 +175,11 @@ fn a_hung_run_is_killed_in_processes_mode_and_left_for_resume() {
         );
     }
     let lines = std::fs::read_to_string(&file).unwrap().lines().count();
-    assert_eq!(lines, 3);
+    assert_eq!(lines, 4, "three results and one failure");
+    let resume = mfg::sweep::read_results(&file, &cfg).unwrap();
+    assert_eq!(resume.kept.iter().flatten().count(), 3);
+    assert_eq!(resume.rerun, [(3, mfg::sweep::RerunReason::Failed)]);
+    assert_eq!(r.summary().failed, 1);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -100,6 +100,31 @@ impl Journal {
         ))
     }
 
+    /// A handle that appends to the journal at `path` without reading it or mending its last
+    /// line: for the worker processes of a run whose parent has already opened the journal
+    /// with [`Journal::open`] (which ends a torn line once, before any task starts). Mending
+    /// the last line while other workers append could split one of their records, so workers
+    /// must not call [`Journal::open`] themselves.
+    ///
+    /// ```
+    /// use par_core::journal::Journal;
+    /// # fn main() -> std::io::Result<()> {
+    /// let path = std::env::temp_dir().join(format!("journal-worker-{}.jsonl", std::process::id()));
+    /// # let _ = std::fs::remove_file(&path);
+    /// let (parent, _) = Journal::open::<u32>(&path)?;
+    /// let worker = Journal::appender(parent.path());
+    /// worker.append(&7u32)?;
+    /// assert_eq!(Journal::read::<u32>(&path)?.records, [7]);
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn appender(path: &Path) -> Self {
+        Self {
+            path: path.to_path_buf(),
+        }
+    }
+
     /// Reads the records of the journal at `path` without opening it for writing; a missing
     /// file has none.
     ///

@@ -10,6 +10,16 @@
 //! still leaves what it measured. `xtask bench` runs every registered scenario, reads those
 //! files back, renders the [`Plot`]s as SVG and writes `report.md`.
 //!
+//! # Rules of the timing helper
+//!
+//! 1. **Interleave.** The variants being compared run in turn within each repetition, with the
+//!    order rotated from one repetition to the next, so that a slow spell of the host hits every
+//!    variant alike.
+//! 2. **Median, with min and max beside it.** The headline of repeated measurements is their
+//!    median; the spread is reported, never hidden. No best-of statistic is a headline anywhere.
+//! 3. **Ratios are paired.** A speed-up or an efficiency is the median of the per-repetition
+//!    ratios, not a ratio of two separately chosen statistics ([`Interleaved::speedup`]).
+//!
 //! # Rules the schema enforces
 //!
 //! - **Every declared metric is listed.** A declared metric that was not measured (reference

@@ -116,7 +116,7 @@ fn cpu_clock(clock: libc::clockid_t) -> Option<f64> {
 
 type Variant<'a> = (String, Box<dyn FnMut() -> f64 + 'a>);
 
-/// A set of variants to measure in interleaved repetitions (see the [module docs](self)).
+/// A set of variants to measure in interleaved repetitions (the rules are in the [`bench`](crate::bench) module docs).
 ///
 /// Each variant is a closure that produces one sample per call: its wall time
 /// ([`Interleave::timed`]) or a number it measured itself ([`Interleave::sampled`]: the wall

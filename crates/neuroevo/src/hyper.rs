@@ -249,8 +249,10 @@ impl TrialJob {
             budgeted: self.budgeted,
         };
         if let Some(path) = &self.results {
-            Journal::open::<serde_json::Value>(path)
-                .and_then(|(journal, _)| journal.append(&record))
+            // An appender: a worker never mends the file while others append (search() mended
+            // a torn line before any trial started).
+            Journal::appender(path)
+                .append(&record)
                 .map_err(|e| NeuroError::io(path, e))?;
         }
         Ok(record)

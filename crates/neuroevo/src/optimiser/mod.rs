@@ -97,7 +97,7 @@ impl OptimiserKind {
     /// | task | GA | CoSyNE | CMA-ES |
     /// |---|---|---|---|
     /// | Markov poles | population 30, mutation scale 1 | population 40, 10 offspring, mutation scale 1 | lambda 24, sigma 2 (1.0 of the range) |
-    /// | non-Markov double pole | population 30, mutation scale 1 | population 40, 10 offspring, mutation scale 1 | defaults |
+    /// | non-Markov double pole | population 30, mutation scale 1 | population 60, 15 offspring, mutation scale 1 | defaults |
     pub fn default_for(self, task: crate::task::TaskKind) -> OptimiserConfig {
         use crate::task::TaskKind as T;
         let pole = matches!(
@@ -113,6 +113,14 @@ impl OptimiserKind {
                 mutation_scale: 1.0,
                 ..GaConfig::default()
             }),
+            Self::Cosyne if task == T::DoublePoleNonmarkov => {
+                OptimiserConfig::Cosyne(CosyneConfig {
+                    population: 60,
+                    offspring: 15,
+                    mutation_scale: 1.0,
+                    ..CosyneConfig::default()
+                })
+            }
             Self::Cosyne => OptimiserConfig::Cosyne(CosyneConfig {
                 population: 40,
                 offspring: 10,

@@ -92,34 +92,49 @@ fn a_resumed_run_is_identical_to_an_uninterrupted_one() {
     }
 }
 
+/// The solutions found by `kind`'s recommended settings on `task` for `seeds`, each checked
+/// to lie within the run's spending.
+fn solutions(
+    task: &dyn neuroevo::task::Task,
+    kind: neuroevo::optimiser::OptimiserKind,
+    seeds: u64,
+) -> Vec<neuroevo::Solution> {
+    let ex = exec(Mode::Threads { workers: 2 });
+    let opt = kind.default_for(task.kind());
+    (0..seeds)
+        .filter_map(|seed| {
+            let run = RunConfig {
+                seed,
+                max_evals: 20_000,
+                ..RunConfig::default()
+            };
+            let mut e = Evolution::new(task, opt.clone(), run).unwrap();
+            let status = e.run::<NeuroError>(&ex, |_, _| Ok(())).unwrap();
+            let s = e
+                .state()
+                .solution
+                .clone()
+                .filter(|_| status == Status::Solved)?;
+            assert!(s.evaluations <= e.state().evaluations);
+            Some(s)
+        })
+        .collect()
+}
+
 #[test]
 fn every_optimiser_solves_the_markov_double_pole() {
     let t = TaskConfig::new(TaskKind::DoublePoleMarkov).build().unwrap();
-    let ex = exec(Mode::Threads { workers: 2 });
     for kind in neuroevo::optimiser::OptimiserKind::ALL {
-        let opt = neuroevo::optimiser::OptimiserKind::default_for(kind, TaskKind::DoublePoleMarkov);
-        let mut solved = 0;
-        for seed in 0..3 {
-            let mut e = Evolution::new(
-                t.as_ref(),
-                opt.clone(),
-                RunConfig {
-                    seed,
-                    max_evals: 20_000,
-                    ..RunConfig::default()
-                },
-            )
-            .unwrap();
-            if e.run::<NeuroError>(&ex, |_, _| Ok(())).unwrap() == Status::Solved {
-                solved += 1;
-                let s = e.state().solution.as_ref().unwrap();
-                assert!(s.evaluations <= e.state().evaluations);
-                // The solution balances 100,000 steps when evaluated again.
-                let ev = t.evaluate(&s.genome, 0);
-                assert!(ev.solved);
-            }
+        let found = solutions(t.as_ref(), kind, 3);
+        assert!(
+            found.len() >= 2,
+            "{kind}: {} of 3 seeds solved",
+            found.len()
+        );
+        for s in found {
+            // The solution balances 100,000 steps when evaluated again.
+            assert!(t.evaluate(&s.genome, 0).solved);
         }
-        assert!(solved >= 2, "{kind}: {solved} of 3 seeds solved");
     }
 }
 
@@ -159,32 +174,16 @@ fn the_ga_solves_the_double_pole_without_velocities_and_solutions_generalise() {
     let t = TaskConfig::new(TaskKind::DoublePoleNonmarkov)
         .build()
         .unwrap();
-    let ex = exec(Mode::Threads { workers: 2 });
-    let opt = neuroevo::optimiser::OptimiserKind::Ga.default_for(TaskKind::DoublePoleNonmarkov);
-    let mut solved = 0;
-    for seed in 0..2 {
-        let mut e = Evolution::new(
-            t.as_ref(),
-            opt.clone(),
-            RunConfig {
-                seed,
-                max_evals: 20_000,
-                ..RunConfig::default()
-            },
-        )
-        .unwrap();
-        if e.run::<NeuroError>(&ex, |_, _| Ok(())).unwrap() == Status::Solved {
-            solved += 1;
-            let s = e.state().solution.as_ref().unwrap();
-            let g = s
-                .generalisation
-                .expect("a non-Markov solution carries its generalisation");
-            assert!(g >= 200, "generalisation {g}");
-            // Verified again from scratch: 100,000 steps and the same generalisation count.
-            let v = t.verify(&s.genome).unwrap();
-            assert!(v.solved);
-            assert_eq!(v.generalisation, Some(g));
-        }
+    let found = solutions(t.as_ref(), neuroevo::optimiser::OptimiserKind::Ga, 2);
+    assert!(!found.is_empty(), "neither seed solved");
+    for s in found {
+        let g = s
+            .generalisation
+            .expect("a non-Markov solution carries its generalisation");
+        assert!(g >= 200, "generalisation {g}");
+        // Verified again from scratch: 100,000 steps and the same generalisation count.
+        let v = t.verify(&s.genome).unwrap();
+        assert!(v.solved);
+        assert_eq!(v.generalisation, Some(g));
     }
-    assert!(solved >= 1, "neither seed solved");
 }

@@ -15,6 +15,7 @@ mod bad_inputs {
     pub mod mcts;
     pub mod mfg;
     pub mod mpc;
+    pub mod neuroevo;
     pub mod par_core;
 }
 
@@ -26,6 +27,7 @@ fn cases() -> Vec<Case> {
     c.extend(bad_inputs::inspection::cases());
     c.extend(bad_inputs::mfg::cases());
     c.extend(bad_inputs::mpc::cases());
+    c.extend(bad_inputs::neuroevo::cases());
     c
 }
 

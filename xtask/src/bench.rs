@@ -75,6 +75,12 @@ pub const REGISTRY: &[Scenario] = &[
         dir: "crates/arc-batt",
         bench: "scenarios",
     },
+    Scenario {
+        name: "neuroevo",
+        package: "neuroevo",
+        dir: "crates/neuroevo",
+        bench: "scenarios",
+    },
 ];
 
 /// A scenario measured under `mpirun` (`cargo xtask bench --mpi`): a `harness = false` bench

@@ -21,8 +21,7 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    AskTell, MAX_POPULATION, Migrant, ReplacePolicy, check_fitness, ranking, replace_rows,
-    uniform_genomes,
+    AskTell, MAX_POPULATION, Migrant, ReplacePolicy, Rows, check_fitness, ranking, uniform_genomes,
 };
 use crate::NeuroError;
 use crate::error::{count_in, in_range};
@@ -74,10 +73,8 @@ pub struct Cosyne {
     config: CosyneConfig,
     dim: usize,
     init_range: (f64, f64),
-    /// Rows (networks), row-major.
-    genomes: Vec<f64>,
-    /// Fitness of each row (NaN: not yet evaluated).
-    fitness: Vec<f64>,
+    /// Rows (networks) and their fitness (NaN: not yet evaluated).
+    rows: Rows,
     /// Rows of the pending batch.
     pending_rows: Vec<usize>,
     /// Their genomes, row-major.
@@ -96,8 +93,7 @@ impl Cosyne {
             config,
             dim,
             init_range,
-            genomes: Vec::new(),
-            fitness: Vec::new(),
+            rows: Rows::default(),
             pending_rows: Vec::new(),
             pending: Vec::new(),
         })
@@ -106,7 +102,7 @@ impl Cosyne {
     /// Breeds and permutes; rows whose genes changed get NaN fitness.
     fn next_generation(&mut self, rng: &mut TaskRng) {
         let (m, n) = (self.config.population, self.dim);
-        let order = ranking(&self.fitness);
+        let order = ranking(&self.rows.fitness);
         let top = ((self.config.elite_fraction * m as f64).ceil() as usize).clamp(1, m);
         let l = self.config.offspring;
         // 2. Offspring replace the worst rows.
@@ -115,8 +111,8 @@ impl Cosyne {
             let a = order[rng.random_range(0..top)];
             let b = order[rng.random_range(0..top)];
             let cut = rng.random_range(0..=n);
-            let pa = &self.genomes[a * n..(a + 1) * n];
-            let pb = &self.genomes[b * n..(b + 1) * n];
+            let pa = &self.rows.genomes[a * n..(a + 1) * n];
+            let pb = &self.rows.genomes[b * n..(b + 1) * n];
             for (first, second) in [(pa, pb), (pb, pa)] {
                 if children.len() >= l * n {
                     break;
@@ -134,21 +130,22 @@ impl Cosyne {
         }
         let replaced = &order[m - l..];
         for (k, &row) in replaced.iter().enumerate() {
-            self.genomes[row * n..(row + 1) * n].copy_from_slice(&children[k * n..(k + 1) * n]);
-            self.fitness[row] = f64::NAN;
+            self.rows.genomes[row * n..(row + 1) * n]
+                .copy_from_slice(&children[k * n..(k + 1) * n]);
+            self.rows.fitness[row] = f64::NAN;
         }
         // 3. Probabilistic permutation of the surviving entries, column by column.
         let survivors: Vec<usize> = order[..m - l].to_vec();
-        let fmax = self.fitness[order[0]];
+        let fmax = self.rows.fitness[order[0]];
         let fmin = survivors
             .iter()
-            .map(|&r| self.fitness[r])
+            .map(|&r| self.rows.fitness[r])
             .fold(f64::INFINITY, f64::min);
         let prob: Vec<f64> = survivors
             .iter()
             .map(|&r| {
                 if fmax > fmin {
-                    1.0 - ((self.fitness[r] - fmin) / (fmax - fmin)).powf(1.0 / n as f64)
+                    1.0 - ((self.rows.fitness[r] - fmin) / (fmax - fmin)).powf(1.0 / n as f64)
                 } else {
                     1.0
                 }
@@ -166,19 +163,22 @@ impl Cosyne {
             if marked.len() < 2 {
                 continue;
             }
-            let values: Vec<f64> = marked.iter().map(|&r| self.genomes[r * n + j]).collect();
+            let values: Vec<f64> = marked
+                .iter()
+                .map(|&r| self.rows.genomes[r * n + j])
+                .collect();
             let mut perm = marked.clone();
             perm.shuffle(rng);
             for (&r, v) in perm.iter().zip(values) {
-                if self.genomes[r * n + j] != v {
-                    self.genomes[r * n + j] = v;
+                if self.rows.genomes[r * n + j] != v {
+                    self.rows.genomes[r * n + j] = v;
                     changed[r] = true;
                 }
             }
         }
         for (r, c) in changed.into_iter().enumerate() {
             if c {
-                self.fitness[r] = f64::NAN;
+                self.rows.fitness[r] = f64::NAN;
             }
         }
     }
@@ -191,21 +191,21 @@ impl AskTell for Cosyne {
 
     fn ask(&mut self, rng: &mut TaskRng) -> &[f64] {
         if self.pending_rows.is_empty() {
-            if self.fitness.is_empty() {
-                self.genomes =
+            if self.rows.fitness.is_empty() {
+                self.rows.genomes =
                     uniform_genomes(self.config.population, self.dim, self.init_range, rng);
-                self.fitness = vec![f64::NAN; self.config.population];
+                self.rows.fitness = vec![f64::NAN; self.config.population];
             } else {
                 self.next_generation(rng);
             }
             let n = self.dim;
             self.pending_rows = (0..self.config.population)
-                .filter(|&r| self.fitness[r].is_nan())
+                .filter(|&r| self.rows.fitness[r].is_nan())
                 .collect();
             self.pending = self
                 .pending_rows
                 .iter()
-                .flat_map(|&r| self.genomes[r * n..(r + 1) * n].iter().copied())
+                .flat_map(|&r| self.rows.genomes[r * n..(r + 1) * n].iter().copied())
                 .collect();
         }
         &self.pending
@@ -214,7 +214,7 @@ impl AskTell for Cosyne {
     fn tell(&mut self, fitness: &[f64], _rng: &mut TaskRng) -> Result<(), NeuroError> {
         check_fitness(fitness, self.pending_rows.len())?;
         for (&r, &f) in self.pending_rows.iter().zip(fitness) {
-            self.fitness[r] = f;
+            self.rows.fitness[r] = f;
         }
         self.pending_rows.clear();
         self.pending.clear();
@@ -222,19 +222,11 @@ impl AskTell for Cosyne {
     }
 
     fn population(&self) -> (&[f64], &[f64]) {
-        (&self.genomes, &self.fitness)
+        self.rows.view()
     }
 
     fn immigrate(&mut self, migrants: &[Migrant], policy: ReplacePolicy, rng: &mut TaskRng) {
-        let d = self.dim;
-        replace_rows(
-            &mut self.genomes,
-            &mut self.fitness,
-            d,
-            migrants,
-            policy,
-            rng,
-        );
+        self.rows.immigrate(self.dim, migrants, policy, rng);
     }
 }
 

@@ -18,8 +18,7 @@ use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    AskTell, MAX_POPULATION, Migrant, ReplacePolicy, check_fitness, ranking, replace_rows,
-    uniform_genomes,
+    AskTell, MAX_POPULATION, Migrant, ReplacePolicy, Rows, check_fitness, ranking, uniform_genomes,
 };
 use crate::NeuroError;
 use crate::error::{count_in, in_range};
@@ -136,9 +135,8 @@ pub struct Ga {
     config: GaConfig,
     dim: usize,
     init_range: (f64, f64),
-    /// Evaluated population, row-major.
-    genomes: Vec<f64>,
-    fitness: Vec<f64>,
+    /// Evaluated population.
+    rows: Rows,
     /// The batch asked and not yet told.
     pending: Vec<f64>,
 }
@@ -151,8 +149,7 @@ impl Ga {
             config,
             dim,
             init_range,
-            genomes: Vec::new(),
-            fitness: Vec::new(),
+            rows: Rows::default(),
             pending: Vec::new(),
         })
     }
@@ -163,13 +160,13 @@ impl Ga {
     }
 
     fn select(&self, order: &[usize], rng: &mut TaskRng) -> usize {
-        let n = self.fitness.len();
+        let n = self.rows.fitness.len();
         match self.config.selection {
             Selection::Tournament { size } => {
                 let mut best = rng.random_range(0..n);
                 for _ in 1..size {
                     let c = rng.random_range(0..n);
-                    if self.fitness[c] > self.fitness[best] {
+                    if self.rows.fitness[c] > self.rows.fitness[best] {
                         best = c;
                     }
                 }
@@ -198,15 +195,15 @@ impl Ga {
     fn breed(&self, rng: &mut TaskRng) -> Vec<f64> {
         let d = self.dim;
         let n_children = self.config.population - self.config.elites;
-        let order = ranking(&self.fitness);
+        let order = ranking(&self.rows.fitness);
         let normal = Normal::new(0.0, self.config.mutation_scale).expect("validated scale");
         let mut out = Vec::with_capacity(n_children * d);
         let mut c1 = vec![0.0; d];
         let mut c2 = vec![0.0; d];
         while out.len() < n_children * d {
             let (a, b) = (self.select(&order, rng), self.select(&order, rng));
-            let pa = &self.genomes[a * d..(a + 1) * d];
-            let pb = &self.genomes[b * d..(b + 1) * d];
+            let pa = &self.rows.genomes[a * d..(a + 1) * d];
+            let pb = &self.rows.genomes[b * d..(b + 1) * d];
             c1.copy_from_slice(pa);
             c2.copy_from_slice(pb);
             if rng.random::<f64>() < self.config.crossover_rate {
@@ -259,7 +256,7 @@ impl AskTell for Ga {
 
     fn ask(&mut self, rng: &mut TaskRng) -> &[f64] {
         if self.pending.is_empty() {
-            self.pending = if self.fitness.is_empty() {
+            self.pending = if self.rows.fitness.is_empty() {
                 uniform_genomes(self.config.population, self.dim, self.init_range, rng)
             } else {
                 self.breed(rng)
@@ -271,40 +268,32 @@ impl AskTell for Ga {
     fn tell(&mut self, fitness: &[f64], _rng: &mut TaskRng) -> Result<(), NeuroError> {
         check_fitness(fitness, self.pending.len() / self.dim)?;
         let pending = std::mem::take(&mut self.pending);
-        if self.fitness.is_empty() {
-            self.genomes = pending;
-            self.fitness = fitness.to_vec();
+        if self.rows.fitness.is_empty() {
+            self.rows.genomes = pending;
+            self.rows.fitness = fitness.to_vec();
             return Ok(());
         }
         let d = self.dim;
-        let order = ranking(&self.fitness);
+        let order = ranking(&self.rows.fitness);
         let mut genomes = Vec::with_capacity(self.config.population * d);
         let mut fit = Vec::with_capacity(self.config.population);
         for &e in order.iter().take(self.config.elites) {
-            genomes.extend_from_slice(&self.genomes[e * d..(e + 1) * d]);
-            fit.push(self.fitness[e]);
+            genomes.extend_from_slice(&self.rows.genomes[e * d..(e + 1) * d]);
+            fit.push(self.rows.fitness[e]);
         }
         genomes.extend_from_slice(&pending);
         fit.extend_from_slice(fitness);
-        self.genomes = genomes;
-        self.fitness = fit;
+        self.rows.genomes = genomes;
+        self.rows.fitness = fit;
         Ok(())
     }
 
     fn population(&self) -> (&[f64], &[f64]) {
-        (&self.genomes, &self.fitness)
+        self.rows.view()
     }
 
     fn immigrate(&mut self, migrants: &[Migrant], policy: ReplacePolicy, rng: &mut TaskRng) {
-        let d = self.dim;
-        replace_rows(
-            &mut self.genomes,
-            &mut self.fitness,
-            d,
-            migrants,
-            policy,
-            rng,
-        );
+        self.rows.immigrate(self.dim, migrants, policy, rng);
     }
 }
 

@@ -317,22 +317,40 @@ pub(crate) fn replacement_rows(
     }
 }
 
-/// Puts `migrants` into a row-major population at the rows [`replacement_rows`] picks.
-pub(crate) fn replace_rows(
-    genomes: &mut [f64],
-    fitness: &mut [f64],
-    dim: usize,
-    migrants: &[Migrant],
-    policy: ReplacePolicy,
-    rng: &mut TaskRng,
-) {
-    let rows = replacement_rows(fitness, migrants.len(), policy, rng);
-    for (&row, m) in rows.iter().zip(migrants) {
-        if m.genome.len() != dim || m.fitness.is_nan() {
-            continue;
+/// An evaluated population kept as rows, genomes row-major with one fitness per row: the
+/// state the GA and CoSyNE share, and with it their [`AskTell::population`] and
+/// [`AskTell::immigrate`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Rows {
+    /// Genomes, row-major.
+    pub(crate) genomes: Vec<f64>,
+    /// Fitness of each row.
+    pub(crate) fitness: Vec<f64>,
+}
+
+impl Rows {
+    /// The genomes and their fitness ([`AskTell::population`]).
+    pub(crate) fn view(&self) -> (&[f64], &[f64]) {
+        (&self.genomes, &self.fitness)
+    }
+
+    /// Puts `migrants` (genomes of length `dim`) at the rows [`replacement_rows`] picks
+    /// ([`AskTell::immigrate`]); a migrant of another length or with NaN fitness is skipped.
+    pub(crate) fn immigrate(
+        &mut self,
+        dim: usize,
+        migrants: &[Migrant],
+        policy: ReplacePolicy,
+        rng: &mut TaskRng,
+    ) {
+        let rows = replacement_rows(&self.fitness, migrants.len(), policy, rng);
+        for (&row, m) in rows.iter().zip(migrants) {
+            if m.genome.len() != dim || m.fitness.is_nan() {
+                continue;
+            }
+            self.genomes[row * dim..(row + 1) * dim].copy_from_slice(&m.genome);
+            self.fitness[row] = m.fitness;
         }
-        genomes[row * dim..(row + 1) * dim].copy_from_slice(&m.genome);
-        fitness[row] = m.fitness;
     }
 }
 

@@ -85,6 +85,13 @@ pub fn default_threads_per_rank() -> usize {
     (crate::budget::available_threads() / local_ranks()).max(1)
 }
 
+/// Point-to-point messages between ranks outside a run, with a run's liveness guarantee (a
+/// lost rank is an [`crate::ExecError::RankLost`] on every survivor, never a hang): for
+/// programs whose ranks exchange data along a pattern of their own, such as islands that
+/// migrate along a ring.
+#[cfg(feature = "mpi")]
+pub use crate::backend::mpi::Peers;
+
 /// Initialises MPI now (otherwise the first `Mode::Mpi` executor does), and returns this
 /// process's rank and the number of ranks. Idempotent.
 #[cfg(feature = "mpi")]

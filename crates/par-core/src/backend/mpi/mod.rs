@@ -25,6 +25,7 @@
 //! stops hearing from rank 0 does the same, naming rank 0. MPI is then left without
 //! `MPI_Finalize` (it could wait for the dead rank for ever) and later runs fail at once.
 
+mod peers;
 mod runtime;
 
 use std::collections::VecDeque;
@@ -40,6 +41,7 @@ use mpi::traits::Root as _;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+pub use peers::Peers;
 use runtime::{Beats, Pending, Runtime, TAG_RUN};
 pub(crate) use runtime::{initialised, runtime};
 

@@ -21,6 +21,9 @@
 //!
 //! # Adding a crate's workload
 //!
+//! (A workload that is not one executor run, with rows of its own type, uses
+//! [`run_mpi_parts`] and [`read_part_rows`] instead: the same two phases, its own tables.)
+//!
 //! A crate that runs on MPI adds `benches/mpi.rs` (`harness = false`, `required-features =
 //! ["mpi"]`) whose `main` is `run_mpi_scenario("<crate>-mpi", TARGETS, measure, metrics)`:
 //! `measure` builds its job (mfg K = 40, mpc segments, mcts self-play) and calls
@@ -58,6 +61,7 @@ use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -449,26 +453,36 @@ pub fn part_path(dir: &Path, ranks: usize) -> PathBuf {
     dir.join(format!("ranks-{ranks}.json"))
 }
 
-/// Reads every part in `dir`, rows ordered by workload (as first seen) and rank count.
-pub fn read_parts(dir: &Path) -> Result<Vec<MpiRow>, ScenarioError> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+/// Reads the rows of every part in `dir`, parts in rank-count order: for a crate whose rows
+/// are its own type (see [`run_mpi_parts`]).
+pub fn read_part_rows<R: DeserializeOwned>(dir: &Path) -> Result<Vec<R>, ScenarioError> {
+    let mut files: Vec<(usize, PathBuf)> = std::fs::read_dir(dir)
         .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
+        .filter_map(|p| {
+            let ranks = p
+                .file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("ranks-") && n.ends_with(".json"))
+                .and_then(|n| n.strip_prefix("ranks-")?.strip_suffix(".json"))
+                .and_then(|r| r.parse::<usize>().ok())?;
+            Some((ranks, p))
         })
         .collect();
     files.sort();
-    let mut rows: Vec<MpiRow> = Vec::new();
-    for f in files {
+    let mut rows: Vec<R> = Vec::new();
+    for (_, f) in files {
         let text =
             std::fs::read_to_string(&f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
-        let part: Vec<MpiRow> =
+        let part: Vec<R> =
             serde_json::from_str(&text).map_err(|e| format!("{}: {e}", f.display()))?;
         rows.extend(part);
     }
+    Ok(rows)
+}
+
+/// Reads every part in `dir`, rows ordered by workload (as first seen) and rank count.
+pub fn read_parts(dir: &Path) -> Result<Vec<MpiRow>, ScenarioError> {
+    let mut rows: Vec<MpiRow> = read_part_rows(dir)?;
     let mut order: Vec<String> = Vec::new();
     for r in &rows {
         if !order.contains(&r.workload) {
@@ -493,6 +507,27 @@ pub fn run_mpi_scenario(
     declared: &[Declared],
     measure: impl FnOnce(&BenchArgs) -> Result<Vec<MpiRow>, ScenarioError>,
     metrics: impl FnOnce(&[MpiRow], &mut ScenarioRun) -> Result<(), ScenarioError>,
+) -> ExitCode {
+    run_mpi_parts(name, declared, measure, |dir, run| {
+        let rows = read_parts(dir)?;
+        if rows.is_empty() {
+            return Err(format!("no rows in {}", dir.display()).into());
+        }
+        report_rows(&rows, &mut run.report);
+        metrics(&rows, run)
+    })
+}
+
+/// The two-phase `main` of [`run_mpi_scenario`] for rows of any type: a workload that is not
+/// one [`crate::Executor::run`] (islands that migrate between ranks, say) measures rows of its
+/// own. With `--mpi-part DIR` every rank runs `measure` and rank 0 writes what it returns to
+/// `DIR/ranks-R.json`; with `--mpi-assemble DIR`, `assemble` reads the parts (with
+/// [`read_part_rows`]) and fills the scenario's report.
+pub fn run_mpi_parts<R: Serialize>(
+    name: &str,
+    declared: &[Declared],
+    measure: impl FnOnce(&BenchArgs) -> Result<Vec<R>, ScenarioError>,
+    assemble: impl FnOnce(&Path, &mut ScenarioRun) -> Result<(), ScenarioError>,
 ) -> ExitCode {
     let args = match BenchArgs::from_env() {
         Ok(a) => a,
@@ -535,14 +570,7 @@ pub fn run_mpi_scenario(
         );
         return ExitCode::from(2);
     };
-    super::scenario::run_with(name, declared, args, |run| {
-        let rows = read_parts(&dir)?;
-        if rows.is_empty() {
-            return Err(format!("no rows in {}", dir.display()).into());
-        }
-        report_rows(&rows, &mut run.report);
-        metrics(&rows, run)
-    })
+    super::scenario::run_with(name, declared, args, |run| assemble(&dir, run))
 }
 
 #[cfg(test)]

@@ -236,6 +236,20 @@ pub const MPI_TESTS: &[MpiTest] = &[
         mpirun_args: &["--mca", "orte_abort_on_non_zero_status", "0"],
         expect: MpiExpect::SurvivorsPrint("rank-loss ok"),
     },
+    MpiTest {
+        package: "neuroevo",
+        test: "mpi_islands",
+        features: &["mpi"],
+        mpirun_args: &[],
+        expect: MpiExpect::Success,
+    },
+    MpiTest {
+        package: "neuroevo",
+        test: "mpi_islands_rank_loss",
+        features: &["mpi"],
+        mpirun_args: &["--mca", "orte_abort_on_non_zero_status", "0"],
+        expect: MpiExpect::SurvivorsPrint("islands rank-loss ok"),
+    },
 ];
 
 /// The rank counts every MPI test runs with.

@@ -27,17 +27,18 @@
 //! # Transports
 //!
 //! The steps above are written once ([`send_phase`], [`publish_phase`], [`gather_phase`],
-//! [`receive_phase`])
-//! against the small [`Transport`] interface: [`MemoryTransport`] for islands in one process
-//! ([`Archipelago`], islands evolving in parallel as par-core tasks), and
+//! [`receive_phase`]) against the small [`Transport`] interface: [`MemoryTransport`] for
+//! islands in one process ([`Archipelago`], islands evolving in parallel as par-core tasks),
 //! [`DirectoryTransport`] for islands in separate processes that share a folder (the `evolve`
-//! example's `--island I --islands N --migration-dir DIR`). An MPI transport (migrants as
-//! messages along the topology, statuses by an all-gather) is one more implementation of
-//! [`Transport`], to be added with par-core's `Mpi` mode. Since every random draw is a pure
-//! function of the run seed, the island and the epoch, the three give the same results for
-//! the same seed whenever every message arrives (the schedule is synchronous).
+//! example's `--island I --islands N --migration-dir DIR`), and, with the feature `mpi`,
+//! `crate::mpi::MpiTransport` for blocks of islands on the ranks of an MPI job (migrants as
+//! messages along the topology, statuses by an all-gather; an [`Archipelago`] per rank).
+//! Since every random draw is a pure function of the run seed, the island and the epoch, the
+//! three give the same results for the same seed whenever every message arrives (the
+//! schedule is synchronous).
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -563,45 +564,97 @@ pub struct ArchipelagoCheckpoint {
     pub active: Vec<bool>,
     /// Whether an island solved the task.
     pub solved: bool,
-    /// Each island's run.
+    /// Each island's run: every island of the run, or those of one part of it (see
+    /// [`Archipelago::checkpoint`]).
     pub islands: Vec<crate::evolution::Checkpoint>,
 }
 
-/// `N` islands in one process, evolving in parallel as par-core tasks (one per island; each
-/// island's own evaluations then run inline on that worker: par-core's one level of
-/// parallelism), migrating through a [`MemoryTransport`].
-pub struct Archipelago<'t> {
+/// Islands evolving in parallel as par-core tasks (one per island; each island's own
+/// evaluations then run inline on that worker: par-core's one level of parallelism), or, when
+/// there are fewer islands here than workers, one after the other with each generation's
+/// evaluations spread over the workers (the results are the same either way).
+///
+/// [`Archipelago::new`] holds every island of a run and migrates through a
+/// [`MemoryTransport`]. [`Archipelago::with_transport`] holds the islands of one part of a
+/// run (a contiguous range of island indices) and migrates through any [`Transport`] that
+/// reaches the others: the MPI transport (feature `mpi`, `crate::mpi`) puts a part on each
+/// rank. Every part runs the same [`Archipelago::step_epoch`], so a run split into parts
+/// gives the same results as one in-process archipelago.
+pub struct Archipelago<'t, T: Transport = MemoryTransport> {
     islands: Vec<Mutex<Evolution<'t>>>,
+    /// Index (in the run) of `islands[0]`.
+    first: usize,
     config: IslandsConfig,
     seed: u64,
     epoch: u64,
     active: Vec<bool>,
     solved: bool,
-    transport: MemoryTransport,
+    transport: T,
 }
 
-impl std::fmt::Debug for Archipelago<'_> {
+impl<T: Transport> std::fmt::Debug for Archipelago<'_, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Archipelago")
             .field("config", &self.config)
+            .field("local", &self.local())
             .field("epoch", &self.epoch)
             .finish_non_exhaustive()
     }
 }
 
-impl<'t> Archipelago<'t> {
-    /// `config.islands` islands of the optimiser on `task`; island `i` is seeded with
-    /// [`island_seed`]`(run.seed, i)` and gets `run.max_evals / islands` evaluations.
+impl<'t> Archipelago<'t, MemoryTransport> {
+    /// `config.islands` islands of the optimiser on `task` in this process; island `i` is
+    /// seeded with [`island_seed`]`(run.seed, i)` and gets `run.max_evals / islands`
+    /// evaluations.
     pub fn new(
         task: &'t dyn Task,
         optimiser: &OptimiserConfig,
         run: &RunConfig,
         config: IslandsConfig,
     ) -> Result<Self, NeuroError> {
+        let all = 0..config.islands;
+        Self::with_transport(
+            task,
+            optimiser,
+            run,
+            config,
+            all,
+            MemoryTransport::default(),
+        )
+    }
+
+    /// An archipelago continued from `checkpoint` (which holds every island).
+    pub fn resume(
+        task: &'t dyn Task,
+        checkpoint: ArchipelagoCheckpoint,
+    ) -> Result<Self, NeuroError> {
+        let all = 0..checkpoint.config.islands;
+        Self::resume_with(task, checkpoint, all, MemoryTransport::default())
+    }
+
+    /// Every delivery so far.
+    pub fn deliveries(&self) -> &[(u64, usize, usize, usize)] {
+        &self.transport.log
+    }
+}
+
+impl<'t, T: Transport> Archipelago<'t, T> {
+    /// Islands `local` of a run of `config.islands` islands, migrating through `transport`
+    /// (which must reach the other islands); seeds and budgets as in [`Archipelago::new`].
+    pub fn with_transport(
+        task: &'t dyn Task,
+        optimiser: &OptimiserConfig,
+        run: &RunConfig,
+        config: IslandsConfig,
+        local: Range<usize>,
+        transport: T,
+    ) -> Result<Self, NeuroError> {
         crate::error::count_in("islands.islands", config.islands, 1, MAX_ISLANDS)?;
         config.migration.validate()?;
+        check_local(&local, config.islands)?;
         let per_island = (run.max_evals / config.islands as u64).max(1);
-        let islands = (0..config.islands)
+        let islands = local
+            .clone()
             .map(|i| {
                 let r = RunConfig {
                     seed: island_seed(run.seed, i),
@@ -614,15 +667,55 @@ impl<'t> Archipelago<'t> {
         Ok(Self {
             active: vec![true; config.islands],
             islands,
+            first: local.start,
             config,
             seed: run.seed,
             epoch: 0,
             solved: false,
-            transport: MemoryTransport::default(),
+            transport,
         })
     }
 
-    /// Whether the run is over (an island solved the task, or every budget is spent).
+    /// Islands `local` of a run continued from `checkpoint`, which holds exactly those
+    /// islands (in order), migrating through `transport`.
+    pub fn resume_with(
+        task: &'t dyn Task,
+        checkpoint: ArchipelagoCheckpoint,
+        local: Range<usize>,
+        transport: T,
+    ) -> Result<Self, NeuroError> {
+        let n = checkpoint.config.islands;
+        crate::error::count_in("checkpoint.config.islands", n, 1, MAX_ISLANDS)?;
+        check_local(&local, n)?;
+        if checkpoint.islands.len() != local.len() || checkpoint.active.len() != n {
+            return Err(NeuroError::field(
+                "checkpoint.islands",
+                format!(
+                    "holds {} islands and {} activity flags for islands {local:?} of a run of {n}",
+                    checkpoint.islands.len(),
+                    checkpoint.active.len()
+                ),
+            ));
+        }
+        let islands = checkpoint
+            .islands
+            .into_iter()
+            .map(|c| Evolution::resume(task, c).map(Mutex::new))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            islands,
+            first: local.start,
+            config: checkpoint.config,
+            seed: checkpoint.seed,
+            epoch: checkpoint.epoch,
+            active: checkpoint.active,
+            solved: checkpoint.solved,
+            transport,
+        })
+    }
+
+    /// Whether the run is over (an island solved the task, or every budget is spent); the
+    /// same in every part of a run.
     pub fn finished(&self) -> bool {
         self.solved || !self.active.iter().any(|&a| a)
     }
@@ -632,12 +725,30 @@ impl<'t> Archipelago<'t> {
         self.epoch
     }
 
-    /// Every delivery so far.
-    pub fn deliveries(&self) -> &[(u64, usize, usize, usize)] {
-        &self.transport.log
+    /// The islands settings.
+    pub fn config(&self) -> &IslandsConfig {
+        &self.config
     }
 
-    /// The state to save for [`Archipelago::resume`] (between epochs).
+    /// The islands held here (indices in the run).
+    pub fn local(&self) -> Range<usize> {
+        self.first..self.first + self.islands.len()
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    /// The transport, mutably.
+    pub fn transport_mut(&mut self) -> &mut T {
+        &mut self.transport
+    }
+
+    /// The state to save for [`Archipelago::resume`] (between epochs), holding the islands
+    /// held here: every island for [`Archipelago::new`], one part's for
+    /// [`Archipelago::with_transport`] (the parts' `islands` concatenated in order make the
+    /// whole run's checkpoint).
     pub fn checkpoint(&self) -> ArchipelagoCheckpoint {
         ArchipelagoCheckpoint {
             config: self.config.clone(),
@@ -649,74 +760,53 @@ impl<'t> Archipelago<'t> {
         }
     }
 
-    /// An archipelago continued from `checkpoint`.
-    pub fn resume(
-        task: &'t dyn Task,
-        checkpoint: ArchipelagoCheckpoint,
-    ) -> Result<Self, NeuroError> {
-        let n = checkpoint.islands.len();
-        if n != checkpoint.config.islands || checkpoint.active.len() != n {
-            return Err(NeuroError::field(
-                "checkpoint.islands",
-                format!(
-                    "holds {n} islands for a run of {}",
-                    checkpoint.config.islands
-                ),
-            ));
-        }
-        let islands = checkpoint
-            .islands
-            .into_iter()
-            .map(|c| Evolution::resume(task, c).map(Mutex::new))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self {
-            islands,
-            config: checkpoint.config,
-            seed: checkpoint.seed,
-            epoch: checkpoint.epoch,
-            active: checkpoint.active,
-            solved: checkpoint.solved,
-            transport: MemoryTransport::default(),
-        })
-    }
-
-    /// Runs one epoch: `every` generations of each active island in parallel, then migration.
-    /// Returns the generations run, island by island.
+    /// Runs one epoch: `every` generations of each active island held here, then migration.
+    /// Returns the generations run, island by island (indices in the run).
     pub fn step_epoch(
         &mut self,
         exec: &Executor,
     ) -> Result<Vec<(usize, crate::evolution::GenerationRecord)>, NeuroError> {
-        let (every, epoch) = (self.config.migration.every, self.epoch);
+        let (every, epoch, first) = (self.config.migration.every, self.epoch, self.first);
         let active = self.active.clone();
-        let out = exec.map(self.islands.len(), |ctx| -> Result<Vec<_>, NeuroError> {
+        let evolve = |k: usize| -> Result<Vec<_>, NeuroError> {
             let mut recs = Vec::new();
-            if !active[ctx.index] {
+            if !active[first + k] {
                 return Ok(recs);
             }
-            let mut evo = self.islands[ctx.index]
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
+            let mut evo = self.islands[k].lock().unwrap_or_else(|p| p.into_inner());
             let end = (epoch + 1) * every;
             while evo.status() == Status::Running && evo.state().generation < end {
-                recs.push((ctx.index, evo.step(exec)?));
+                recs.push((first + k, evo.step(exec)?));
             }
             Ok(recs)
-        })?;
+        };
         let mut records = Vec::new();
-        for r in out.into_values()? {
-            records.extend(r?);
+        if self.islands.len() >= exec.config().mode.workers() {
+            // One task per island; each island's evaluations run inline on its worker.
+            for r in exec
+                .map(self.islands.len(), |ctx| evolve(ctx.index))?
+                .into_values()?
+            {
+                records.extend(r?);
+            }
+        } else {
+            // Fewer islands than workers: each generation's evaluations use every worker.
+            for k in 0..self.islands.len() {
+                records.extend(evolve(k)?);
+            }
         }
-        let n = self.islands.len();
-        let (epoch, seed, migration) = (self.epoch, self.seed, self.config.migration.clone());
+        let n = self.config.islands;
+        let (seed, migration) = (self.seed, self.config.migration.clone());
         let mut islands: Vec<_> = self
             .islands
             .iter()
             .map(|m| m.lock().unwrap_or_else(|p| p.into_inner()))
             .collect();
-        for i in (0..n).filter(|&i| active[i]) {
+        let here: Vec<usize> = (0..islands.len()).filter(|&k| active[first + k]).collect();
+        for &k in &here {
             send_phase(
-                &islands[i],
-                i,
+                &islands[k],
+                first + k,
                 n,
                 epoch,
                 seed,
@@ -725,15 +815,15 @@ impl<'t> Archipelago<'t> {
                 &mut self.transport,
             )?;
         }
-        for i in (0..n).filter(|&i| active[i]) {
-            publish_phase(&islands[i], i, epoch, &mut self.transport)?;
+        for &k in &here {
+            publish_phase(&islands[k], first + k, epoch, &mut self.transport)?;
         }
         let (solved, next) = gather_phase(epoch, &active, &mut self.transport)?;
         if !solved {
-            for i in (0..n).filter(|&i| next[i]) {
+            for k in (0..islands.len()).filter(|&k| next[first + k]) {
                 receive_phase(
-                    &mut islands[i],
-                    i,
+                    &mut islands[k],
+                    first + k,
                     n,
                     epoch,
                     seed,
@@ -758,40 +848,41 @@ impl<'t> Archipelago<'t> {
         Ok(())
     }
 
-    /// Total evaluations over the islands.
+    /// Evaluations spent by the islands held here.
     pub fn evaluations(&self) -> u64 {
-        self.islands
-            .iter()
-            .map(|m| {
-                m.lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .state()
-                    .evaluations
-            })
+        self.with_islands(|_, e| e.state().evaluations)
+            .into_iter()
             .sum()
     }
 
-    /// The best fitness over the islands.
+    /// The best fitness over the islands held here.
     pub fn best_fitness(&self) -> Option<f64> {
-        self.islands
-            .iter()
-            .filter_map(|m| {
-                m.lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .state()
-                    .best_fitness
-            })
+        self.with_islands(|_, e| e.state().best_fitness)
+            .into_iter()
+            .flatten()
             .max_by(f64::total_cmp)
     }
 
-    /// The islands' runs (locked one at a time by the closure).
+    /// The islands held here (locked one at a time by the closure, which gets each island's
+    /// index in the run).
     pub fn with_islands<R>(&self, mut f: impl FnMut(usize, &Evolution<'t>) -> R) -> Vec<R> {
         self.islands
             .iter()
             .enumerate()
-            .map(|(i, m)| f(i, &m.lock().unwrap_or_else(|p| p.into_inner())))
+            .map(|(k, m)| f(self.first + k, &m.lock().unwrap_or_else(|p| p.into_inner())))
             .collect()
     }
+}
+
+/// Checks that `local` is a non-empty range of islands of a run of `n`.
+fn check_local(local: &Range<usize>, n: usize) -> Result<(), NeuroError> {
+    if local.is_empty() || local.end > n {
+        return Err(NeuroError::field(
+            "islands",
+            format!("islands {local:?} are not a non-empty part of a run of {n} islands"),
+        ));
+    }
+    Ok(())
 }
 
 /// Where one island of a multi-process run stands in the migration schedule (saved beside

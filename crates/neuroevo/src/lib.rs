@@ -11,6 +11,7 @@
 //! | [`task`] | one [`task::Task`] trait over cart-pole and double-pole balancing (Markov and non-Markov), the soft-body creature and benchmark functions |
 //! | [`evolution`] | the run loop: budgets, solutions, history, checkpoints, deterministic seeding |
 //! | [`islands`] | islands with ring, random and complete topologies, best or random emigrants, worst or random replacement; in one process or across processes |
+//! | `mpi` | (feature `mpi`) islands on the ranks of an MPI job, migrants as MPI messages along the topology |
 //! | [`hyper`] | hyperparameter search as par-core worker processes under the thread budget, appended results, resume |
 //! | [`files`] | atomic writes and line-appended logs with torn-line recovery |
 //!
@@ -44,9 +45,15 @@
 //! # Islands across processes and on a cluster
 //!
 //! Migration is written once against [`islands::Transport`]: [`islands::MemoryTransport`] for
-//! islands in one process and [`islands::DirectoryTransport`] for processes sharing a folder.
-//! Migration over MPI (messages along the topology) is planned as one more implementation of
-//! that trait once par-core has its `Mpi` mode; it is not here yet.
+//! islands in one process, [`islands::DirectoryTransport`] for processes sharing a folder, and
+//! (feature `mpi`) `mpi::MpiTransport` for islands on the ranks of an MPI job, each rank
+//! holding a block of islands that it evaluates on par-core threads of its own. The three
+//! give the same results for the same seed (the schedule is synchronous; the tests check it).
+//!
+//! # Features
+//!
+//! - `mpi` (off by default): the `mpi` module, through par-core's `mpi` feature (rsmpi; needs
+//!   an MPI library such as Open MPI, `cargo xtask setup --mpi`).
 //!
 //! # Examples
 //!
@@ -79,6 +86,8 @@ pub mod evolution;
 pub mod files;
 pub mod hyper;
 pub mod islands;
+#[cfg(feature = "mpi")]
+pub mod mpi;
 pub mod network;
 pub mod optimiser;
 pub mod task;

@@ -328,6 +328,8 @@ fn islands_give_the_same_results_for_any_worker_count_and_across_processes() {
         Mode::Threads { workers: 1 },
         Mode::Threads { workers: 2 },
         Mode::Threads { workers: 3 },
+        // More workers than islands: islands one after the other, evaluations in parallel.
+        Mode::Threads { workers: 4 },
     ] {
         let mut a = Archipelago::new(task.as_ref(), &ga(12), &run, config.clone()).unwrap();
         a.run(&exec(mode)).unwrap();

@@ -14,7 +14,21 @@
 //! # island 0 of 4 separate processes (start the other three with --island 1, 2, 3)
 //! cargo run -p neuroevo --release --example evolve -- --task rastrigin --optimiser ga \
 //!     --island 0 --islands 4 --migration-dir target/evolve/mig --out target/evolve/island0
+//! # eight islands on the ranks of an MPI job (a build with the `mpi` feature)
+//! cargo build -p neuroevo --release --features mpi --example evolve
+//! mpirun -np 4 target/release/examples/evolve --mode mpi --task rastrigin --optimiser ga \
+//!     --islands 8 --out target/evolve/ras-mpi
 //! ```
+//!
+//! Under `--mode mpi` every rank runs this program. With `--islands N` (N at least the rank
+//! count) rank `r` of `R` evolves islands `r N / R .. (r + 1) N / R` on `--workers` threads
+//! of its own (default: the node's cores over its ranks), migrants travel as MPI messages,
+//! and the results are those of the same command in one process. With one population, each
+//! generation's evaluations are spread over the ranks. Rank 0 alone reads and writes `--out`
+//! (the other ranks need not see it), in the same files as a run in one process, so a run
+//! killed on the ranks resumes there or in one process, and the other way round. A rank that
+//! dies ends the run on every other rank with an error naming it (within the liveness
+//! time-out, 5 s, `PAR_CORE_MPI_LIVENESS_S`).
 
 mod support;
 
@@ -110,8 +124,10 @@ struct Args {
     /// the non-Markov double pole and the functions, 20,000 for the creature.
     #[arg(long, value_parser = count_in(1, 1_000_000_000_000))]
     max_evals: Option<usize>,
-    /// How a generation is evaluated: seq, threads, processes (worker processes of this program)
-    /// or auto; in-process islands run as threads. Results are identical in every mode.
+    /// How a generation is evaluated: seq, threads, processes (worker processes of this
+    /// program), auto, or mpi (under mpirun: islands spread over the ranks, or one
+    /// population's evaluations); in-process islands run as threads. Results are identical in
+    /// every mode.
     #[command(flatten)]
     exec: ExecArgs,
     /// Individuals per par-core task.
@@ -302,9 +318,11 @@ fn resolve(a: &Args) -> anyhow::Result<Resolved> {
     Ok(r)
 }
 
-/// The run's files in --out.
+/// The run's files in --out: written by one process (rank 0 under MPI; `write` is false on
+/// the other ranks, whose writes do nothing).
 struct RunFiles {
     dir: PathBuf,
+    write: bool,
 }
 
 impl RunFiles {
@@ -312,10 +330,12 @@ impl RunFiles {
         self.dir.join(name)
     }
     fn record(&self, island: usize, rec: &GenerationRecord) -> anyhow::Result<()> {
-        files::append_line(
-            &self.path("history.csv"),
-            &format!("{island},{}", rec.csv()),
-        )?;
+        if self.write {
+            files::append_line(
+                &self.path("history.csv"),
+                &format!("{island},{}", rec.csv()),
+            )?;
+        }
         Ok(())
     }
 }
@@ -343,6 +363,173 @@ impl Bar {
     }
 }
 
+/// Under `--mode mpi`: starts MPI and returns this process's rank and the rank count (a
+/// build without the `mpi` feature says how to get one); `(0, 1)` otherwise.
+fn start_mpi(mpi: bool) -> anyhow::Result<(usize, usize)> {
+    if !mpi {
+        return Ok((0, 1));
+    }
+    #[cfg(feature = "mpi")]
+    {
+        Ok(par_core::mpi::init()?)
+    }
+    #[cfg(not(feature = "mpi"))]
+    bail!(
+        "--mode mpi needs a build with the `mpi` feature: cargo build -p neuroevo --release \
+         --features mpi --example evolve (MPI itself: cargo xtask setup --mpi)"
+    )
+}
+
+/// Rank 0's `value` on every rank under MPI (every rank calls it at the same point); the
+/// value itself in a single process.
+fn from_root<T>(ranks: usize, value: Option<T>) -> anyhow::Result<T>
+where
+    T: Serialize + serde::de::DeserializeOwned,
+{
+    if ranks == 1 {
+        return value.context("rank 0 has no value");
+    }
+    #[cfg(feature = "mpi")]
+    {
+        let mut peers = par_core::mpi::Peers::open(SHARE_CHANNEL)?;
+        let mut all: Vec<Option<T>> = peers.all_gather(&value)?;
+        all.swap_remove(0).context("rank 0 sent no value")
+    }
+    #[cfg(not(feature = "mpi"))]
+    unreachable!("more than one rank without the mpi feature")
+}
+
+/// The [`par_core::mpi::Peers`] channel of [`from_root`].
+#[cfg(feature = "mpi")]
+const SHARE_CHANNEL: u16 = 162;
+
+/// What rank 0 finds in --out before any work, shared with every rank so that all fail alike.
+type Verdict = Result<Option<CliCheckpoint>, String>;
+
+/// Rank 0: checks --out and reads a run to resume.
+fn inspect_out(a: &Args, resolved: &Resolved) -> anyhow::Result<Option<CliCheckpoint>> {
+    check_writable_dir(&a.out).with_context(|| format!("--out {}", a.out.display()))?;
+    let cp_path = a.out.join("checkpoint.json");
+    if !cp_path.exists() || a.fresh {
+        return Ok(None);
+    }
+    let cp: CliCheckpoint = files::read_json(&cp_path).with_context(|| {
+        format!(
+            "{} cannot be resumed (use --fresh to start over)",
+            cp_path.display()
+        )
+    })?;
+    if cp.resolved != *resolved {
+        bail!(
+            "{} holds a run with other settings:\n  saved: {}\n  asked: {}\nrun with the same options to resume, or --fresh to start over",
+            a.out.display(),
+            serde_json::to_string(&cp.resolved)?,
+            serde_json::to_string(resolved)?
+        );
+    }
+    Ok(Some(cp))
+}
+
+/// Writes the checkpoint (what to save, history lines so far).
+type SaveFn<'a> = &'a dyn Fn(Saved, u64) -> anyhow::Result<()>;
+/// Writes the best genome (genome, fitness).
+type SaveBestFn<'a> = &'a dyn Fn(&[f64], Option<f64>) -> anyhow::Result<()>;
+
+/// How each epoch of an islands run reaches the files.
+struct Writers<'a> {
+    rf: &'a RunFiles,
+    save: SaveFn<'a>,
+    save_best: SaveBestFn<'a>,
+    bar: &'a Bar,
+}
+
+impl Writers<'_> {
+    /// Writes an epoch of an islands run: its records, the checkpoint, the best genome, the
+    /// progress bar.
+    fn epoch(
+        &self,
+        records: &[(usize, GenerationRecord)],
+        cp: &ArchipelagoCheckpoint,
+        lines: &mut u64,
+    ) -> anyhow::Result<()> {
+        for (i, rec) in records {
+            self.rf.record(*i, rec)?;
+            *lines += 1;
+        }
+        (self.save)(Saved::Archipelago(cp.clone()), *lines)?;
+        let best = cp.islands.iter().max_by(|x, y| {
+            x.state
+                .best_fitness
+                .unwrap_or(f64::MIN)
+                .total_cmp(&y.state.best_fitness.unwrap_or(f64::MIN))
+        });
+        if let Some(b) = best {
+            (self.save_best)(&b.state.best_genome, b.state.best_fitness)?;
+            self.bar.update(
+                cp.islands.iter().map(|c| c.state.evaluations).sum(),
+                cp.epoch * cp.config.migration.every,
+                b.state.best_fitness.unwrap_or(f64::NAN),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The outcome of an islands run that ended with checkpoint `cp`.
+fn islands_outcome(cp: &ArchipelagoCheckpoint) -> Outcome {
+    let status = if cp.solved {
+        Status::Solved
+    } else {
+        Status::BudgetSpent
+    };
+    Outcome::from_runs(&cp.islands, status)
+}
+
+/// Islands on the ranks of an MPI job (`--mode mpi --islands N`): each rank evolves its block
+/// of islands on `exec`'s threads; rank 0 writes every epoch. `Some` on rank 0.
+#[cfg(feature = "mpi")]
+fn islands_on_ranks(
+    task: &dyn neuroevo::task::Task,
+    resolved: &Resolved,
+    ic: &IslandsConfig,
+    saved: Option<ArchipelagoCheckpoint>,
+    exec: &Executor,
+    w: &Writers<'_>,
+    lines: &mut u64,
+) -> anyhow::Result<Option<(Outcome, f64)>> {
+    use neuroevo::mpi::{collect_on_root, start};
+    let mut arch = start(task, &resolved.optimiser, &resolved.run, ic.clone(), saved)?;
+    let mut last = None;
+    let mut ran = false;
+    while !arch.finished() {
+        let records = arch.step_epoch(exec)?;
+        ran = true;
+        if let Some(c) = collect_on_root(&mut arch, records)? {
+            w.epoch(&c.records, &c.checkpoint, lines)?;
+            last = Some(c.checkpoint);
+        }
+    }
+    if !ran {
+        // Resumed a finished run: rank 0 still needs the islands for the summary.
+        last = collect_on_root(&mut arch, Vec::new())?.map(|c| c.checkpoint);
+    }
+    let exchange_s = arch.transport().stats().exchange_s;
+    Ok(last.map(|cp| (islands_outcome(&cp), exchange_s)))
+}
+
+#[cfg(not(feature = "mpi"))]
+fn islands_on_ranks(
+    _: &dyn neuroevo::task::Task,
+    _: &Resolved,
+    _: &IslandsConfig,
+    _: Option<ArchipelagoCheckpoint>,
+    _: &Executor,
+    _: &Writers<'_>,
+    _: &mut u64,
+) -> anyhow::Result<Option<(Outcome, f64)>> {
+    bail!("islands on MPI ranks need a build with the `mpi` feature")
+}
+
 fn run() -> anyhow::Result<()> {
     let a = Args::parse();
     let mut record = RunRecord::start(
@@ -350,14 +537,35 @@ fn run() -> anyhow::Result<()> {
         env!("CARGO_PKG_VERSION"),
         env!("CARGO_MANIFEST_DIR"),
     );
+    let mpi = a.exec.mode == ModeArg::Mpi;
+    let (rank, ranks) = start_mpi(mpi)?;
+    let root = rank == 0;
     let resolved = resolve(&a)?;
-    check_writable_dir(&a.out).with_context(|| format!("--out {}", a.out.display()))?;
+    if mpi && resolved.island.is_some() {
+        bail!(
+            "--island runs one island per process through --migration-dir; under --mode mpi the \
+             islands are spread over the ranks: drop --island and --migration-dir"
+        );
+    }
+    let verdict: Verdict = if root {
+        inspect_out(&a, &resolved).map_err(|e| format!("{e:#}"))
+    } else {
+        Ok(None)
+    };
+    let previous = match from_root(ranks, Some(verdict))? {
+        Ok(p) => p,
+        Err(e) if root => bail!("{e}"),
+        Err(e) => bail!("rank 0: {e}"),
+    };
     record.set_config(&resolved);
     record.seed = Some(resolved.run.seed);
     for p in a.config.iter().chain(&a.task_config) {
         record.add_input(p)?;
     }
-    let rf = RunFiles { dir: a.out.clone() };
+    let rf = RunFiles {
+        dir: a.out.clone(),
+        write: root,
+    };
     let task = resolved.task.build()?;
     let workers = a.exec.worker_count();
     let processes = a.exec.mode == ModeArg::Processes;
@@ -365,15 +573,28 @@ fn run() -> anyhow::Result<()> {
         bail!(
             "--mode processes evaluates one population's generations in worker processes; \
              islands in one process run as threads (--mode threads), or run each island as a \
-             process of its own with --island I --migration-dir DIR"
+             process of its own with --island I --migration-dir DIR, or on MPI ranks with \
+             --mode mpi"
         );
     }
-    let exec = Executor::new(ExecConfig {
+    let islands_on_mpi = mpi && resolved.islands.is_some();
+    let mut exec_config = ExecConfig {
         progress: Progress::Hidden,
         ..a.exec.exec_config(resolved.run.seed)
-    })?;
-    // In processes mode generations travel to the workers as a job that rebuilds the task.
-    let remote = processes.then(|| resolved.task.clone());
+    };
+    if islands_on_mpi {
+        // Each rank evaluates its islands on threads of its own.
+        exec_config.mode = par_core::Mode::Threads {
+            workers: a
+                .exec
+                .workers
+                .unwrap_or_else(par_core::mpi::default_threads_per_rank),
+        };
+    }
+    let exec = Executor::new(exec_config)?;
+    // In processes mode generations travel to the workers as a job that rebuilds the task;
+    // in MPI mode (one population) to the ranks.
+    let remote = (processes || (mpi && !islands_on_mpi)).then(|| resolved.task.clone());
     let mut transport = match (&a.migration_dir, a.island) {
         (Some(d), Some(_)) => Some(
             DirectoryTransport::new(d, Duration::from_secs_f64(a.migration_timeout))
@@ -384,51 +605,39 @@ fn run() -> anyhow::Result<()> {
 
     // Resume or start.
     let cp_path = rf.path("checkpoint.json");
-    let previous: Option<CliCheckpoint> = if cp_path.exists() && !a.fresh {
-        let cp: CliCheckpoint = files::read_json(&cp_path).with_context(|| {
-            format!(
-                "{} cannot be resumed (use --fresh to start over)",
-                cp_path.display()
-            )
-        })?;
-        if cp.resolved != resolved {
-            bail!(
-                "{} holds a run with other settings:\n  saved: {}\n  asked: {}\nrun with the same options to resume, or --fresh to start over",
-                rf.dir.display(),
-                serde_json::to_string(&cp.resolved)?,
-                serde_json::to_string(&resolved)?
-            );
-        }
-        Some(cp)
-    } else {
-        None
-    };
     let (history_lines, seconds_before) = match &previous {
         Some(cp) => {
-            files::truncate_lines(&rf.path("history.csv"), 1 + cp.history_lines as usize)
-                .context("history.csv does not match the checkpoint")?;
-            eprintln!(
-                "resuming {} at {} history lines",
-                rf.dir.display(),
-                cp.history_lines
-            );
+            if root {
+                files::truncate_lines(&rf.path("history.csv"), 1 + cp.history_lines as usize)
+                    .context("history.csv does not match the checkpoint")?;
+                eprintln!(
+                    "resuming {} at {} history lines",
+                    rf.dir.display(),
+                    cp.history_lines
+                );
+            }
             (cp.history_lines, cp.seconds)
         }
         None => {
-            write_atomic(
-                &rf.path("history.csv"),
-                format!("island,{}\n", GenerationRecord::CSV_HEADER).as_bytes(),
-            )?;
-            for stale in ["summary.json", "best_genome.json", "fitness.svg"] {
-                let _ = std::fs::remove_file(rf.path(stale));
+            if root {
+                write_atomic(
+                    &rf.path("history.csv"),
+                    format!("island,{}\n", GenerationRecord::CSV_HEADER).as_bytes(),
+                )?;
+                for stale in ["summary.json", "best_genome.json", "fitness.svg"] {
+                    let _ = std::fs::remove_file(rf.path(stale));
+                }
             }
             (0, 0.0)
         }
     };
     let start = Instant::now();
     let mut lines = history_lines;
-    let bar = Bar::new(a.quiet, resolved.run.max_evals);
+    let bar = Bar::new(a.quiet || !root, resolved.run.max_evals);
     let save = |saved: Saved, lines: u64| -> anyhow::Result<()> {
+        if !root {
+            return Ok(());
+        }
         let cp = CliCheckpoint {
             resolved: resolved.clone(),
             history_lines: lines,
@@ -439,6 +648,9 @@ fn run() -> anyhow::Result<()> {
         Ok(())
     };
     let save_best = |genome: &[f64], fitness: Option<f64>| -> anyhow::Result<()> {
+        if !root {
+            return Ok(());
+        }
         write_json(
             &rf.path("best_genome.json"),
             &serde_json::json!({
@@ -450,6 +662,13 @@ fn run() -> anyhow::Result<()> {
         )?;
         Ok(())
     };
+    let writers = Writers {
+        rf: &rf,
+        save: &save,
+        save_best: &save_best,
+        bar: &bar,
+    };
+    let mut migration_exchange_s = None;
 
     let outcome: Outcome = match (&resolved.islands, resolved.island) {
         (None, _) => {
@@ -478,6 +697,28 @@ fn run() -> anyhow::Result<()> {
             save_best(&evo.state().best_genome, evo.state().best_fitness)?;
             Outcome::from_runs(&[evo.checkpoint()], evo.status())
         }
+        (Some(ic), None) if islands_on_mpi => {
+            let saved = match previous.map(|p| p.saved) {
+                Some(Saved::Archipelago(cp)) => Some(cp),
+                Some(_) => bail!("{} holds another kind of run", cp_path.display()),
+                None => None,
+            };
+            let got = islands_on_ranks(
+                task.as_ref(),
+                &resolved,
+                ic,
+                saved,
+                &exec,
+                &writers,
+                &mut lines,
+            )?;
+            let Some((outcome, exchange_s)) = got else {
+                // Every other rank is done: rank 0 writes the rest.
+                return Ok(());
+            };
+            migration_exchange_s = Some(exchange_s);
+            outcome
+        }
         (Some(ic), None) => {
             let mut arch = match previous.map(|p| p.saved) {
                 Some(Saved::Archipelago(cp)) => Archipelago::resume(task.as_ref(), cp)?,
@@ -490,34 +731,10 @@ fn run() -> anyhow::Result<()> {
                 )?,
             };
             while !arch.finished() {
-                for (i, rec) in arch.step_epoch(&exec)? {
-                    rf.record(i, &rec)?;
-                    lines += 1;
-                }
-                let cp = arch.checkpoint();
-                save(Saved::Archipelago(cp.clone()), lines)?;
-                let best = cp.islands.iter().max_by(|x, y| {
-                    x.state
-                        .best_fitness
-                        .unwrap_or(f64::MIN)
-                        .total_cmp(&y.state.best_fitness.unwrap_or(f64::MIN))
-                });
-                if let Some(b) = best {
-                    save_best(&b.state.best_genome, b.state.best_fitness)?;
-                }
-                bar.update(
-                    arch.evaluations(),
-                    arch.epoch() * ic.migration.every,
-                    arch.best_fitness().unwrap_or(f64::NAN),
-                );
+                let records = arch.step_epoch(&exec)?;
+                writers.epoch(&records, &arch.checkpoint(), &mut lines)?;
             }
-            let cp = arch.checkpoint();
-            let status = if cp.solved {
-                Status::Solved
-            } else {
-                Status::BudgetSpent
-            };
-            Outcome::from_runs(&cp.islands, status)
+            islands_outcome(&arch.checkpoint())
         }
         (Some(ic), Some(island)) => {
             let n = ic.islands;
@@ -587,6 +804,10 @@ fn run() -> anyhow::Result<()> {
         }
     };
     bar.0.finish_and_clear();
+    if !root {
+        // Under MPI rank 0 alone writes the plot and the summary.
+        return Ok(());
+    }
 
     // The plot, from the whole history file (resumed runs included).
     let history = files::read_lines(&rf.path("history.csv"))?;
@@ -618,6 +839,14 @@ fn run() -> anyhow::Result<()> {
 
     let wall = start.elapsed().as_secs_f64();
     record.finish();
+    let mode = if islands_on_mpi {
+        format!(
+            "islands on {ranks} MPI rank(s), {} in each",
+            exec.config().mode
+        )
+    } else {
+        format!("{}", exec.config().mode)
+    };
     let summary = serde_json::json!({
         "task": resolved.task.task,
         "optimiser": resolved.optimiser.kind(),
@@ -632,8 +861,10 @@ fn run() -> anyhow::Result<()> {
         "generations": outcome.generations,
         "migrants_received": outcome.migrants_received,
         "config": resolved,
-        "mode": format!("{}", exec.config().mode),
+        "mode": mode,
         "workers": workers,
+        "ranks": ranks,
+        "migration_exchange_s_rank0": migration_exchange_s,
         "record": record,
         "timings": {
             "wall_s_this_invocation": wall,

@@ -97,15 +97,26 @@ pub struct MpiScenario {
 
 /// The MPI scenarios, in the order they run. A crate that runs on MPI adds its line here
 /// (for example `mfg-mpi`, bench `mpi` of package `mfg`, features `["mpi"]`).
-pub const MPI_REGISTRY: &[MpiScenario] = &[MpiScenario {
-    scenario: Scenario {
-        name: "par-core-mpi",
-        package: "par-core",
-        dir: "crates/par-core",
-        bench: "mpi",
+pub const MPI_REGISTRY: &[MpiScenario] = &[
+    MpiScenario {
+        scenario: Scenario {
+            name: "par-core-mpi",
+            package: "par-core",
+            dir: "crates/par-core",
+            bench: "mpi",
+        },
+        features: &["mpi"],
     },
-    features: &["mpi"],
-}];
+    MpiScenario {
+        scenario: Scenario {
+            name: "neuroevo-mpi",
+            package: "neuroevo",
+            dir: "crates/neuroevo",
+            bench: "mpi",
+        },
+        features: &["mpi"],
+    },
+];
 
 /// A list of positive worker counts, written `1,2,4` on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]

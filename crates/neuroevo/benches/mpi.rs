@@ -78,7 +78,8 @@ struct IslandsRow {
     ranks: usize,
     cores: usize,
     islands: usize,
-    /// Island-generations per run.
+    /// Island-generations per run (an island's budget, population x `generations` of the
+    /// workload, lasts a little longer than `generations` where elites are not re-evaluated).
     generations: u64,
     /// Epochs per run.
     epochs: u64,
@@ -106,6 +107,7 @@ struct Workload {
     task: TaskConfig,
     population: usize,
     every: u64,
+    /// Each island's budget is `population x generations` evaluations.
     generations: u64,
 }
 
@@ -161,12 +163,18 @@ fn setup(w: &Workload) -> (OptimiserConfig, RunConfig, IslandsConfig) {
     (optimiser, run, islands)
 }
 
-/// The islands in one process: the final checkpoint as JSON and the evaluations.
-fn in_process(task: &dyn Task, w: &Workload, exec: &Executor) -> Result<(String, u64), NeuroError> {
+/// The islands in one process: the final checkpoint as JSON, the evaluations and the
+/// island-generations.
+fn in_process(
+    task: &dyn Task,
+    w: &Workload,
+    exec: &Executor,
+) -> Result<(String, u64, u64), NeuroError> {
     let (optimiser, run, config) = setup(w);
     let mut a = Archipelago::new(task, &optimiser, &run, config)?;
     a.run(exec)?;
-    Ok((json(&a.checkpoint()), a.evaluations()))
+    let generations = a.with_islands(|_, e| e.state().generation).iter().sum();
+    Ok((json(&a.checkpoint()), a.evaluations(), generations))
 }
 
 /// The islands on the ranks (collective): rank 0's final checkpoint as JSON when `collect`,
@@ -207,11 +215,15 @@ fn measure(args: &par_core::bench::BenchArgs) -> Result<Vec<IslandsRow>, Scenari
         let task = w.task.build()?;
         // The check: the same results on the ranks as in one process.
         let (cp, _, epochs) = on_ranks(task.as_ref(), &w, &one, true)?;
-        let (identical, evaluations) = if root {
-            let (want, evaluations) = in_process(task.as_ref(), &w, &threads)?;
-            (cp.as_deref() == Some(want.as_str()), evaluations)
+        let (identical, evaluations, generations) = if root {
+            let (want, evaluations, generations) = in_process(task.as_ref(), &w, &threads)?;
+            (
+                cp.as_deref() == Some(want.as_str()),
+                evaluations,
+                generations,
+            )
         } else {
-            (false, 0)
+            (false, 0, 0)
         };
         let failure: std::cell::RefCell<Option<NeuroError>> = Default::default();
         let stats: std::cell::RefCell<Vec<MigrationStats>> = Default::default();
@@ -248,7 +260,6 @@ fn measure(args: &par_core::bench::BenchArgs) -> Result<Vec<IslandsRow>, Scenari
             let v: Vec<f64> = timed.iter().map(f).collect();
             Stats::from_samples(&v).map_or(0.0, |s| s.median)
         };
-        let generations = ISLANDS as u64 * w.generations;
         let per_s = |name: &str| {
             let v: Vec<f64> = runs
                 .samples(name)
@@ -264,8 +275,11 @@ fn measure(args: &par_core::bench::BenchArgs) -> Result<Vec<IslandsRow>, Scenari
         };
         rows.push(IslandsRow {
             workload: format!(
-                "{} ({ISLANDS} islands of {}, {} generations, epochs of {})",
-                w.name, w.population, w.generations, w.every
+                "{} ({ISLANDS} islands of {}, {} evaluations each, epochs of {} generations)",
+                w.name,
+                w.population,
+                w.population as u64 * w.generations,
+                w.every
             ),
             ranks,
             cores: Machine::detect().cores,

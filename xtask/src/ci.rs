@@ -237,6 +237,13 @@ pub const MPI_TESTS: &[MpiTest] = &[
         expect: MpiExpect::SurvivorsPrint("rank-loss ok"),
     },
     MpiTest {
+        package: "par-core",
+        test: "mpi_peers",
+        features: &["mpi"],
+        mpirun_args: &[],
+        expect: MpiExpect::Success,
+    },
+    MpiTest {
         package: "neuroevo",
         test: "mpi_islands",
         features: &["mpi"],

@@ -1,45 +1,22 @@
 //! Network evaluation allocates nothing in the step loop: 1,000 forward passes allocate
-//! nothing, and a 900-step creature episode allocates only its few buffers, made once. Checked
-//! with a counting global allocator that counts only the watched thread's allocations.
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
+//! nothing, and a 900-step creature episode allocates only its few buffers, made once. Counted
+//! with `allocation-counter`, which counts the allocations of the calling thread only (so tests
+//! running beside each other do not count into each other).
 
 use neuroevo::network::{Mlp, NetworkConfig};
 use neuroevo::task::{TaskConfig, TaskKind};
 
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    static WATCHED: Cell<bool> = const { Cell::new(false) };
+/// `f`'s result and the allocations this thread made while it ran.
+fn count<T>(f: impl FnOnce() -> T) -> (T, u64) {
+    let mut out = None;
+    let info = allocation_counter::measure(|| out = Some(f()));
+    (out.expect("measure runs the closure"), info.count_total)
 }
 
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if WATCHED.with(Cell::get) {
-            ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        }
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn count<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
-    WATCHED.with(|w| w.set(true));
-    let out = f();
-    WATCHED.with(|w| w.set(false));
-    (out, ALLOCATIONS.load(Ordering::SeqCst) - before)
+#[test]
+fn the_counter_counts_this_threads_allocations() {
+    let (v, n) = count(|| std::hint::black_box(vec![1u8; 64]));
+    assert_eq!((v.len(), n), (64, 1));
 }
 
 #[test]

@@ -23,7 +23,7 @@ use neuroevo::mpi::{MigrationStats, collect_on_root, start};
 use neuroevo::optimiser::{GaConfig, OptimiserConfig};
 use neuroevo::task::{Task, TaskConfig, TaskKind};
 use neuroevo::{NeuroError, RunConfig};
-use par_core::bench::mpi::{read_part_rows, run_mpi_parts};
+use par_core::bench::mpi::{ranks_cell, read_part_rows, run_mpi_parts, spread};
 use par_core::bench::{
     Better, Declared, Interleave, Machine, Metric, ScenarioError, ScenarioRun, Stats, Table,
 };
@@ -307,14 +307,6 @@ fn assemble(dir: &std::path::Path, run: &mut ScenarioRun) -> Result<(), Scenario
         return Err(format!("no rows in {}", dir.display()).into());
     }
     rows.sort_by(|a, b| a.workload.cmp(&b.workload).then(a.ranks.cmp(&b.ranks)));
-    let spread = |s: Stats, scale: f64, digits: usize| {
-        format!(
-            "{:.digits$} ({:.digits$} – {:.digits$})",
-            s.median * scale,
-            s.min * scale,
-            s.max * scale
-        )
-    };
     let reps = rows.first().map_or(0, |r| r.threads_s.reps);
     let report = &mut run.report;
     report.tables.push(Table {
@@ -346,15 +338,7 @@ fn assemble(dir: &std::path::Path, run: &mut ScenarioRun) -> Result<(), Scenario
             .map(|r| {
                 vec![
                     r.workload.clone(),
-                    format!(
-                        "{}{}",
-                        r.ranks,
-                        if r.ranks > r.cores {
-                            " (over-subscribed)"
-                        } else {
-                            ""
-                        }
-                    ),
+                    ranks_cell(r.ranks, r.cores),
                     spread(r.threads_s, 1e3, 1),
                     spread(r.mpi_s, 1e3, 1),
                     spread(r.mpi_over_threads, 1.0, 2),

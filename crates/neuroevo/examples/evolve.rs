@@ -486,8 +486,8 @@ fn islands_outcome(cp: &ArchipelagoCheckpoint) -> Outcome {
 }
 
 /// Islands on the ranks of an MPI job (`--mode mpi --islands N`): each rank evolves its block
-/// of islands on `exec`'s threads; rank 0 writes every epoch. `Some` on rank 0.
-#[cfg(feature = "mpi")]
+/// of islands on `exec`'s threads; rank 0 writes every epoch. `Some` on rank 0, with its time
+/// in the migration exchanges.
 fn islands_on_ranks(
     task: &dyn neuroevo::task::Task,
     resolved: &Resolved,
@@ -497,37 +497,32 @@ fn islands_on_ranks(
     w: &Writers<'_>,
     lines: &mut u64,
 ) -> anyhow::Result<Option<(Outcome, f64)>> {
-    use neuroevo::mpi::{collect_on_root, start};
-    let mut arch = start(task, &resolved.optimiser, &resolved.run, ic.clone(), saved)?;
-    let mut last = None;
-    let mut ran = false;
-    while !arch.finished() {
-        let records = arch.step_epoch(exec)?;
-        ran = true;
-        if let Some(c) = collect_on_root(&mut arch, records)? {
-            w.epoch(&c.records, &c.checkpoint, lines)?;
-            last = Some(c.checkpoint);
+    #[cfg(not(feature = "mpi"))]
+    {
+        let _ = (task, resolved, ic, saved, exec, w, lines);
+        bail!("islands on MPI ranks need a build with the `mpi` feature")
+    }
+    #[cfg(feature = "mpi")]
+    {
+        use neuroevo::mpi::{collect_on_root, start};
+        let mut arch = start(task, &resolved.optimiser, &resolved.run, ic.clone(), saved)?;
+        let mut last = None;
+        let mut ran = false;
+        while !arch.finished() {
+            let records = arch.step_epoch(exec)?;
+            ran = true;
+            if let Some(c) = collect_on_root(&mut arch, records)? {
+                w.epoch(&c.records, &c.checkpoint, lines)?;
+                last = Some(c.checkpoint);
+            }
         }
+        if !ran {
+            // Resumed a finished run: rank 0 still needs the islands for the summary.
+            last = collect_on_root(&mut arch, Vec::new())?.map(|c| c.checkpoint);
+        }
+        let exchange_s = arch.transport().stats().exchange_s;
+        Ok(last.map(|cp| (islands_outcome(&cp), exchange_s)))
     }
-    if !ran {
-        // Resumed a finished run: rank 0 still needs the islands for the summary.
-        last = collect_on_root(&mut arch, Vec::new())?.map(|c| c.checkpoint);
-    }
-    let exchange_s = arch.transport().stats().exchange_s;
-    Ok(last.map(|cp| (islands_outcome(&cp), exchange_s)))
-}
-
-#[cfg(not(feature = "mpi"))]
-fn islands_on_ranks(
-    _: &dyn neuroevo::task::Task,
-    _: &Resolved,
-    _: &IslandsConfig,
-    _: Option<ArchipelagoCheckpoint>,
-    _: &Executor,
-    _: &Writers<'_>,
-    _: &mut u64,
-) -> anyhow::Result<Option<(Outcome, f64)>> {
-    bail!("islands on MPI ranks need a build with the `mpi` feature")
 }
 
 fn run() -> anyhow::Result<()> {

@@ -78,8 +78,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::evolution::GenerationRecord;
 use crate::islands::{
-    Archipelago, ArchipelagoCheckpoint, EpochStatus, IslandsConfig, MigrationConfig, Transport,
-    destinations,
+    Archipelago, ArchipelagoCheckpoint, EpochStatus, IslandsConfig, MemoryTransport,
+    MigrationConfig, Transport, destinations,
 };
 use crate::optimiser::{Migrant, OptimiserConfig};
 use crate::task::Task;
@@ -132,10 +132,9 @@ pub struct MpiTransport {
     seed: u64,
     /// Migrants for islands of other ranks, by rank, until the epoch's exchange.
     outbox: BTreeMap<usize, Vec<(u64, u64, Vec<Migrant>)>>,
-    /// Migrants that arrived, by `(epoch, from, to)`.
-    mail: HashMap<(u64, usize, usize), Vec<Migrant>>,
-    /// Statuses of this rank's islands, by `(epoch, island)`.
-    statuses: HashMap<(u64, usize), EpochStatus>,
+    /// The migrants that reached this rank's islands (from this rank or another) and their
+    /// statuses: what this rank holds of the run, as in one process.
+    local: MemoryTransport,
     stats: MigrationStats,
 }
 
@@ -168,8 +167,7 @@ impl MpiTransport {
             migration: migration.clone(),
             seed,
             outbox: BTreeMap::new(),
-            mail: HashMap::new(),
-            statuses: HashMap::new(),
+            local: MemoryTransport::default(),
             stats: MigrationStats::default(),
         })
     }
@@ -192,6 +190,12 @@ impl MpiTransport {
     /// What the transport has done so far on this rank.
     pub fn stats(&self) -> MigrationStats {
         self.stats
+    }
+
+    /// Every delivery to this rank's islands so far, `(epoch, from, to, migrant count)`
+    /// (as [`MemoryTransport::log`] in one process).
+    pub fn deliveries(&self) -> &[(u64, usize, usize, usize)] {
+        &self.local.log
     }
 
     /// The `(from, to)` island pairs that exchange migrants at an epoch whose active islands
@@ -247,14 +251,15 @@ impl MpiTransport {
             .into());
         }
         // 2. The statuses of the islands active at this epoch, from every rank.
-        let mine: Vec<(u64, EpochStatus)> = islands
+        let here: Vec<usize> = islands
             .iter()
-            .filter(|&&i| self.owner.get(i) == Some(&me))
-            .filter_map(|&i| {
-                self.statuses
-                    .remove(&(epoch, i))
-                    .map(|status| (i as u64, status))
-            })
+            .copied()
+            .filter(|&i| self.owner.get(i) == Some(&me))
+            .collect();
+        let mine: Vec<(u64, EpochStatus)> = here
+            .iter()
+            .zip(self.local.gather(epoch, &here)?)
+            .filter_map(|(&i, status)| status.map(|s| (i as u64, s)))
             .collect();
         let all: HashMap<usize, EpochStatus> = self
             .peers
@@ -279,12 +284,10 @@ impl MpiTransport {
                 .into());
             }
             for (from, to, migrants) in batch.items {
-                self.mail
-                    .insert((epoch, from as usize, to as usize), migrants);
+                self.local
+                    .send(epoch, from as usize, to as usize, &migrants)?;
             }
         }
-        self.statuses.retain(|&(e, _), _| e > epoch);
-        self.mail.retain(|&(e, _, _), _| e >= epoch);
         Ok(islands.iter().map(|i| all.get(i).copied()).collect())
     }
 }
@@ -304,7 +307,7 @@ impl Transport for MpiTransport {
             ));
         };
         if dest == self.rank() {
-            self.mail.insert((epoch, from, to), migrants.to_vec());
+            self.local.send(epoch, from, to, migrants)?;
         } else {
             self.outbox
                 .entry(dest)
@@ -320,7 +323,7 @@ impl Transport for MpiTransport {
         from: usize,
         to: usize,
     ) -> Result<Option<Vec<Migrant>>, NeuroError> {
-        Ok(self.mail.remove(&(epoch, from, to)))
+        self.local.receive(epoch, from, to)
     }
 
     fn publish(
@@ -329,8 +332,7 @@ impl Transport for MpiTransport {
         island: usize,
         status: EpochStatus,
     ) -> Result<(), NeuroError> {
-        self.statuses.insert((epoch, island), status);
-        Ok(())
+        self.local.publish(epoch, island, status)
     }
 
     /// The epoch's exchange (see the module documentation): every rank calls it once per

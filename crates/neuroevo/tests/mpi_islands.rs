@@ -139,6 +139,20 @@ fn executor(mode: Mode) -> Executor {
     .expect("an executor")
 }
 
+/// The task, run settings and islands settings of `case` with run seed `seed`.
+fn settings(case: &Case, seed: u64) -> (Box<dyn Task>, RunConfig, IslandsConfig) {
+    let run = RunConfig {
+        seed,
+        max_evals: case.max_evals,
+        ..RunConfig::default()
+    };
+    let config = IslandsConfig {
+        islands: case.islands,
+        migration: case.migration.clone(),
+    };
+    (task(case.target), run, config)
+}
+
 /// What a run produced: every record in order, the final checkpoint as JSON (exact floats).
 type Outcome = (Vec<(usize, GenerationRecord)>, String);
 
@@ -154,16 +168,7 @@ fn on_ranks(
     epochs: Option<u64>,
     exec: &Executor,
 ) -> Result<Option<(Outcome, u64)>, NeuroError> {
-    let t = task(case.target);
-    let run = RunConfig {
-        seed: 23,
-        max_evals: case.max_evals,
-        ..RunConfig::default()
-    };
-    let config = IslandsConfig {
-        islands: case.islands,
-        migration: case.migration.clone(),
-    };
+    let (t, run, config) = settings(case, 23);
     let mut islands = start(t.as_ref(), &case.optimiser, &run, config, saved)?;
     let mut records = Vec::new();
     let mut last = None;
@@ -182,16 +187,7 @@ fn on_ranks(
 
 /// The same run in one process, from `saved` when given.
 fn in_process(case: &Case, saved: Option<ArchipelagoCheckpoint>, exec: &Executor) -> Outcome {
-    let t = task(case.target);
-    let run = RunConfig {
-        seed: 23,
-        max_evals: case.max_evals,
-        ..RunConfig::default()
-    };
-    let config = IslandsConfig {
-        islands: case.islands,
-        migration: case.migration.clone(),
-    };
+    let (t, run, config) = settings(case, 23);
     let mut a = match saved {
         None => Archipelago::new(t.as_ref(), &case.optimiser, &run, config).expect("islands"),
         Some(cp) => Archipelago::resume(t.as_ref(), cp).expect("resumed islands"),
@@ -292,16 +288,7 @@ fn main() -> ExitCode {
     let case = &cases()[0];
     if case.islands >= ranks {
         let other = root.then(|| {
-            let t = task(case.target);
-            let run = RunConfig {
-                seed: 99,
-                max_evals: case.max_evals,
-                ..RunConfig::default()
-            };
-            let config = IslandsConfig {
-                islands: case.islands,
-                migration: case.migration.clone(),
-            };
+            let (t, run, config) = settings(case, 99);
             Archipelago::new(t.as_ref(), &case.optimiser, &run, config)
                 .expect("islands")
                 .checkpoint()

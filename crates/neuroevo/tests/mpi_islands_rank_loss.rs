@@ -97,7 +97,7 @@ fn main() -> ExitCode {
             }
         }
     })();
-    match outcome {
+    let code = match outcome {
         Err(NeuroError::Exec(ExecError::RankLost {
             rank: lost,
             seen_by,
@@ -113,5 +113,9 @@ fn main() -> ExitCode {
             );
             ExitCode::FAILURE
         }
-    }
+    };
+    // The launcher ends the whole job as soon as one rank exits without MPI_Finalize (which a
+    // rank that lost another must skip): linger, so that every survivor's line is printed.
+    std::thread::sleep(Duration::from_secs(1));
+    code
 }

@@ -238,6 +238,25 @@ pub fn measure_row<J: RemoteJob>(
     }))
 }
 
+/// A table cell `median (min – max)` of `s` times `scale`, with `digits` decimals.
+pub fn spread(s: Stats, scale: f64, digits: usize) -> String {
+    format!(
+        "{:.digits$} ({:.digits$} – {:.digits$})",
+        s.median * scale,
+        s.min * scale,
+        s.max * scale
+    )
+}
+
+/// A table cell for a rank count, marked when it over-subscribes a machine of `cores` cores.
+pub fn ranks_cell(ranks: usize, cores: usize) -> String {
+    if ranks > cores {
+        format!("{ranks} (over-subscribed)")
+    } else {
+        ranks.to_string()
+    }
+}
+
 /// The modelled efficiency of `N` tasks on `R` ranks from a measured row (see the module
 /// documentation for the formula).
 pub fn model_efficiency(row: &MpiRow, n: f64, ranks: f64) -> f64 {
@@ -269,28 +288,12 @@ pub fn paying_task_count(row: &MpiRow, ranks: f64) -> Option<f64> {
 
 /// Adds the MPI tables, plots and model of `rows` to `report` (rank counts ascending).
 pub fn report_rows(rows: &[MpiRow], report: &mut ScenarioReport) {
-    let spread = |s: Stats, scale: f64, digits: usize| {
-        format!(
-            "{:.digits$} ({:.digits$} – {:.digits$})",
-            s.median * scale,
-            s.min * scale,
-            s.max * scale
-        )
-    };
     let mut table = Vec::new();
     for r in rows {
         let gap = 100.0 * (r.threads_efficiency.median - r.dynamic_efficiency.median);
         table.push(vec![
             r.workload.clone(),
-            format!(
-                "{}{}",
-                r.ranks,
-                if r.ranks > r.cores {
-                    " (over-subscribed)"
-                } else {
-                    ""
-                }
-            ),
+            ranks_cell(r.ranks, r.cores),
             spread(r.sequential_s, 1e3, 1),
             spread(r.threads_s, 1e3, 1),
             spread(r.dynamic_s, 1e3, 1),

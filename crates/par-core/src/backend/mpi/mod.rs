@@ -616,11 +616,7 @@ impl Comm {
 
     /// Waits up to `limit` for the sends in flight to complete.
     fn flush(&mut self, limit: Duration) {
-        let until = Instant::now() + limit;
-        while !self.pending.is_empty() && Instant::now() < until {
-            self.pending.retain_mut(|p| !p.test());
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        runtime::settle(&mut self.pending, limit);
     }
 
     /// This rank received an abort notice: acknowledge it and turn it into the error.

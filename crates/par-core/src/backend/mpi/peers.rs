@@ -280,6 +280,14 @@ impl Peers {
                 return Ok(());
             };
             let why = format!("no message from it for {:.1} s", silent.as_secs_f64());
+            // Report first (the launcher may end the job as soon as any rank exits), then
+            // tell the others, each of which reports before it acknowledges.
+            let err = self.fail(ExecError::RankLost {
+                rank: lost,
+                tasks: Vec::new(),
+                why: why.clone(),
+                seen_by: 0,
+            });
             let others: Vec<usize> = (1..size).filter(|&r| r != lost).collect();
             for &r in &others {
                 let notice = Notice::Lost {
@@ -305,12 +313,7 @@ impl Peers {
                     None => std::thread::sleep(Duration::from_millis(1)),
                 }
             }
-            return Err(self.fail(ExecError::RankLost {
-                rank: lost,
-                tasks: Vec::new(),
-                why,
-                seen_by: 0,
-            }));
+            return Err(err);
         }
         if let Some(probed) = self
             .world
@@ -320,16 +323,19 @@ impl Peers {
             let (bytes, _) = probed.matched_receive_vec::<u8>();
             self.rt.heard(0);
             if let Ok(Notice::Lost { rank, why }) = postcard::from_bytes::<Notice>(&bytes) {
-                if let Ok(ack) = encode(&Notice::Ack) {
-                    self.send_bytes(0, ack, TAG_ABORT);
-                }
-                self.settle(Duration::from_secs(1));
-                return Err(self.fail(ExecError::RankLost {
+                // Report (which abandons the sends in flight: those to the lost rank would
+                // never complete), then acknowledge.
+                let err = self.fail(ExecError::RankLost {
                     rank: rank as usize,
                     tasks: Vec::new(),
                     why,
                     seen_by: me,
-                }));
+                });
+                if let Ok(ack) = encode(&Notice::Ack) {
+                    self.send_bytes(0, ack, TAG_ABORT);
+                }
+                runtime::settle(&mut self.pending, Duration::from_secs(1));
+                return Err(err);
             }
         }
         let silent = self.rt.silent_for(0, self.opened);
@@ -346,15 +352,6 @@ impl Peers {
             return Err(err);
         }
         Ok(())
-    }
-
-    /// Waits up to `limit` for the sends in flight.
-    fn settle(&mut self, limit: Duration) {
-        let until = Instant::now() + limit;
-        while !self.pending.is_empty() && Instant::now() < until {
-            self.pending.retain_mut(|p| !p.test());
-            std::thread::sleep(Duration::from_millis(1));
-        }
     }
 
     /// Reports `err` on standard error, leaves MPI unusable, abandons the sends in flight.
@@ -375,7 +372,7 @@ impl Drop for Peers {
         // Sends still in flight are given a moment, then abandoned (their buffers leak, so MPI
         // never reads freed memory).
         if self.rt.is_broken().is_none() {
-            self.settle(Duration::from_secs(2));
+            runtime::settle(&mut self.pending, Duration::from_secs(2));
         }
         for p in self.pending.drain(..) {
             p.abandon();

@@ -248,6 +248,15 @@ impl Runtime {
     }
 }
 
+/// Waits up to `limit` for the sends of `pending` to complete (those that do are dropped).
+pub(crate) fn settle(pending: &mut Vec<Pending>, limit: Duration) {
+    let until = Instant::now() + limit;
+    while !pending.is_empty() && Instant::now() < until {
+        pending.retain_mut(|p| !p.test());
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
 /// A non-blocking send whose buffer is owned here and freed on completion, or leaked when the
 /// send is abandoned (the peer is gone), so that MPI never reads freed memory.
 pub(crate) struct Pending {

@@ -11,6 +11,7 @@ use integration_tests::examples::{Case, write_corpus};
 const LIMIT: Duration = Duration::from_secs(60);
 
 mod bad_inputs {
+    pub mod arc_batt;
     pub mod inspection;
     pub mod mcts;
     pub mod mfg;
@@ -28,6 +29,7 @@ fn cases() -> Vec<Case> {
     c.extend(bad_inputs::mfg::cases());
     c.extend(bad_inputs::mpc::cases());
     c.extend(bad_inputs::neuroevo::cases());
+    c.extend(bad_inputs::arc_batt::cases());
     c
 }
 
@@ -37,6 +39,7 @@ fn every_example_refuses_bad_input_without_panicking() {
     let _ = std::fs::remove_dir_all(&scratch);
     let fixtures = write_corpus(&scratch.join("corpus"));
     bad_inputs::mpc::write_files(&fixtures);
+    bad_inputs::arc_batt::write_files(&fixtures);
     let cases = cases();
     let complaints: Vec<String> = cases
         .iter()

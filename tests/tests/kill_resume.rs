@@ -462,3 +462,178 @@ fn az_train_survives_20_sigkills() {
     eprintln!("az_train: the last of {kills} killed runs had reached iteration {resumed_at}");
     eprintln!("az_train: {kills} SIGKILLs, resumed to the uninterrupted run's log and network");
 }
+
+/// The task files of the arc-batt `solve` kill test: the crate's fixture tasks (solved within
+/// a fraction of their budget, so that no wall-clock guard decides a result), each copied
+/// `copies` times under ids of its own.
+fn arc_tasks(dir: &Path, copies: usize) -> usize {
+    let fixtures = integration_tests::examples::workspace_root().join("fixtures/arc-batt/tasks");
+    let mut sources: Vec<_> = std::fs::read_dir(&fixtures)
+        .expect("arc-batt fixture tasks")
+        .map(|e| e.expect("fixture entry").path())
+        .collect();
+    sources.sort();
+    std::fs::create_dir_all(dir).expect("task folder");
+    let mut n = 0;
+    for k in 0..copies {
+        for src in &sources {
+            let stem = src.file_stem().expect("a stem").to_string_lossy();
+            std::fs::copy(src, dir.join(format!("{k:02}-{stem}.json"))).expect("copy a task");
+            n += 1;
+        }
+    }
+    n
+}
+
+/// A solve report's tasks without their timings.
+fn timeless_tasks(report: &Value) -> Vec<Value> {
+    report["tasks"]
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .map(|t| {
+            let mut t = t.clone();
+            let o = t.as_object_mut().expect("a task result");
+            o.remove("seconds");
+            o.remove("cpu_s");
+            t
+        })
+        .collect()
+}
+
+/// arc-batt `solve`: 160 tasks (the fixture tasks, copied 40 times) on 2 threads with a journal, killed
+/// 20 times at random moments within the start-up plus four median tasks of an uninterrupted
+/// run (twenty runs cannot finish all 160 tasks: at most eight each). Every task ends with
+/// exactly one whole journal record (a finished task is never
+/// searched again), and the resumed submission and report equal the uninterrupted run's
+/// (timings and the run's self-description aside).
+#[test]
+fn arc_solve_survives_20_sigkills() {
+    let _alone = one_at_a_time();
+    let root = scratch("arc-solve");
+    let tasks = root.join("tasks");
+    let n = arc_tasks(&tasks, 40);
+    let args = |dir: &Path| -> Vec<String> {
+        let mut a: Vec<String> = [
+            "--budget-s",
+            "2",
+            "--mode",
+            "threads",
+            "--workers",
+            "2",
+            "--quiet",
+            "--tasks",
+        ]
+        .map(String::from)
+        .to_vec();
+        a.push(tasks.display().to_string());
+        for (flag, file) in [("--out", "submission.json"), ("--report", "report.json")] {
+            a.push(flag.into());
+            a.push(dir.join(file).display().to_string());
+        }
+        a
+    };
+
+    example("solve");
+    let clean = root.join("clean");
+    std::fs::create_dir_all(&clean).unwrap();
+    let whole = run("solve", &args(&clean), &clean, LIMIT);
+    assert_eq!(whole.code, Some(0), "uninterrupted run:\n{}", whole.text());
+    let t0 = Instant::now();
+    let idle = run("solve", &args(&clean), &clean, LIMIT);
+    let startup = t0.elapsed();
+    assert_eq!(idle.code, Some(0), "{}", idle.text());
+    assert!(
+        idle.stdout
+            .contains(&format!("{n} read back from the journal")),
+        "a rerun of a finished run searches nothing:\n{}",
+        idle.stdout
+    );
+    let clean_report = json(&clean.join("report.json"));
+    let mut seconds: Vec<f64> = clean_report["tasks"]
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .map(|t| {
+            assert_eq!(t["status"], "complete", "{t}");
+            t["seconds"].as_f64().expect("seconds")
+        })
+        .collect();
+    seconds.sort_by(f64::total_cmp);
+    let task = Duration::from_secs_f64(seconds[n / 2]);
+    let max_delay = startup + 4 * task;
+
+    let killed = root.join("killed");
+    std::fs::create_dir_all(&killed).unwrap();
+    let (last, kills) = run_with_kills(
+        "solve",
+        &args(&killed),
+        &killed,
+        KILLS,
+        max_delay,
+        0xa2c_2026,
+        LIMIT,
+    );
+    assert_eq!(last.code, Some(0), "the final run:\n{}", last.text());
+    assert!(
+        kills >= KILLS * 3 / 4,
+        "only {kills} of {KILLS} runs were killed before finishing (kill moments up to {max_delay:?})"
+    );
+
+    let report = json(&killed.join("report.json"));
+    let resumed = report["resumed"].as_u64().expect("resumed") as usize;
+    assert!(
+        (1..n).contains(&resumed),
+        "the killed runs finished {resumed} of {n} tasks: kills must land mid-work"
+    );
+    assert_eq!(
+        json(&clean.join("submission.json")),
+        json(&killed.join("submission.json")),
+        "submissions"
+    );
+    assert_eq!(report["summary"], clean_report["summary"]);
+    assert_eq!(timeless_tasks(&report), timeless_tasks(&clean_report));
+    let settings = |v: &Value| {
+        let mut c = v["run"]["config"].clone();
+        let c = c.as_object_mut().expect("configuration");
+        for own in ["out", "report", "journal"] {
+            c.remove(own);
+        }
+        c.clone()
+    };
+    assert_eq!(settings(&report), settings(&clean_report));
+
+    // One whole record per task; the other lines were cut by a kill.
+    let journal = std::fs::read_to_string(killed.join("report.json.jsonl")).expect("journal");
+    let mut per_task = std::collections::BTreeMap::<String, usize>::new();
+    let mut torn = 0;
+    for line in journal.lines().filter(|l| !l.trim().is_empty()) {
+        match serde_json::from_str::<Value>(line) {
+            Ok(r) => {
+                *per_task
+                    .entry(r["task"].as_str().expect("task").into())
+                    .or_default() += 1
+            }
+            Err(_) => torn += 1,
+        }
+    }
+    assert_eq!(per_task.len(), n, "every task has its record");
+    let twice: Vec<&String> = per_task
+        .iter()
+        .filter(|(_, c)| **c > 1)
+        .map(|(t, _)| t)
+        .collect();
+    assert!(
+        twice.is_empty(),
+        "tasks searched again after they had finished: {twice:?}"
+    );
+    assert!(
+        torn <= kills,
+        "{torn} torn journal lines from {kills} kills"
+    );
+    eprintln!(
+        "arc solve: {kills} kills (moments up to {max_delay:?}; start-up {startup:?}, median \
+         task {task:?}), {resumed} of {n} tasks resumed, {torn} torn journal lines"
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}

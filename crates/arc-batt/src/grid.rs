@@ -312,9 +312,17 @@ impl fmt::Debug for Grid {
     }
 }
 
+/// Rows of integers, as in task files; written with the type it is read with, so that
+/// formats that are not self-describing (postcard, for worker processes) read it back too.
 impl Serialize for Grid {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.to_rows().serialize(s)
+        use serde::ser::SerializeSeq;
+        let mut rows = s.serialize_seq(Some(self.height()))?;
+        for r in 0..self.height() {
+            let row: Vec<i64> = self.row(r).iter().map(|&c| i64::from(c)).collect();
+            rows.serialize_element(&row)?;
+        }
+        rows.end()
     }
 }
 

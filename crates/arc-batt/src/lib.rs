@@ -18,12 +18,14 @@
 //!   budget and a memory bound;
 //! - [`score`]: ranking (demonstrations solved, partial credit, simplicity), colour-map,
 //!   rule and piece assembly, predictions;
-//! - [`pipeline`]: many tasks through par-core, results identical for any worker count,
-//!   optionally with a budget shared between tasks; counts with 2 and 3 attempts;
+//! - [`pipeline`]: many tasks through par-core (threads or worker processes), results
+//!   identical for any worker count, optionally with a budget shared between tasks, each
+//!   result appended to a journal as its task ends so that a killed run resumes without
+//!   losing one; counts with 2 and 3 attempts;
 //! - [`task`]: reading task files with typed errors that name the file and the grid.
 //!
 //! The `solve` example runs the pipeline on task files and writes a Kaggle submission and a
-//! self-describing report; the `arc-batt` bench scenario measures tasks solved, speed and
+//! self-describing report (resuming from its journal when rerun); the `arc-batt` bench scenario measures tasks solved, speed and
 //! where parallelism pays. Test outputs are used only to count what was solved.
 //!
 //! ```

@@ -26,7 +26,8 @@ pub struct Entry {
     pub program: Program,
 }
 
-/// Stored programs (see the [module docs](self)).
+/// Stored programs (see the [module docs](self)). Serialised as its file format's text (for
+/// worker processes).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Library {
     entries: Vec<Entry>,
@@ -115,6 +116,16 @@ impl Library {
         Self::parse(&text, path)
     }
 
+    /// A digest of the library's text (FNV-1a, 64 bits): a journal record is reused only for
+    /// the library it was computed with.
+    pub fn digest(&self) -> u64 {
+        self.to_text()
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+            })
+    }
+
     /// The file format's text.
     pub fn to_text(&self) -> String {
         let mut s = String::from("# arc-batt program library: task<TAB>fingerprint<TAB>program\n");
@@ -125,6 +136,19 @@ impl Library {
             ));
         }
         s
+    }
+}
+
+impl serde::Serialize for Library {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_text())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Library {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Self::parse(&text, Path::new("<serialised library>")).map_err(serde::de::Error::custom)
     }
 }
 
@@ -208,6 +232,10 @@ mod tests {
         assert_eq!(lib.len(), 3);
         let back = Library::parse(&lib.to_text(), Path::new("lib.tsv")).unwrap();
         assert_eq!(back, lib);
+        let json = serde_json::to_string(&lib).unwrap();
+        assert_eq!(serde_json::from_str::<Library>(&json).unwrap(), lib);
+        assert_eq!(back.digest(), lib.digest());
+        assert_ne!(Library::new().digest(), lib.digest());
         assert_eq!(
             lib.for_task(2),
             vec![p.clone()],

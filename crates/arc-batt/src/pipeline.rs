@@ -10,10 +10,19 @@
 //! budget; the work the tasks left unspent is pooled and shared equally among the tasks that
 //! ran out of budget unsolved, which run again with their share (the whole run never spends
 //! more than `tasks × budget`). Both passes are deterministic.
+//!
+//! With a **journal** ([`solve_all_resumable`]) each task's result is appended to a JSON-lines
+//! file (par-core's [`Journal`]) the moment its search ends, and a rerun reads back every
+//! result computed with the same task content, settings and library: a run killed part-way
+//! resumes where it stopped and ends with the results an uninterrupted run gives. The tasks
+//! run as a [`SolveJob`], in any par-core mode, worker processes included.
 
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use par_core::{Executor, RunReport};
+use par_core::journal::Journal;
+use par_core::{Executor, Job, RemoteJob, RunReport, TaskContext};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ArcError;
@@ -54,8 +63,8 @@ pub struct TaskResult {
     pub nodes: usize,
     /// Largest memory the search held, MB (estimated from its values).
     pub peak_mb: f64,
-    /// The failure, when the task failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The failure, when the task failed (`null` otherwise).
+    #[serde(default)]
     pub error: Option<String>,
 }
 
@@ -155,8 +164,142 @@ pub struct RunConfig {
 pub struct RunResults {
     /// One result per task, in the order given.
     pub results: Vec<TaskResult>,
-    /// The run report of each pass.
+    /// The run report of each pass that had tasks to run (a pass whose every task was read
+    /// back from the journal runs none).
     pub reports: Vec<RunReport>,
+    /// Task searches read back from the journal instead of run (a shared-budget task can
+    /// count twice, once per pass).
+    pub resumed: usize,
+    /// Journal lines that did not parse (torn by a killed run), skipped.
+    pub journal_skipped: usize,
+    /// Journal appends that failed (each names the journal and the task): the results are
+    /// complete, but a rerun would compute those tasks again.
+    pub journal_errors: Vec<String>,
+}
+
+/// One finished task search as the journal keeps it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct JournalRecord {
+    /// The task id.
+    task: String,
+    /// [`Task::digest`] in hexadecimal.
+    digest: String,
+    /// The search configuration as canonical JSON text (the pass's budget included).
+    config: String,
+    /// [`Library::digest`] in hexadecimal.
+    library: String,
+    /// The result.
+    result: TaskResult,
+}
+
+impl JournalRecord {
+    fn key(task: &Task, config: &SearchConfig, library: u64) -> (String, String, String, String) {
+        (
+            task.id.clone(),
+            format!("{:016x}", task.digest()),
+            serde_json::to_string(config).unwrap_or_default(),
+            format!("{library:016x}"),
+        )
+    }
+}
+
+/// Where finished task searches are appended, and those read back.
+struct Resume {
+    path: PathBuf,
+    library: u64,
+    done: FxHashMap<(String, String, String, String), TaskResult>,
+}
+
+impl Resume {
+    /// Opens the journal (ending a torn line) and reads back the usable records: those of a
+    /// search that ran to a deterministic end (complete, budget or memory: the same settings
+    /// would give the same result). A search stopped by the wall-clock guard or one that
+    /// failed is run again.
+    fn open(path: &Path, library: &Library) -> Result<(Self, usize), ArcError> {
+        let (_, read) = Journal::open::<JournalRecord>(path).map_err(|error| ArcError::Io {
+            path: path.to_path_buf(),
+            error,
+        })?;
+        let skipped = read.skipped;
+        let mut done = FxHashMap::default();
+        for r in read.records {
+            if matches!(r.result.status.as_str(), "complete" | "budget" | "memory")
+                && r.result.error.is_none()
+            {
+                done.insert((r.task, r.digest, r.config, r.library), r.result);
+            }
+        }
+        Ok((
+            Self {
+                path: path.to_path_buf(),
+                library: library.digest(),
+                done,
+            },
+            skipped,
+        ))
+    }
+}
+
+/// The searches of one pass, as a par-core job: task `i` searches `tasks[i]` with
+/// `configs[i]` and, when the run keeps a journal, appends its result there as soon as it is
+/// known. Serialisable, so that it also runs in worker processes (register it with
+/// [`par_core::process::serve_if_worker`] in the binary's `main`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SolveJob {
+    tasks: Vec<Task>,
+    configs: Vec<SearchConfig>,
+    library: Library,
+    /// The journal and the library digest its records carry.
+    journal: Option<(PathBuf, u64)>,
+}
+
+/// A task's result and, when its journal record could not be appended, why.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Solved {
+    /// The result.
+    pub result: TaskResult,
+    /// The journal error, when the append failed.
+    pub journal_error: Option<String>,
+}
+
+impl Job for SolveJob {
+    type Output = Solved;
+
+    fn run(&self, ctx: &mut TaskContext) -> Solved {
+        let (task, config) = (&self.tasks[ctx.index], &self.configs[ctx.index]);
+        let result = solve_task(task, config, &self.library);
+        let journal_error = self.journal.as_ref().and_then(|(path, library)| {
+            let (task, digest, config, library) = JournalRecord::key(task, config, *library);
+            let record = JournalRecord {
+                task,
+                digest,
+                config,
+                library,
+                result: result.clone(),
+            };
+            Journal::appender(path)
+                .append(&record)
+                .err()
+                .map(|e| format!("task {}: {e}", result.task))
+        });
+        Solved {
+            result,
+            journal_error,
+        }
+    }
+}
+
+impl RemoteJob for SolveJob {
+    const NAME: &'static str = "arc-batt.solve";
+}
+
+/// What one pass gives back: results in task order, the report when tasks ran, the number
+/// read back, and journal errors.
+struct Pass {
+    results: Vec<TaskResult>,
+    report: Option<RunReport>,
+    resumed: usize,
+    journal_errors: Vec<String>,
 }
 
 fn run_pass(
@@ -164,18 +307,43 @@ fn run_pass(
     tasks: &[&Task],
     cfgs: &[SearchConfig],
     library: &Library,
-) -> Result<(Vec<TaskResult>, RunReport), ArcError> {
-    let out = exec.map(tasks.len(), |ctx| {
-        solve_task(tasks[ctx.index], &cfgs[ctx.index], library)
-    })?;
-    let report = out.report;
-    let results = out
-        .results
-        .into_iter()
-        .zip(tasks)
-        .map(|(r, t)| r.unwrap_or_else(|f| TaskResult::failed(&t.id, f.to_string())))
-        .collect();
-    Ok((results, report))
+    resume: Option<&Resume>,
+) -> Result<Pass, ArcError> {
+    let mut slots: Vec<Option<TaskResult>> = vec![None; tasks.len()];
+    if let Some(r) = resume {
+        for (i, (t, c)) in tasks.iter().zip(cfgs).enumerate() {
+            slots[i] = r.done.get(&JournalRecord::key(t, c, r.library)).cloned();
+        }
+    }
+    let resumed = slots.iter().filter(|s| s.is_some()).count();
+    let todo: Vec<usize> = (0..tasks.len()).filter(|&i| slots[i].is_none()).collect();
+    let mut report = None;
+    let mut journal_errors = Vec::new();
+    if !todo.is_empty() {
+        let job = SolveJob {
+            tasks: todo.iter().map(|&i| tasks[i].clone()).collect(),
+            configs: todo.iter().map(|&i| cfgs[i].clone()).collect(),
+            library: library.clone(),
+            journal: resume.map(|r| (r.path.clone(), r.library)),
+        };
+        let out = exec.run(&job, todo.len())?;
+        for (&i, r) in todo.iter().zip(out.results) {
+            slots[i] = Some(match r {
+                Ok(solved) => {
+                    journal_errors.extend(solved.journal_error);
+                    solved.result
+                }
+                Err(f) => TaskResult::failed(&tasks[i].id, f.to_string()),
+            });
+        }
+        report = Some(out.report);
+    }
+    Ok(Pass {
+        results: slots.into_iter().flatten().collect(),
+        report,
+        resumed,
+        journal_errors,
+    })
 }
 
 /// Solves `tasks` on `exec` (see the [module docs](self)).
@@ -185,14 +353,58 @@ pub fn solve_all(
     cfg: &RunConfig,
     library: &Library,
 ) -> Result<RunResults, ArcError> {
+    solve_with(exec, tasks, cfg, library, None)
+}
+
+/// [`solve_all`], keeping each task's result in the journal at `journal` (JSON lines, created
+/// if needed) as soon as the task is done, and reading back the results the journal already
+/// holds for the same task content, search settings and library instead of searching again:
+/// a run killed part-way loses no finished task, and because the budget is counted in work
+/// units the resumed results equal an uninterrupted run's. Searches stopped by the wall-clock
+/// guard and failed ones are run again.
+pub fn solve_all_resumable(
+    exec: &Executor,
+    tasks: &[Task],
+    cfg: &RunConfig,
+    library: &Library,
+    journal: &Path,
+) -> Result<RunResults, ArcError> {
+    solve_with(exec, tasks, cfg, library, Some(journal))
+}
+
+fn solve_with(
+    exec: &Executor,
+    tasks: &[Task],
+    cfg: &RunConfig,
+    library: &Library,
+    journal: Option<&Path>,
+) -> Result<RunResults, ArcError> {
     cfg.search.validate()?;
+    if tasks.is_empty() {
+        return Err(ArcError::Config {
+            field: "tasks",
+            message: "no tasks to solve".into(),
+        });
+    }
+    let (resume, journal_skipped) = match journal {
+        Some(path) => {
+            let (r, skipped) = Resume::open(path, library)?;
+            (Some(r), skipped)
+        }
+        None => (None, 0),
+    };
     let refs: Vec<&Task> = tasks.iter().collect();
+    let mut reports = Vec::new();
     if !cfg.shared_budget {
         let cfgs = vec![cfg.search.clone(); tasks.len()];
-        let (results, report) = run_pass(exec, &refs, &cfgs, library)?;
+        let pass = run_pass(exec, &refs, &cfgs, library, resume.as_ref())?;
+        reports.extend(pass.report);
         return Ok(RunResults {
-            results,
-            reports: vec![report],
+            results: pass.results,
+            reports,
+            resumed: pass.resumed,
+            journal_skipped,
+            journal_errors: pass.journal_errors,
         });
     }
     let half = SearchConfig {
@@ -200,13 +412,16 @@ pub fn solve_all(
         ..cfg.search.clone()
     };
     let cfgs = vec![half; tasks.len()];
-    let (mut results, first) = run_pass(exec, &refs, &cfgs, library)?;
+    let first = run_pass(exec, &refs, &cfgs, library, resume.as_ref())?;
+    let mut results = first.results;
+    let mut resumed = first.resumed;
+    let mut journal_errors = first.journal_errors;
+    reports.extend(first.report);
     let total = cfg.search.budget_s * WORK_PER_SECOND * tasks.len() as f64;
     let spent: f64 = results.iter().map(|r| r.work as f64).sum();
     let again: Vec<usize> = (0..tasks.len())
         .filter(|&i| results[i].status == "budget" && !results[i].fits_demos)
         .collect();
-    let mut reports = vec![first];
     if !again.is_empty() && total > spent {
         // The rerun repeats its first half, so each share pays for it.
         let share_s = ((total - spent) / again.len() as f64 / WORK_PER_SECOND
@@ -218,8 +433,8 @@ pub fn solve_all(
         };
         let sub: Vec<&Task> = again.iter().map(|&i| &tasks[i]).collect();
         let cfgs = vec![cfg2; sub.len()];
-        let (rerun, report) = run_pass(exec, &sub, &cfgs, library)?;
-        for (k, r) in again.into_iter().zip(rerun) {
+        let second = run_pass(exec, &sub, &cfgs, library, resume.as_ref())?;
+        for (k, r) in again.into_iter().zip(second.results) {
             let first = &results[k];
             results[k] = TaskResult {
                 seconds: r.seconds + first.seconds,
@@ -228,9 +443,17 @@ pub fn solve_all(
                 ..r
             };
         }
-        reports.push(report);
+        resumed += second.resumed;
+        journal_errors.extend(second.journal_errors);
+        reports.extend(second.report);
     }
-    Ok(RunResults { results, reports })
+    Ok(RunResults {
+        results,
+        reports,
+        resumed,
+        journal_skipped,
+        journal_errors,
+    })
 }
 
 /// Test outputs matched and whether the whole task is solved, within `attempts` attempts
@@ -358,6 +581,118 @@ mod tests {
         };
         let s = solve_all(&exec(2), &ts, &shared, &Library::new()).unwrap();
         assert_eq!(Tally::count(&ts, &s.results).tasks_top3, 2);
+    }
+
+    /// What must not differ between a resumed and an uninterrupted run: everything but the
+    /// timings.
+    fn timeless(r: &[TaskResult]) -> Vec<TaskResult> {
+        r.iter()
+            .map(|x| TaskResult {
+                seconds: 0.0,
+                cpu_s: 0.0,
+                ..x.clone()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_journal_keeps_finished_tasks_and_a_rerun_reads_them_back() {
+        let ts = tasks();
+        let dir = std::env::temp_dir().join(format!("arc-batt-journal-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("run.jsonl");
+        for shared_budget in [false, true] {
+            let _ = std::fs::remove_file(&path);
+            let cfg = RunConfig {
+                search: SearchConfig {
+                    budget_s: 0.2,
+                    ..SearchConfig::default()
+                },
+                shared_budget,
+            };
+            let plain = solve_all(&exec(2), &ts, &cfg, &Library::new()).unwrap();
+            let first = solve_all_resumable(&exec(2), &ts, &cfg, &Library::new(), &path).unwrap();
+            assert_eq!(first.resumed, 0);
+            assert_eq!(timeless(&first.results), timeless(&plain.results));
+            // A kill in the middle of the second record: the first is kept, the torn one is
+            // skipped and its task searched again.
+            let text = std::fs::read_to_string(&path).unwrap();
+            let first_line = text.lines().next().unwrap();
+            std::fs::write(&path, format!("{first_line}\n{{\"task\": \"up\", \"dig")).unwrap();
+            let again = solve_all_resumable(&exec(1), &ts, &cfg, &Library::new(), &path).unwrap();
+            assert_eq!(again.resumed, 1, "shared budget {shared_budget}");
+            assert_eq!(again.journal_skipped, 1);
+            assert_eq!(timeless(&again.results), timeless(&plain.results));
+            let done = solve_all_resumable(&exec(2), &ts, &cfg, &Library::new(), &path).unwrap();
+            assert_eq!(done.resumed, 2);
+            assert!(done.reports.is_empty(), "nothing left to run");
+            assert_eq!(timeless(&done.results), timeless(&plain.results));
+            // Other settings or another library: searched again.
+            let longer = RunConfig {
+                search: SearchConfig {
+                    budget_s: 0.25,
+                    ..cfg.search.clone()
+                },
+                shared_budget,
+            };
+            let other =
+                solve_all_resumable(&exec(2), &ts, &longer, &Library::new(), &path).unwrap();
+            assert_eq!(other.resumed, 0);
+            let mut lib = Library::new();
+            lib.add("x", 1, "x1 = rot90(I)".parse().unwrap());
+            let with_lib = solve_all_resumable(&exec(2), &ts, &cfg, &lib, &path).unwrap();
+            assert_eq!(with_lib.resumed, 0);
+        }
+        // A record of a search the wall-clock guard stopped is not a result: searched again.
+        let _ = std::fs::remove_file(&path);
+        let cfg = RunConfig {
+            search: SearchConfig {
+                budget_s: 0.2,
+                ..SearchConfig::default()
+            },
+            ..RunConfig::default()
+        };
+        solve_all_resumable(&exec(1), &ts, &cfg, &Library::new(), &path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(
+            &path,
+            text.replace("\"status\":\"complete\"", "\"status\":\"wall_clock\""),
+        )
+        .unwrap();
+        let again = solve_all_resumable(&exec(1), &ts, &cfg, &Library::new(), &path).unwrap();
+        assert_eq!(again.resumed, 0);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn jobs_and_results_travel_to_worker_processes() {
+        // Worker processes receive the job and send results as postcard, a format that is
+        // not self-describing: every type must read back what it wrote.
+        let ts = tasks();
+        let mut library = Library::new();
+        library.add("x", 1, "x1 = rot90(I)".parse().unwrap());
+        let job = SolveJob {
+            tasks: ts.clone(),
+            configs: vec![SearchConfig::default(); 2],
+            library: library.clone(),
+            journal: Some(("j.jsonl".into(), library.digest())),
+        };
+        let back: SolveJob = postcard::from_bytes(&postcard::to_stdvec(&job).unwrap()).unwrap();
+        assert_eq!(back.tasks, ts);
+        assert_eq!(back.library, library);
+        let result = solve_task(&ts[0], &SearchConfig::default(), &library);
+        let solved = Solved {
+            result: result.clone(),
+            journal_error: None,
+        };
+        let back: Solved = postcard::from_bytes(&postcard::to_stdvec(&solved).unwrap()).unwrap();
+        assert_eq!(back.result, result);
+    }
+
+    #[test]
+    fn an_empty_task_list_is_an_error() {
+        let e = solve_all(&exec(1), &[], &RunConfig::default(), &Library::new()).unwrap_err();
+        assert!(e.to_string().contains("no tasks"), "{e}");
     }
 
     #[test]

@@ -8,13 +8,13 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::ArcError;
 use crate::grid::Grid;
 
 /// One demonstration: an input grid and its output.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pair {
     /// The input grid.
     pub input: Grid,
@@ -23,7 +23,7 @@ pub struct Pair {
 }
 
 /// One test case: an input and, when known, the expected output.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TestCase {
     /// The input grid.
     pub input: Grid,
@@ -31,8 +31,8 @@ pub struct TestCase {
     pub output: Option<Grid>,
 }
 
-/// An ARC task.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An ARC task (serialised as its id with the pairs, for worker processes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Task {
     /// The task id (the file stem).
     pub id: String,
@@ -151,6 +151,24 @@ impl Task {
         h
     }
 
+    /// A digest of what the search sees, in order: the demonstrations and the test inputs
+    /// (not the test outputs, which no choice reads). Unlike [`Task::fingerprint`] it changes
+    /// when the pairs are re-ordered; a journal record is reused only for the same digest.
+    pub fn digest(&self) -> u64 {
+        let mut h = 0xcbf2_9ce4_8422_2325u64;
+        let mut mix = |x: u64| h = (h ^ x).wrapping_mul(0x0000_0100_0000_01b3);
+        mix(self.train.len() as u64);
+        for p in &self.train {
+            mix(p.input.hash64());
+            mix(p.output.hash64());
+        }
+        mix(self.test.len() as u64);
+        for t in &self.test {
+            mix(t.input.hash64());
+        }
+        h
+    }
+
     /// Whether every test case has its expected output.
     pub fn has_test_outputs(&self) -> bool {
         self.test.iter().all(|t| t.output.is_some())
@@ -210,6 +228,11 @@ mod tests {
         let mut changed = t.clone();
         changed.train[0].output = changed.train[1].output.clone();
         assert_ne!(t.fingerprint(), changed.fingerprint());
+        assert_ne!(t.digest(), swapped.digest(), "the digest sees the order");
+        assert_ne!(t.digest(), changed.digest());
+        let mut answered = t.clone();
+        answered.test[0].output = None;
+        assert_eq!(t.digest(), answered.digest(), "test outputs are not read");
     }
 
     #[test]

@@ -2,61 +2,87 @@
 //!
 //! ```text
 //! cargo run -p arc-batt --release --example solve -- --tasks DIR_OR_FILES \
-//!     [--budget-s S] [--workers W] [--out submission.json] [--report results.json]
+//!     [--budget-s S] [--mode threads|seq|processes|auto] [--workers W] \
+//!     [--out submission.json] [--report results.json] [--learn library.tsv]
 //! ```
 //!
-//! Every task is searched within its budget on `W` workers (par-core threads); the submission
-//! holds two attempts per test input, the report up to three ranked predictions with the best
+//! Every task is searched within its budget on `W` workers (par-core); the submission holds
+//! two attempts per test input, the report up to three ranked predictions with the best
 //! program and timings. When the task files hold test outputs, the tasks and test outputs
 //! solved with 2 and with 3 attempts are printed.
-
-mod cli_io;
+//!
+//! Every output is checked writable and every option validated before the first task starts.
+//! Each finished task is appended to a journal (`--journal`, by default beside the first
+//! output: `<report>.jsonl`); a rerun of the same command reads it back and searches only the
+//! tasks still missing, so a killed run loses no finished task, and because budgets count
+//! work units, not seconds, the resumed outputs equal an uninterrupted run's.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use arc_batt::library::Library;
-use arc_batt::pipeline::{RunConfig, Tally, TaskResult, solve_all};
+use arc_batt::pipeline::{
+    RunConfig, RunResults, SolveJob, Tally, TaskResult, solve_all, solve_all_resumable,
+};
 use arc_batt::search::SearchConfig;
 use arc_batt::task::task_files;
 use arc_batt::{Grid, Task};
 use clap::Parser;
-use par_core::bench::{Machine, Provenance};
-use par_core::{ExecConfig, Executor, Mode, Progress};
+use par_cli::numbers::{count_in, float_in};
+use par_cli::output_files::{check_writable, write_atomic, write_json};
+use par_cli::{ExecArgs, RunRecord};
+use par_core::process::{Registry, serve_if_worker};
+use par_core::{ExecConfig, Executor, Progress};
 use serde_json::{Value, json};
 
-use cli_io::{check_writable, float_in, int_in, is_broken_pipe, say, write_atomic};
+/// The default memory for all workers together, MB (lowered to what the machine has free).
+const DEFAULT_MEMORY_MB: f64 = 2048.0;
 
 /// Search programs for ARC tasks; write a Kaggle submission and a per-task report.
-///
-/// Files written: the submission (--out: {task_id: [{"attempt_1": grid, "attempt_2": grid},
-/// ...one per test input]}), the report (--report: tool version and commit, command line,
-/// configuration, inputs with sizes, machine, timings, counts and per task: predictions (up to
-/// 3 per test input), program, fits_demos, status, seconds) and the learned library (--learn:
-/// task<TAB>fingerprint<TAB>program for every task whose best program fits its
-/// demonstrations). Each is written atomically and checked writable before the search starts.
 #[derive(Debug, Parser)]
-#[command(version, about, long_about)]
+#[command(
+    version,
+    about,
+    allow_negative_numbers = true,
+    after_help = "\
+Writes (each checked writable before the first task, each written atomically):
+  --out FILE       the Kaggle submission: {task_id: [{\"attempt_1\": grid, \"attempt_2\": grid},
+                   ...one per test input]} ([[0]] where there is no prediction)
+  --report FILE    {\"run\": {tool, version, provenance, machine, config, seed, inputs,
+                   timings}, \"summary\": {tasks, tests, tasks_top2, tasks_top3, tests_top2,
+                   tests_top3, fit_demos}, \"resumed\", \"passes\", \"invalid\": [{path, error}],
+                   \"tasks\": [{task, predictions (up to 3 per test input), program, programs,
+                   fits_demos, from_library, status, seconds, cpu_s, work, ops, nodes,
+                   peak_mb, error}]}
+  --learn FILE     a library: task<TAB>fingerprint<TAB>program for every task whose best
+                   program fits its demonstrations (read it back with --library)
+  journal          one JSON line per finished task, appended as it finishes (--journal FILE,
+                   by default <report>.jsonl, else <out>.jsonl, else <learn>.jsonl); it stays
+                   after the run, and a rerun with the same tasks, settings and library reads
+                   it back instead of searching again (--fresh starts over)
+Standard output: the counts solved with 2 and 3 attempts (when the tasks hold test outputs).
+Exit status 1 when a task file is invalid or a task's search failed (after every other task
+is solved and written)."
+)]
 struct Args {
+    #[command(flatten)]
+    exec: ExecArgs,
     /// Task files (.json) or folders of them, taken in name order.
     #[arg(long, required = true, num_args = 1.., value_name = "DIR_OR_FILES")]
     tasks: Vec<PathBuf>,
-    /// Search budget per task, in seconds of nominal work (deterministic; a wall-clock guard
-    /// stops a task at 6x).
-    #[arg(long, default_value_t = 1.0, value_parser = float_in(0.0, 3600.0, true))]
+    /// Search budget per task, in seconds of nominal work (deterministic: counted in work
+    /// units; a wall-clock guard stops a task at 6 times it).
+    #[arg(long, default_value_t = 1.0, value_parser = float_in(0.001, 3600.0))]
     budget_s: f64,
-    /// Worker threads (tasks run in parallel); default: every available core.
-    #[arg(long, value_parser = int_in(1, 256))]
-    workers: Option<usize>,
     /// Deepest composition of transforms.
-    #[arg(long, default_value_t = 3, value_parser = int_in(1, 4))]
+    #[arg(long, default_value_t = 3, value_parser = count_in(1, 4))]
     max_depth: usize,
     /// Memory for all workers together, MB; each task's search may hold memory_mb / workers
-    /// and stops with status `memory` beyond it.
-    #[arg(long, default_value_t = 2048.0, value_parser = float_in(64.0, 1.0e6, false))]
-    memory_mb: f64,
+    /// and stops with status `memory` beyond it [default: 2048, or 80 % of the free memory
+    /// when less].
+    #[arg(long, value_parser = float_in(64.0, 1.0e6))]
+    memory_mb: Option<f64>,
     /// Share the budget that solved tasks leave unspent among the tasks that ran out of it.
     #[arg(long)]
     shared_budget: bool,
@@ -73,68 +99,112 @@ struct Args {
     /// Write the programs that fit their task's demonstrations here, as a library.
     #[arg(long, value_name = "FILE")]
     learn: Option<PathBuf>,
+    /// Keep the journal of finished tasks here [default: beside the first output].
+    #[arg(long, value_name = "FILE")]
+    journal: Option<PathBuf>,
+    /// Delete the journal of an earlier run and search every task again.
+    #[arg(long)]
+    fresh: bool,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
 }
 
-fn main() -> ExitCode {
-    let args = Args::parse();
-    match run(&args) {
-        Ok(code) => code,
-        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("solve: error: {e:#}");
-            ExitCode::FAILURE
-        }
+impl Args {
+    /// The journal: as given, or beside the first output; none without any output.
+    fn journal_path(&self) -> Option<PathBuf> {
+        self.journal.clone().or_else(|| {
+            [&self.report, &self.out, &self.learn]
+                .into_iter()
+                .flatten()
+                .next()
+                .map(|p| {
+                    let mut name = p.as_os_str().to_owned();
+                    name.push(".jsonl");
+                    PathBuf::from(name)
+                })
+        })
     }
 }
 
-fn run(args: &Args) -> Result<ExitCode> {
+fn main() -> std::process::ExitCode {
+    serve_if_worker(&Registry::new().with::<SolveJob>());
+    par_cli::main_with(|| run(&Args::parse()))
+}
+
+/// Memory for all workers together, MB: as given (refused beyond what the machine has), or
+/// the default lowered to what the machine has free.
+fn memory_mb(args: &Args) -> Result<f64> {
+    match args.memory_mb {
+        Some(mb) => {
+            par_cli::memory::ensure_fits("--memory-mb", (mb * 1e6) as u128)?;
+            Ok(mb)
+        }
+        None => Ok(
+            par_cli::memory::available_bytes().map_or(DEFAULT_MEMORY_MB, |b| {
+                DEFAULT_MEMORY_MB.min(b as f64 * par_cli::memory::SHARE_OF_AVAILABLE / 1e6)
+            }),
+        ),
+    }
+}
+
+fn run(args: &Args) -> Result<()> {
     let started = Instant::now();
-    for path in [&args.out, &args.report, &args.learn].into_iter().flatten() {
+    let journal = args.journal_path();
+    for path in [&args.out, &args.report, &args.learn, &journal]
+        .into_iter()
+        .flatten()
+    {
         check_writable(path)?;
     }
+    let memory_mb = memory_mb(args)?;
+    let mut record = RunRecord::start(
+        "arc-batt solve",
+        env!("CARGO_PKG_VERSION"),
+        env!("CARGO_MANIFEST_DIR"),
+    );
     let library = match &args.library {
-        Some(p) => Library::load(p)?,
+        Some(p) => {
+            record.add_input(p)?;
+            Library::load(p).context("reading the library")?
+        }
         None => Library::new(),
     };
     let files = task_files(&args.tasks)?;
+    for p in &args.tasks {
+        record.add_input(p)?;
+    }
     let mut tasks = Vec::new();
-    let mut inputs = Vec::new();
     let mut invalid = Vec::new();
     for f in &files {
-        let bytes = std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
         match Task::load(f) {
-            Ok(t) => {
-                inputs.push(json!({"path": f, "bytes": bytes, "task": t.id}));
-                tasks.push(t);
-            }
+            Ok(t) => tasks.push(t),
             Err(e) => {
                 eprintln!("solve: skipping {e}");
-                invalid.push(json!({"path": f, "error": e.to_string()}));
+                invalid.push((f.clone(), e.to_string()));
             }
         }
     }
     if tasks.is_empty() {
-        bail!("no valid task among the {} file(s) given", files.len());
+        bail!(
+            "no valid task among the {} file(s) given: {}",
+            files.len(),
+            invalid
+                .iter()
+                .map(|(_, e)| e.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
     }
-    let workers = args
-        .workers
-        .unwrap_or_else(par_core::budget::available_threads);
+    let workers = args.exec.worker_count();
     let cfg = RunConfig {
         search: SearchConfig {
             budget_s: args.budget_s,
             max_depth: args.max_depth,
-            memory_mb: (args.memory_mb / workers as f64).max(16.0),
+            memory_mb: (memory_mb / workers as f64).max(16.0),
             ..SearchConfig::default()
         },
         shared_budget: args.shared_budget,
-    };
-    let mode = if workers == 1 {
-        Mode::Sequential
-    } else {
-        Mode::Threads { workers }
     };
     let exec = Executor::new(ExecConfig {
         progress: if args.quiet {
@@ -143,85 +213,151 @@ fn run(args: &Args) -> Result<ExitCode> {
             Progress::Auto
         },
         label: "arc tasks".into(),
-        ..ExecConfig::with_mode(mode)
+        ..args.exec.exec_config(0)
     })?;
-    let run = solve_all(&exec, &tasks, &cfg, &library).context("solving the tasks")?;
-    let wall = started.elapsed().as_secs_f64();
+    record.set_config(&json!({
+        "run": cfg,
+        "mode": exec.config().mode.to_string(),
+        "workers": workers,
+        "memory_mb_total": memory_mb,
+        "library": args.library,
+        "library_programs": library.len(),
+        "library_digest": format!("{:016x}", library.digest()),
+        "tasks": args.tasks,
+        "task_files": files.len(),
+        "out": args.out,
+        "report": args.report,
+        "learn": args.learn,
+        "journal": journal,
+    }));
+
+    let run = match &journal {
+        Some(path) => {
+            if args.fresh && path.exists() {
+                std::fs::remove_file(path)
+                    .with_context(|| format!("removing the journal {}", path.display()))?;
+            }
+            solve_all_resumable(&exec, &tasks, &cfg, &library, path)
+        }
+        None => solve_all(&exec, &tasks, &cfg, &library),
+    }
+    .context("solving the tasks")?;
     let tally = Tally::count(&tasks, &run.results);
-    let failed: Vec<&TaskResult> = run.results.iter().filter(|r| r.error.is_some()).collect();
 
     if let Some(path) = &args.out {
-        write_atomic(
-            path,
-            &serde_json::to_vec(&submission(&tasks, &run.results))?,
-        )?;
+        write_json(path, &submission(&tasks, &run.results))?;
     }
     if let Some(path) = &args.learn {
-        let mut lib = Library::new();
-        for (t, r) in tasks.iter().zip(&run.results) {
-            if r.fits_demos
-                && let Some(p) = &r.program
-                && let Ok(p) = p.parse()
-            {
-                lib.add(&t.id, t.fingerprint(), p);
-            }
-        }
-        write_atomic(path, lib.to_text().as_bytes())?;
+        write_atomic(path, learned(&tasks, &run.results).to_text().as_bytes())?;
     }
     if let Some(path) = &args.report {
-        let prov = Provenance::now();
+        record.finish();
         let report = json!({
-            "tool": {"name": "arc-batt solve", "version": env!("CARGO_PKG_VERSION"),
-                     "commit": prov.commit, "dirty": prov.dirty},
-            "date": prov.date,
-            "command": prov.command,
-            "config": {"run": cfg, "workers": workers, "memory_mb_total": args.memory_mb,
-                       "library": args.library, "library_programs": library.len()},
-            "inputs": inputs,
-            "invalid": invalid,
-            "machine": Machine::detect(),
-            "timings": {"wall_s": wall, "passes": run.reports},
+            "run": record,
             "summary": tally,
+            "resumed": run.resumed,
+            "journal_skipped_lines": run.journal_skipped,
+            "passes": run.reports,
+            "invalid": invalid.iter().map(|(p, e)| json!({"path": p, "error": e})).collect::<Vec<_>>(),
             "tasks": run.results,
         });
-        write_atomic(path, &serde_json::to_vec_pretty(&report)?)?;
+        write_json(path, &report)?;
     }
+    summarise(args, &tasks, &run, &tally, started, workers)?;
 
+    let failed: Vec<&TaskResult> = run.results.iter().filter(|r| r.error.is_some()).collect();
+    let mut problems = Vec::new();
+    if !invalid.is_empty() {
+        problems.push(format!(
+            "{} invalid task file(s): {}",
+            invalid.len(),
+            invalid
+                .iter()
+                .map(|(_, e)| e.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ));
+    }
+    if !failed.is_empty() {
+        problems.push(format!(
+            "{} task search(es) failed: {}",
+            failed.len(),
+            failed
+                .iter()
+                .map(|f| format!("{}: {}", f.task, f.error.as_deref().unwrap_or("?")))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ));
+    }
+    if !run.journal_errors.is_empty() {
+        problems.push(format!(
+            "the journal could not keep {} result(s) (a rerun searches them again): {}",
+            run.journal_errors.len(),
+            run.journal_errors.join("; ")
+        ));
+    }
+    if !problems.is_empty() {
+        bail!(
+            "{} (the other tasks were solved and written)",
+            problems.join("; ")
+        );
+    }
+    Ok(())
+}
+
+/// Prints the run reports on standard error and the counts on standard output.
+fn summarise(
+    args: &Args,
+    tasks: &[Task],
+    run: &RunResults,
+    tally: &Tally,
+    started: Instant,
+    workers: usize,
+) -> Result<()> {
+    use std::io::Write;
     for r in &run.reports {
         eprintln!("{r}");
     }
-    say(&format!(
+    let wall = started.elapsed().as_secs_f64();
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
         "{} task(s) in {wall:.1} s on {workers} worker(s), budget {} s per task: {} fit their \
-         demonstrations, {} ran out of budget, {} failed, {} file(s) invalid",
+         demonstrations, {} ran out of budget, {} read back from the journal",
         tasks.len(),
         args.budget_s,
         tally.fit_demos,
         run.results.iter().filter(|r| r.status == "budget").count(),
-        failed.len(),
-        invalid.len()
-    ))?;
+        run.resumed,
+    )?;
     if tally.tasks > 0 {
-        say(&format!(
+        writeln!(
+            out,
             "solved with 2 attempts: {} of {} tasks, {} of {} test outputs",
             tally.tasks_top2, tally.tasks, tally.tests_top2, tally.tests
-        ))?;
-        say(&format!(
+        )?;
+        writeln!(
+            out,
             "solved with 3 attempts: {} of {} tasks, {} of {} test outputs",
             tally.tasks_top3, tally.tasks, tally.tests_top3, tally.tests
-        ))?;
+        )?;
     }
-    for f in &failed {
-        eprintln!(
-            "solve: task {} failed: {}",
-            f.task,
-            f.error.as_deref().unwrap_or("?")
-        );
+    out.flush()?;
+    Ok(())
+}
+
+/// The programs that fit their task's demonstrations, as a library.
+fn learned(tasks: &[Task], results: &[TaskResult]) -> Library {
+    let mut lib = Library::new();
+    for (t, r) in tasks.iter().zip(results) {
+        if r.fits_demos
+            && let Some(p) = &r.program
+            && let Ok(p) = p.parse()
+        {
+            lib.add(&t.id, t.fingerprint(), p);
+        }
     }
-    Ok(if failed.is_empty() && invalid.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(2)
-    })
+    lib
 }
 
 /// The Kaggle format: two attempts per test input, `[[0]]` where there is no prediction.

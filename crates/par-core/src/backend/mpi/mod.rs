@@ -592,13 +592,7 @@ impl Comm {
 
     /// Reports `err` on standard error and leaves MPI unusable for later runs.
     fn fail(&mut self, err: &ExecError) {
-        eprintln!("par-core mpi: rank {}: {err}", self.rt.rank);
-        tracing::error!(rank = self.rt.rank, "{err}");
-        self.rt.set_broken(err.to_string());
-        for p in self.pending.drain(..) {
-            p.abandon();
-        }
-        self.beats.abandon();
+        self.rt.give_up(err, &mut self.pending, &mut self.beats);
     }
 
     /// A rank other than 0 refuses the run: tells rank 0, which ends it everywhere.

@@ -356,13 +356,7 @@ impl Peers {
 
     /// Reports `err` on standard error, leaves MPI unusable, abandons the sends in flight.
     fn fail(&mut self, err: ExecError) -> ExecError {
-        eprintln!("par-core mpi: rank {}: {err}", self.rt.rank);
-        tracing::error!(rank = self.rt.rank, "{err}");
-        self.rt.set_broken(err.to_string());
-        for p in self.pending.drain(..) {
-            p.abandon();
-        }
-        self.beats.abandon();
+        self.rt.give_up(&err, &mut self.pending, &mut self.beats);
         err
     }
 }

@@ -239,6 +239,18 @@ impl Runtime {
         }
     }
 
+    /// Gives up after `err`: reports it on standard error (and to `tracing`), marks the
+    /// runtime broken, and abandons the sends in flight and the heartbeats of the caller.
+    pub(crate) fn give_up(&self, err: &ExecError, pending: &mut Vec<Pending>, beats: &mut Beats) {
+        eprintln!("par-core mpi: rank {}: {err}", self.rank);
+        tracing::error!(rank = self.rank, "{err}");
+        self.set_broken(err.to_string());
+        for p in pending.drain(..) {
+            p.abandon();
+        }
+        beats.abandon();
+    }
+
     /// Why the runtime is broken, if it is.
     pub(crate) fn is_broken(&self) -> Option<String> {
         self.broken

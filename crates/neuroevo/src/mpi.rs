@@ -141,7 +141,9 @@ pub struct MpiTransport {
 impl MpiTransport {
     /// The transport of this rank for a run of `islands` islands migrating by `migration`
     /// from run seed `seed`; initialises MPI if nothing has. Fewer islands than ranks is an
-    /// error (on every rank alike).
+    /// error (on every rank alike). Its messages go on the [`Peers`] channels
+    /// [`MIGRATION_CHANNEL`] and [`COLLECT_CHANNEL`], so a job runs one islands model at a
+    /// time (one after the other is fine: each consumes every message it sends).
     pub fn new(islands: usize, migration: &MigrationConfig, seed: u64) -> Result<Self, NeuroError> {
         migration.validate()?;
         let peers = Peers::open(MIGRATION_CHANNEL)?;

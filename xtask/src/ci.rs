@@ -236,6 +236,20 @@ pub const MPI_TESTS: &[MpiTest] = &[
         mpirun_args: &["--mca", "orte_abort_on_non_zero_status", "0"],
         expect: MpiExpect::SurvivorsPrint("rank-loss ok"),
     },
+    MpiTest {
+        package: "mfg",
+        test: "mpi",
+        features: &["mpi"],
+        mpirun_args: &[],
+        expect: MpiExpect::Success,
+    },
+    MpiTest {
+        package: "mfg",
+        test: "mpi_sweep_kill",
+        features: &["mpi"],
+        mpirun_args: &["--mca", "orte_abort_on_non_zero_status", "0"],
+        expect: MpiExpect::SurvivorsPrint("sweep-kill ok"),
+    },
 ];
 
 /// The rank counts every MPI test runs with.

@@ -333,7 +333,8 @@ fn mfg_sweep_configs() -> Vec<(&'static str, String)> {
 
 /// Writes the corpus of bad input files into `dir` and returns it: `empty.json`,
 /// `truncated.json`, `random.bin`, `array.json`, `not-json.txt`, `nan.json`, a folder
-/// `a-folder/`, and the crates' own configuration files (`mfg-sweep-*.json`).
+/// `a-folder/`, the crates' own configuration files (`mfg-sweep-*.json`) and the Connect
+/// Four files of [`write_connect4_corpus`].
 pub fn write_corpus(dir: &Path) -> PathBuf {
     std::fs::create_dir_all(dir.join("a-folder")).expect("corpus folder");
     let files: [(&str, &[u8]); 6] = [
@@ -353,7 +354,65 @@ pub fn write_corpus(dir: &Path) -> PathBuf {
     for (name, text) in mfg_sweep_configs() {
         std::fs::write(dir.join(name), text).expect("corpus file");
     }
+    write_connect4_corpus(dir);
     dir.to_path_buf()
+}
+
+/// Twelve Connect Four positions of 31 to 35 moves with their exact scores (Pons' format:
+/// the columns played, digits 1-7, and the score for the side to move), drawn by random play
+/// and solved by the `mcts` crate's solver: quick to judge, so a tiny run of an example that
+/// reads a test set takes well under a second.
+pub const CONNECT4_POSITIONS: &str = "\
+332277342777443245542745211633116 5
+54211614566544752741456751777126 5
+5232152145364367647242155431134 0
+75342513376241512416114347554353 5
+6522711451174441527626133437645366 4
+4754133377627326417136713442566 6
+7571157125276257453335476143632122 4
+13212257316513742221317753746755 5
+3232422521117556533533261165666 5
+132517255317316666513132652345262 5
+2267616224212645656737553477571 5
+4773474254442322262531637555177 -5
+";
+
+/// Writes the corpus of the Connect Four examples into `dir`: `c4-positions.txt`
+/// ([`CONNECT4_POSITIONS`]), `c4-bad-move.txt` (line 2, column 3 is not a column),
+/// `c4-bad-score.txt` (line 1, column 6 is not a score), `checkpoint-truncated.bin` (the
+/// head of a checkpoint, cut), `checkpoint-wrong-magic.bin`, `train-state.bin` (the magic of a
+/// training state, where a checkpoint is expected), and two run folders for `az_train
+/// --resume`: `az-bad-state/` (a `train_state.bin` of random bytes) and `az-cut-checkpoint/`
+/// (a run of an earlier version whose `checkpoint.bin` is cut).
+pub fn write_connect4_corpus(dir: &Path) {
+    for sub in ["az-bad-state", "az-cut-checkpoint"] {
+        std::fs::create_dir_all(dir.join(sub)).expect("corpus folder");
+    }
+    // A checkpoint starts with its magic and the network's shape (84 inputs, one hidden layer
+    // of 8): cut there.
+    let cut: &[u8] = b"MCTSAZ02\x54\x01\x08";
+    let files: [(&str, &[u8]); 8] = [
+        ("c4-positions.txt", CONNECT4_POSITIONS.as_bytes()),
+        ("c4-bad-move.txt", b"4455 0\n44x5 1\n"),
+        ("c4-bad-score.txt", b"4455 zero\n"),
+        ("checkpoint-truncated.bin", cut),
+        (
+            "checkpoint-wrong-magic.bin",
+            b"MCTSAZ99 and the rest of a network",
+        ),
+        (
+            "train-state.bin",
+            b"MCTSAZS1 and the rest of a training state",
+        ),
+        (
+            "az-bad-state/train_state.bin",
+            &[0x13, 0x37, 0x00, 0xff, 0x42, 0x9f, 0x00, 0x01, 0x02, 0x03],
+        ),
+        ("az-cut-checkpoint/checkpoint.bin", cut),
+    ];
+    for (name, bytes) in files {
+        std::fs::write(dir.join(name), bytes).expect("corpus file");
+    }
 }
 
 /// Starts example `name` again and again, killing it with SIGKILL at a random moment within

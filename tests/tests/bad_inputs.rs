@@ -11,8 +11,11 @@ use integration_tests::examples::{Case, write_corpus};
 const LIMIT: Duration = Duration::from_secs(60);
 
 mod bad_inputs {
+    pub mod inspection;
+    pub mod mcts;
     pub mod mfg;
     pub mod mpc;
+    pub mod neuroevo;
     pub mod par_core;
 }
 
@@ -20,8 +23,11 @@ mod bad_inputs {
 fn cases() -> Vec<Case> {
     let mut c = Vec::new();
     c.extend(bad_inputs::par_core::cases());
+    c.extend(bad_inputs::mcts::cases());
+    c.extend(bad_inputs::inspection::cases());
     c.extend(bad_inputs::mfg::cases());
     c.extend(bad_inputs::mpc::cases());
+    c.extend(bad_inputs::neuroevo::cases());
     c
 }
 

@@ -69,6 +69,18 @@ pub const REGISTRY: &[Scenario] = &[
         dir: "crates/mpc",
         bench: "scenarios",
     },
+    Scenario {
+        name: "arc-batt",
+        package: "arc-batt",
+        dir: "crates/arc-batt",
+        bench: "scenarios",
+    },
+    Scenario {
+        name: "neuroevo",
+        package: "neuroevo",
+        dir: "crates/neuroevo",
+        bench: "scenarios",
+    },
 ];
 
 /// A scenario measured under `mpirun` (`cargo xtask bench --mpi`): a `harness = false` bench

@@ -27,7 +27,7 @@ use mcts::alphazero::{Adam, AdamConfig, Mlp, NetShape, ReplayBuffer};
 use mcts::{Encode, Game};
 use par_core::bench::{
     Better, Declared, Interleave, Interleaved, Metric, Plot, ScenarioError, ScenarioRun, Series,
-    Stats, Table, process_cpu_seconds, run_scenario, time,
+    Stats, Table, load_average, run_scenario, time_with_cpu,
 };
 use par_core::{ExecConfig, Executor, Mode, Progress};
 
@@ -172,24 +172,6 @@ fn main() -> ExitCode {
     })
 }
 
-/// The CPU time of the process so far (NaN where the platform does not say).
-fn cpu_now() -> f64 {
-    process_cpu_seconds().unwrap_or(f64::NAN)
-}
-
-/// Runs `f` and returns its value, its wall and its CPU seconds.
-fn timed<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
-    let c = cpu_now();
-    let (out, wall) = time(f);
-    (out, wall, cpu_now() - c)
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".into())
-}
-
 /// A par-core thread pool of `workers` workers with no progress bar.
 fn executor(workers: usize) -> Result<Executor, par_core::ExecError> {
     Executor::new(ExecConfig {
@@ -241,7 +223,7 @@ fn raycast(run: &mut ScenarioRun) -> Result<(), ScenarioError> {
     let cast = |reference: bool, rep: u64| -> f64 {
         let mut belief = Belief::new(grid).expect("valid grid");
         let mut rng = par_core::seed::task_rng(rep, 0);
-        let ((), wall, cpu) = timed(|| {
+        let ((), wall, cpu) = time_with_cpu(|| {
             for k in 0..images {
                 let angle = k as f64 * 0.05;
                 let position = [
@@ -380,7 +362,7 @@ fn episodes(run: &mut ScenarioRun) -> Result<(), ScenarioError> {
     let cpu: RefCell<[Vec<f64>; 3]> = RefCell::new(Default::default());
     let last: RefCell<[Vec<EpisodeRecord>; 3]> = RefCell::new(Default::default());
     let measure = |k: usize, f: &dyn Fn() -> Vec<EpisodeRecord>| -> f64 {
-        let (episodes, wall, c) = timed(f);
+        let (episodes, wall, c) = time_with_cpu(f);
         cpu.borrow_mut()[k].push(c);
         last.borrow_mut()[k] = episodes;
         wall
@@ -546,7 +528,7 @@ fn entropy_vs_random(run: &mut ScenarioRun) -> Result<(), ScenarioError> {
     let hard = Variant::VbarHold.config();
     let seeds: Vec<u64> = (0..10).collect();
     let exec = executor(2)?;
-    let ((mcts, passive), wall, cpu) = timed(|| {
+    let ((mcts, passive), wall, cpu) = time_with_cpu(|| {
         (
             run_episodes(&exec, &hard, Policy::Mcts, &planner, &seeds),
             run_episodes(&exec, &hard, Policy::Passive, &planner, &seeds),
@@ -716,7 +698,7 @@ fn az_selfplay(run: &mut ScenarioRun) -> Result<(), ScenarioError> {
             ..az.clone()
         };
         let (out, wall, c) =
-            timed(|| run_az_episodes(Arc::clone(&untrained), &config, &az, &seeds));
+            time_with_cpu(|| run_az_episodes(Arc::clone(&untrained), &config, &az, &seeds));
         cpu.borrow_mut()[workers - 1].push(c);
         last.borrow_mut()[workers - 1] = Some(out.expect("self-play"));
         wall
@@ -753,7 +735,7 @@ fn az_selfplay(run: &mut ScenarioRun) -> Result<(), ScenarioError> {
     let (train_steps, batch) = (if quick { 100 } else { 500 }, 64);
     let (mut xs, mut ps, mut vs) = (Vec::new(), Vec::new(), Vec::new());
     let mut grad = vec![0.0f32; net.params().len()];
-    let ((first, last_loss), train_wall, train_cpu) = timed(|| {
+    let ((first, last_loss), train_wall, train_cpu) = time_with_cpu(|| {
         let (mut first, mut last) = (f64::NAN, f64::NAN);
         for k in 0..train_steps {
             replay.sample_batch(&mut rng, batch, &mut xs, &mut ps, &mut vs);
@@ -772,7 +754,8 @@ fn az_selfplay(run: &mut ScenarioRun) -> Result<(), ScenarioError> {
             workers: 2,
             ..az.clone()
         };
-        let (out, wall, c) = timed(|| run_az_episodes(Arc::clone(&trained), &config, &az, &seeds));
+        let (out, wall, c) =
+            time_with_cpu(|| run_az_episodes(Arc::clone(&trained), &config, &az, &seeds));
         (out?, wall, c)
     };
 

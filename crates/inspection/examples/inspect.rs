@@ -7,20 +7,26 @@
 //!     [--horizon 6] [--target satellite|cylinder|blocks] [--out inspect-out]
 //! ```
 //!
-//! Prints the entropy, coverage and delta-v after every step, then writes into `--out`:
+//! Prints the entropy, coverage and delta-v after every step, then writes into `--out`
+//! (checked writable before the episode starts; each file written atomically):
 //! `episode.json` (configuration, every step, the final belief as log-odds per voxel),
 //! `trajectory.csv` (step, time, RTN position, ROE, burn, entropy, coverage, delta-v) and
 //! `entropy.svg` (belief entropy and coverage against steps, for the policy and the passive
 //! baseline).
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, ValueEnum};
 use inspection::{
-    EpisodeRecord, InspectionConfig, PlannerConfig, Policy, TargetShape, Variant, run_episode,
+    EpisodeRecord, Inspection, InspectionConfig, PlannerConfig, Policy, TargetShape, Variant,
+    run_episode,
 };
+use mcts::{ParallelConfig, TreeParallelUct, Uct};
+use par_cli::RunRecord;
+use par_cli::numbers::{count_in, float_in, seed};
 use plotters::prelude::*;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -45,25 +51,37 @@ enum TargetArg {
 
 /// Runs one inspection episode and writes the belief, the trajectory and a plot.
 #[derive(Debug, Parser)]
+#[command(
+    allow_negative_numbers = true,
+    after_help = "Prints the entropy, coverage and delta-v after every step, then writes into \
+                  --out (checked writable before the episode), each file atomically:\n  \
+                  episode.json    {\"run\": {tool, version, provenance, machine, config, seed, \
+                  inputs, timings}, \"config\", \"planner\", \"episode\" (every step, the \
+                  final belief as log-odds per voxel), \"passive_baseline\"}\n  \
+                  trajectory.csv  step, time, RTN position, ROE, burn, entropy, coverage, \
+                  delta-v\n  \
+                  entropy.svg     belief entropy and coverage against steps, for the policy and \
+                  the passive baseline"
+)]
 struct Args {
     /// How burns are chosen.
     #[arg(long, value_enum, default_value_t = PolicyArg::Mcts)]
     policy: PolicyArg,
-    /// With `--policy random`: spend at most this delta-v (m/s), each burn drawn among those
-    /// that fit in what is left.
-    #[arg(long)]
+    /// With `--policy random`: spend at most this delta-v (m/s, 0 to 10000), each burn drawn
+    /// among those that fit in what is left.
+    #[arg(long, value_parser = float_in(0.0, 1e4))]
     delta_v_budget: Option<f64>,
     /// MCTS simulations per step.
-    #[arg(long, default_value_t = 3000)]
-    sims: u64,
-    /// MCTS search threads (1 = sequential UCT, more = tree-parallel).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 3000, value_parser = count_in(1, 1_000_000_000))]
+    sims: usize,
+    /// MCTS search threads (1 = sequential UCT, more = tree-parallel; at most 1024).
+    #[arg(long, default_value_t = 1, value_parser = count_in(1, 1024))]
     threads: usize,
-    /// MCTS look-ahead in steps (tree and rollout).
-    #[arg(long, default_value_t = 6)]
+    /// MCTS look-ahead in steps (tree and rollout; 1 to 1000).
+    #[arg(long, default_value_t = 6, value_parser = count_in(1, 1000))]
     horizon: usize,
-    /// Steps in the episode (default: the variant's, 50 or 20).
-    #[arg(long)]
+    /// Steps in the episode (1 to 100000) [default: the variant's, 50 or 20].
+    #[arg(long, value_parser = count_in(1, 100_000))]
     steps: Option<usize>,
     /// Starting conditions.
     #[arg(long, value_enum, default_value_t = VariantArg::Default)]
@@ -72,18 +90,27 @@ struct Args {
     #[arg(long, value_enum, default_value_t = TargetArg::Satellite)]
     target: TargetArg,
     /// Seed of the sensor and the policy (the target's dimensions use `--target-seed`).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = seed)]
     seed: u64,
     /// Seed of the target's dimensions.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = seed)]
     target_seed: u64,
-    /// Output directory.
+    /// Output directory (created if needed).
     #[arg(long, default_value = "inspect-out")]
     out: PathBuf,
 }
 
-fn main() -> Result<()> {
-    let args = Args::parse();
+fn main() -> ExitCode {
+    par_cli::main_with(|| inspect(Args::parse()))
+}
+
+fn inspect(args: Args) -> Result<()> {
+    par_cli::output_files::check_writable_dir(&args.out)?;
+    let mut record = RunRecord::start(
+        "inspection inspect",
+        env!("CARGO_PKG_VERSION"),
+        env!("CARGO_MANIFEST_DIR"),
+    );
     let variant = match args.variant {
         VariantArg::Default => Variant::Default,
         VariantArg::VbarHold => Variant::VbarHold,
@@ -107,11 +134,34 @@ fn main() -> Result<()> {
         },
     };
     let planner = PlannerConfig {
-        sims: args.sims,
+        sims: args.sims as u64,
         threads: args.threads,
         horizon: args.horizon,
         ..PlannerConfig::default()
     };
+    config.validate()?;
+    planner.validate()?;
+    if policy == Policy::Mcts {
+        let parallel = ParallelConfig {
+            threads: planner.threads,
+            virtual_loss: planner.virtual_loss,
+        };
+        par_cli::memory::ensure_fits(
+            &format!(
+                "the search tree of {} simulations per step (--sims)",
+                planner.sims
+            ),
+            if planner.threads <= 1 {
+                Uct::<Inspection>::arena_bytes(&planner.uct, planner.sims)
+            } else {
+                TreeParallelUct::<Inspection>::arena_bytes(&planner.uct, &parallel, planner.sims)
+            },
+        )?;
+    }
+    record.seed = Some(args.seed);
+    record.set_config(&serde_json::json!({
+        "config": &config, "policy": policy, "planner": &planner, "variant": format!("{variant:?}"),
+    }));
     println!(
         "{:?} policy, {:?} variant, {} steps{}",
         policy,
@@ -150,18 +200,26 @@ fn main() -> Result<()> {
         (baseline.final_entropy - episode.final_entropy) / baseline.final_entropy
     );
 
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
+    record.finish();
     let json = serde_json::json!({
+        "run": record,
         "config": config,
         "planner": planner,
         "episode": episode,
         "passive_baseline": { "final_entropy": baseline.final_entropy,
             "entropy": baseline.steps.iter().map(|s| s.entropy).collect::<Vec<_>>() },
     });
-    std::fs::write(args.out.join("episode.json"), serde_json::to_string(&json)?)?;
-    write_csv(&args.out.join("trajectory.csv"), &episode, config.step_s)?;
-    plot(&args.out.join("entropy.svg"), &episode, &baseline)?;
+    let file = |name: &str| args.out.join(name);
+    par_cli::output_files::write_json(&file("episode.json"), &json)?;
+    par_cli::output_files::write_atomic(
+        &file("trajectory.csv"),
+        trajectory_csv(&episode, config.step_s)?.as_bytes(),
+    )?;
+    par_cli::output_files::write_atomic(
+        &file("entropy.svg"),
+        plot(&episode, &baseline)?.as_bytes(),
+    )
+    .context("writing the plot")?;
     println!(
         "wrote episode.json, trajectory.csv and entropy.svg in {}",
         args.out.display()
@@ -169,10 +227,9 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-fn write_csv(path: &Path, e: &EpisodeRecord, step_s: f64) -> Result<()> {
-    let mut f = std::io::BufWriter::new(
-        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
-    );
+/// The trajectory as CSV: a row for the start and one per step.
+fn trajectory_csv(e: &EpisodeRecord, step_s: f64) -> Result<String> {
+    let mut f = String::new();
     writeln!(
         f,
         "step,time_s,r_m,t_m,n_m,a_da_m,a_dlambda_m,a_dex_m,a_dey_m,a_dix_m,a_diy_m,\
@@ -208,63 +265,67 @@ fn write_csv(path: &Path, e: &EpisodeRecord, step_s: f64) -> Result<()> {
             s.delta_v
         )?;
     }
-    Ok(())
+    Ok(f)
 }
 
-fn plot(path: &Path, e: &EpisodeRecord, base: &EpisodeRecord) -> Result<()> {
+/// The entropy and coverage plot, as SVG text.
+fn plot(e: &EpisodeRecord, base: &EpisodeRecord) -> Result<String> {
     let err = |x: &dyn std::fmt::Display| anyhow::anyhow!("{x}");
-    let root = SVGBackend::new(path, (900, 560)).into_drawing_area();
-    root.fill(&WHITE).map_err(|x| err(&x))?;
-    let steps = e.steps.len().max(1) as f64;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "belief entropy (fraction of initial) and coverage against steps",
-            ("sans-serif", 20),
-        )
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(48)
-        .build_cartesian_2d(0.0..steps, 0.0..1.0)
-        .map_err(|x| err(&x))?;
-    chart
-        .configure_mesh()
-        .x_desc("step")
-        .y_desc("fraction")
-        .draw()
-        .map_err(|x| err(&x))?;
-    let series = |r: &EpisodeRecord, coverage: bool| -> Vec<(f64, f64)> {
-        let first = if coverage { 0.0 } else { 1.0 };
-        std::iter::once((0.0, first))
-            .chain(r.steps.iter().map(|s| {
-                let y = if coverage {
-                    s.coverage
-                } else {
-                    s.entropy / r.initial_entropy
-                };
-                (s.step as f64, y)
-            }))
-            .collect()
-    };
-    let lines = [
-        (series(e, false), format!("entropy, {:?}", e.policy), 0),
-        (series(base, false), "entropy, passive".to_string(), 1),
-        (series(e, true), format!("coverage, {:?}", e.policy), 2),
-        (series(base, true), "coverage, passive".to_string(), 3),
-    ];
-    for (points, label, c) in lines {
-        let color = Palette99::pick(c).to_rgba();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (900, 560)).into_drawing_area();
+        root.fill(&WHITE).map_err(|x| err(&x))?;
+        let steps = e.steps.len().max(1) as f64;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                "belief entropy (fraction of initial) and coverage against steps",
+                ("sans-serif", 20),
+            )
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(48)
+            .build_cartesian_2d(0.0..steps, 0.0..1.0)
+            .map_err(|x| err(&x))?;
         chart
-            .draw_series(LineSeries::new(points, color.stroke_width(2)))
-            .map_err(|x| err(&x))?
-            .label(label)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+            .configure_mesh()
+            .x_desc("step")
+            .y_desc("fraction")
+            .draw()
+            .map_err(|x| err(&x))?;
+        let series = |r: &EpisodeRecord, coverage: bool| -> Vec<(f64, f64)> {
+            let first = if coverage { 0.0 } else { 1.0 };
+            std::iter::once((0.0, first))
+                .chain(r.steps.iter().map(|s| {
+                    let y = if coverage {
+                        s.coverage
+                    } else {
+                        s.entropy / r.initial_entropy
+                    };
+                    (s.step as f64, y)
+                }))
+                .collect()
+        };
+        let lines = [
+            (series(e, false), format!("entropy, {:?}", e.policy), 0),
+            (series(base, false), "entropy, passive".to_string(), 1),
+            (series(e, true), format!("coverage, {:?}", e.policy), 2),
+            (series(base, true), "coverage, passive".to_string(), 3),
+        ];
+        for (points, label, c) in lines {
+            let color = Palette99::pick(c).to_rgba();
+            chart
+                .draw_series(LineSeries::new(points, color.stroke_width(2)))
+                .map_err(|x| err(&x))?
+                .label(label)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|x| err(&x))?;
+        root.present().map_err(|x| err(&x))?;
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|x| err(&x))?;
-    root.present().map_err(|x| err(&x))?;
-    Ok(())
+    Ok(svg)
 }

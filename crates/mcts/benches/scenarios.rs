@@ -26,7 +26,7 @@ use mcts::{
 };
 use par_core::bench::{
     Better, Declared, Interleave, Interleaved, Metric, Plot, ScenarioError, ScenarioRun, Series,
-    Stats, Table, process_cpu_seconds, run_scenario, time,
+    Stats, Table, load_average, process_cpu_seconds, run_scenario, time_with_cpu,
 };
 use par_core::{ExecConfig, Executor, Mode, Progress};
 
@@ -350,15 +350,8 @@ fn cpu_now() -> f64 {
 
 /// Runs `f` and returns its wall and CPU seconds.
 fn wall_and_cpu(f: impl FnOnce()) -> (f64, f64) {
-    let c = cpu_now();
-    let ((), wall) = time(f);
-    (wall, cpu_now() - c)
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".into())
+    let ((), wall, cpu) = time_with_cpu(f);
+    (wall, cpu)
 }
 
 /// A par-core thread pool of `workers` workers with no progress bar.

@@ -8,30 +8,40 @@
 //! says how many simulations it ran and how it rates the position.
 
 use std::io::{BufRead, Write};
+use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Parser;
 use mcts::{Connect4, Game, ParallelConfig, TreeParallelUct, UctConfig};
+use par_cli::numbers::{count_in, seed};
 
-/// Connect Four against pure MCTS.
+/// Connect Four against pure MCTS: type a column (1-7) and Enter.
 #[derive(Debug, Parser)]
+#[command(
+    allow_negative_numbers = true,
+    after_help = "Reads your moves from standard input (a closed input abandons the game) and \
+                  prints the board and the engine's moves on standard output. Writes no file."
+)]
 struct Args {
     /// Simulations per engine move.
-    #[arg(long, default_value_t = 100_000)]
-    sims: u64,
-    /// Search threads (tree parallelism with virtual loss 1).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 100_000, value_parser = count_in(1, 1_000_000_000))]
+    sims: usize,
+    /// Search threads (tree parallelism with virtual loss 1; at most 1024).
+    #[arg(long, default_value_t = 1, value_parser = count_in(1, 1024))]
     threads: usize,
     /// Let the engine play the first stone.
     #[arg(long)]
     engine_first: bool,
     /// Seed of the engine.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = seed)]
     seed: u64,
 }
 
-fn main() -> Result<()> {
-    let args = Args::parse();
+fn main() -> ExitCode {
+    par_cli::main_with(|| play(Args::parse()))
+}
+
+fn play(args: Args) -> Result<()> {
     let config = UctConfig {
         seed: args.seed,
         ..UctConfig::default()
@@ -40,6 +50,11 @@ fn main() -> Result<()> {
         threads: args.threads,
         virtual_loss: 1.0,
     };
+    let sims = args.sims as u64;
+    par_cli::memory::ensure_fits(
+        &format!("the search tree of {sims} simulations per move (--sims)"),
+        TreeParallelUct::<Connect4>::arena_bytes(&config, &parallel, sims),
+    )?;
     let mut engine = TreeParallelUct::new(config, parallel, Connect4::new())?;
     let engine_player = if args.engine_first { 0 } else { 1 };
     let stdin = std::io::stdin();
@@ -64,7 +79,7 @@ fn main() -> Result<()> {
             return Ok(());
         }
         let action = if state.current_player() == engine_player {
-            let summary = engine.search(args.sims);
+            let summary = engine.search(sims);
             let action = summary.best_action.context("engine found no move")?;
             let value = engine
                 .root_children()

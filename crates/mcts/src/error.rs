@@ -18,12 +18,15 @@ pub enum MctsError {
         reason: &'static str,
     },
     /// A line of a test-set file could not be read.
-    #[error("{}:{line}: {reason}", path.display())]
+    #[error("{}:{line}:{column}: {reason}", path.display())]
     BadTestLine {
         /// The file.
         path: PathBuf,
         /// One-based line number.
         line: usize,
+        /// One-based column (in characters) where the fault is: the bad move, the score, or
+        /// the start of a line of the wrong shape.
+        column: usize,
         /// What is wrong with the line.
         reason: String,
     },

@@ -32,9 +32,14 @@
 //!   a search configuration on one of Pons' test sets, judged by the solver;
 //! - `play [--sims N] [--threads T] [--engine-first]`: Connect Four against the engine;
 //! - `speed [SIMS] [THREADS] [VIRTUAL_LOSS]`: simulations per second from the empty board;
-//! - `az_train -- --minutes M --out DIR [--resume]`: the AlphaZero loop on Connect Four
-//!   (self-play, training, evaluation) with a progress bar, checkpoints and a JSON log;
+//! - `az_train -- (--minutes M | --iterations N) --out DIR [--resume]`: the AlphaZero loop on
+//!   Connect Four (self-play, training, evaluation) with a progress bar, checkpoints and a
+//!   JSON log, all written atomically after every iteration; a killed run resumes from its
+//!   last finished iteration as if it had never stopped;
 //! - `az_match`: a checkpoint against pure MCTS.
+//!
+//! Every example answers `--help`, checks its numbers and output paths before it starts, and
+//! turns bad input into an error message naming it (never a panic).
 //!
 //! The benchmark scenario `mcts` (`cargo bench -p mcts --bench scenarios`, run by
 //! `cargo xtask bench`) measures UCT speed, tree-parallel scaling with virtual loss on and off,

@@ -49,9 +49,10 @@ pub fn load_test_set(path: &Path) -> Result<Vec<TestPosition>, MctsError> {
 
 /// Parses the text of a test set; `path` is only used in error messages.
 pub fn parse_test_set(text: &str, path: &Path) -> Result<Vec<TestPosition>, MctsError> {
-    let bad = |line: usize, reason: String| MctsError::BadTestLine {
+    let bad = |line: usize, column: usize, reason: String| MctsError::BadTestLine {
         path: PathBuf::from(path),
         line,
+        column,
         reason,
     };
     let mut out = Vec::new();
@@ -61,17 +62,32 @@ pub fn parse_test_set(text: &str, path: &Path) -> Result<Vec<TestPosition>, Mcts
         if trimmed.is_empty() {
             continue;
         }
+        // One-based character column of a field that starts at byte `at` of `raw`.
+        let column_of = |at: usize| raw[..at].chars().count() + 1;
+        let start = raw.len() - raw.trim_start().len();
         let mut fields = trimmed.split_whitespace();
         let (Some(moves), Some(score), None) = (fields.next(), fields.next(), fields.next()) else {
             return Err(bad(
                 line,
+                column_of(start),
                 format!("expected `<moves> <score>`, found `{trimmed}`"),
             ));
         };
-        let score: i32 = score
-            .parse()
-            .map_err(|_| bad(line, format!("score `{score}` is not an integer")))?;
-        let position = Position::from_moves(moves).map_err(|e| bad(line, e.to_string()))?;
+        let score_at = start + trimmed[moves.len()..].find(score).unwrap_or(0) + moves.len();
+        let score: i32 = score.parse().map_err(|_| {
+            bad(
+                line,
+                column_of(score_at),
+                format!("score `{score}` is not an integer"),
+            )
+        })?;
+        let position = Position::from_moves(moves).map_err(|e| {
+            let column = match &e {
+                MctsError::BadMove { index, .. } => column_of(start) + index,
+                _ => column_of(start),
+            };
+            bad(line, column, e.to_string())
+        })?;
         out.push(TestPosition {
             moves: moves.to_string(),
             position,
@@ -251,11 +267,15 @@ mod tests {
         let path = Path::new("sets/Test_X");
         let err = parse_test_set("1234 0\n12x4 1\n", path).unwrap_err();
         let text = err.to_string();
-        assert!(text.starts_with("sets/Test_X:2: move 3 ('x')"), "{text}");
+        assert!(text.starts_with("sets/Test_X:2:3: move 3 ('x')"), "{text}");
         let err = parse_test_set("1234 zero\n", path).unwrap_err();
-        assert!(err.to_string().contains(":1: score `zero`"));
+        assert!(err.to_string().contains(":1:6: score `zero`"), "{err}");
+        let err = parse_test_set("  1234   -x\n", path).unwrap_err();
+        assert!(err.to_string().contains(":1:10: score `-x`"), "{err}");
+        let err = parse_test_set("  1234567x\t0\n", path).unwrap_err();
+        assert!(err.to_string().contains(":1:10: move 8 ('x')"), "{err}");
         let err = parse_test_set("1234\n", path).unwrap_err();
-        assert!(err.to_string().contains(":1: expected"));
+        assert!(err.to_string().contains(":1:1: expected"));
     }
 
     #[test]

@@ -462,6 +462,30 @@ impl<G: Game> TreeParallelUct<G> {
         })
     }
 
+    /// Arena slots a search of `simulations` simulations needs on a tree of `used` slots:
+    /// each simulation expands at most one node (the worst case), and each thread may leave
+    /// up to one chunk of its reservation unused; at most `config.max_nodes`.
+    fn arena_nodes(
+        config: &UctConfig,
+        parallel: &ParallelConfig,
+        used: usize,
+        simulations: u64,
+    ) -> usize {
+        let slack = ((parallel.threads + 1) * ARENA_CHUNK) as u64;
+        (used as u64)
+            .saturating_add(simulations.saturating_mul(G::NUM_ACTIONS as u64))
+            .saturating_add(slack)
+            .min(config.max_nodes as u64) as usize
+    }
+
+    /// The memory, in bytes, of the node arena that a fresh search of `simulations`
+    /// simulations reserves (sized for the worst case, up to `config.max_nodes` nodes): what
+    /// a caller checks against the memory available before a big search.
+    pub fn arena_bytes(config: &UctConfig, parallel: &ParallelConfig, simulations: u64) -> u128 {
+        Self::arena_nodes(config, parallel, 1, simulations) as u128
+            * std::mem::size_of::<Node>() as u128
+    }
+
     /// The state at the root.
     pub fn root_state(&self) -> &G {
         &self.root_state
@@ -501,13 +525,9 @@ impl<G: Game> TreeParallelUct<G> {
         if self.root_state.is_terminal() || simulations == 0 {
             return self.summary(0, false);
         }
-        // Each simulation expands at most one node: size the arena for the worst case.
-        // Each thread may leave up to one chunk of its reservation unused.
         let used = self.used();
         let threads = self.parallel.threads;
-        let slack = ((threads + 1) * ARENA_CHUNK) as u64;
-        let want = (used as u64 + simulations.saturating_mul(G::NUM_ACTIONS as u64) + slack)
-            .min(self.config.max_nodes as u64) as usize;
+        let want = Self::arena_nodes(&self.config, &self.parallel, used, simulations);
         if self.nodes.len() < want {
             let mut bigger = zeroed_nodes(want);
             for (new, old) in bigger.iter_mut().zip(self.nodes.iter()) {

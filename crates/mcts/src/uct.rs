@@ -324,6 +324,18 @@ impl<G: Game> Uct<G> {
         })
     }
 
+    /// The most memory, in bytes, that the tree of a fresh search of `simulations` simulations
+    /// can take (each simulation expands at most one node, adding its children, up to
+    /// `config.max_nodes` nodes; the growing arena may hold twice its length while it moves):
+    /// what a caller checks against the memory available before a big search.
+    pub fn arena_bytes(config: &UctConfig, simulations: u64) -> u128 {
+        let nodes = simulations
+            .saturating_mul(G::NUM_ACTIONS as u64)
+            .saturating_add(1)
+            .min(config.max_nodes as u64);
+        2 * u128::from(nodes) * std::mem::size_of::<Node>() as u128
+    }
+
     /// The configuration.
     pub fn config(&self) -> &UctConfig {
         &self.config

@@ -4,11 +4,12 @@
 use std::sync::Arc;
 
 use mcts::alphazero::train::{
-    MatchConfig, match_vs_uct, policy_mistakes, puct_mistakes, puct_moves,
+    IterationLog, MatchConfig, match_vs_uct, policy_mistakes, puct_mistakes, puct_moves,
 };
 use mcts::alphazero::{
     Adam, AdamConfig, Checkpoint, Evaluator, Mlp, NetShape, Puct, PuctConfig, ReplayBuffer, Sample,
-    SelfPlayConfig, Symmetry, TrainConfig, Trainer, TrainingSession, UniformEvaluator, self_play,
+    SelfPlayConfig, Symmetry, TrainConfig, Trainer, TrainingSession, TrainingState,
+    UniformEvaluator, self_play,
 };
 use mcts::test_set::JudgedPosition;
 use mcts::{Action, Connect4, Encode, Game, MctsError, Solver, TicTacToe};
@@ -755,6 +756,172 @@ fn the_loop_trains_checkpoints_and_resumes() {
         Err(MctsError::Checkpoint { .. })
     ));
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// An iteration's log without its wall times.
+fn untimed(mut log: IterationLog) -> IterationLog {
+    log.selfplay.seconds = 0.0;
+    (log.selfplay_s, log.train_s, log.total_s) = (0.0, 0.0, 0.0);
+    log
+}
+
+#[test]
+fn a_run_resumed_from_its_training_state_is_the_run_that_never_stopped() {
+    let config = TrainConfig {
+        hidden: vec![16],
+        games_per_iteration: 4,
+        batch_size: 16,
+        // A ring smaller than what four iterations push: resuming must keep its position.
+        replay_capacity: 150,
+        selfplay: SelfPlayConfig {
+            full_sims: 12,
+            workers: 2,
+            ..SelfPlayConfig::default()
+        },
+        ..TrainConfig::default()
+    };
+    let mut straight = Trainer::<TicTacToe>::new(config.clone()).unwrap();
+    let mut logs = Vec::new();
+    straight
+        .run_until(None, Some(4), |_, it| {
+            logs.push(untimed(it.clone()));
+            Ok::<_, MctsError>(())
+        })
+        .unwrap();
+    assert_eq!(logs.len(), 4);
+    assert!(straight.replay().total_pushed() > 150, "the ring wrapped");
+
+    let dir = std::env::temp_dir().join(format!("mcts-az-state-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("state.bin");
+    let mut first = Trainer::<TicTacToe>::new(config.clone()).unwrap();
+    first
+        .run_until(None, Some(2), |_, _| Ok::<_, MctsError>(()))
+        .unwrap();
+    first.save_state(&path, "notes of the caller").unwrap();
+    // The same bytes as the state made whole, then saved.
+    let whole = dir.join("whole.bin");
+    first
+        .training_state("notes of the caller".into())
+        .save(&whole)
+        .unwrap();
+    assert_eq!(
+        std::fs::read(&whole).unwrap(),
+        std::fs::read(&path).unwrap()
+    );
+    drop(first);
+    let state = TrainingState::load(&path).unwrap();
+    let (mut resumed, notes) =
+        Trainer::<TicTacToe>::from_state(config.clone(), state, &path).unwrap();
+    assert_eq!(notes, "notes of the caller");
+    assert_eq!(resumed.iteration(), 2);
+    let mut rest = Vec::new();
+    resumed
+        .run_until(
+            Some(std::time::Duration::from_secs(600)),
+            Some(4),
+            |_, it| {
+                rest.push(untimed(it.clone()));
+                Ok::<_, MctsError>(())
+            },
+        )
+        .unwrap();
+    assert_eq!(rest, logs[2..]);
+    assert_eq!(resumed.net(), straight.net());
+    let (a, b) = (resumed.checkpoint(), straight.checkpoint());
+    assert_eq!(
+        (a.adam, a.iteration, a.games, a.samples),
+        (b.adam, b.iteration, b.games, b.samples)
+    );
+    assert_eq!(resumed.replay(), straight.replay());
+    assert_eq!(a.sessions.len(), 2, "the resume is a second session");
+
+    // A bare checkpoint resumes with an empty replay buffer: not the same run.
+    let ckpt = dir.join("c.bin");
+    let mut first = Trainer::<TicTacToe>::new(config.clone()).unwrap();
+    first
+        .run_until(None, Some(2), |_, _| Ok::<_, MctsError>(()))
+        .unwrap();
+    first.checkpoint().save(&ckpt).unwrap();
+    let mut bare = Trainer::<TicTacToe>::resume(config.clone(), &ckpt).unwrap();
+    bare.run_until(None, Some(4), |_, _| Ok::<_, MctsError>(()))
+        .unwrap();
+    assert_ne!(bare.net(), straight.net());
+
+    // Neither bound: refused, not an endless loop.
+    assert!(matches!(
+        bare.run_until(None, None, |_, _| Ok::<_, MctsError>(())),
+        Err(MctsError::Config {
+            field: "budget",
+            ..
+        })
+    ));
+
+    // Bad files are typed errors naming the file: truncated, a checkpoint, empty, junk, and a
+    // network that does not fit the configuration.
+    let bytes = std::fs::read(&path).unwrap();
+    for (name, content) in [
+        ("cut.bin", bytes[..bytes.len() / 2].to_vec()),
+        ("ckpt.bin", std::fs::read(&ckpt).unwrap()),
+        ("empty.bin", Vec::new()),
+        ("junk.bin", b"MCTSAZS1 and then nothing of use".to_vec()),
+    ] {
+        let p = dir.join(name);
+        std::fs::write(&p, content).unwrap();
+        let e = TrainingState::load(&p).unwrap_err();
+        assert!(
+            matches!(&e, MctsError::Checkpoint { path, .. } if *path == p),
+            "{e}"
+        );
+    }
+    let e = Checkpoint::load(&path).unwrap_err();
+    assert!(e.to_string().contains("is a training state"), "{e}");
+    let wider = TrainConfig {
+        hidden: vec![17],
+        ..config
+    };
+    let e = Trainer::<TicTacToe>::from_state(wider, TrainingState::load(&path).unwrap(), &path)
+        .unwrap_err();
+    assert!(matches!(&e, MctsError::Checkpoint { .. }), "{e}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn replay_buffers_round_trip_with_board_planes_as_bits() {
+    let fill = |inputs: &dyn Fn(usize) -> Vec<f32>| {
+        let mut r = ReplayBuffer::new(5, 4, 2).unwrap();
+        for k in 0..7 {
+            let sample = Sample {
+                input: inputs(k),
+                policy: vec![0.25, 0.75],
+                value: -0.5,
+            };
+            r.push(&sample).unwrap();
+        }
+        r
+    };
+    let planes = fill(&|k| (0..4).map(|i| ((i + k) % 2) as f32).collect());
+    let floats = fill(&|k| (0..4).map(|i| (i * k) as f32 * 0.5).collect());
+    let signed_zero = fill(&|k| vec![-0.0, 1.0, 0.0, (k % 2) as f32]);
+    for r in [&planes, &floats, &signed_zero] {
+        let bytes = postcard::to_stdvec(r).unwrap();
+        let back: ReplayBuffer = postcard::from_bytes(&bytes).unwrap();
+        back.check().unwrap();
+        assert_eq!(&back, r);
+        // Bit for bit, -0.0 included.
+        for k in 0..r.len() {
+            let (a, b) = (r.get(k).unwrap(), back.get(k).unwrap());
+            let bits = |s: &Sample| s.input.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&a), bits(&b));
+        }
+    }
+    let size = |r: &ReplayBuffer| postcard::to_stdvec(r).unwrap().len();
+    assert!(
+        size(&planes) + 5 * 4 * 3 <= size(&floats),
+        "{} bytes against {}",
+        size(&planes),
+        size(&floats)
+    );
 }
 
 #[test]

@@ -26,7 +26,7 @@ use mfg::sweep::{Axis, SweepConfig, SweepJob, SweepParam};
 use mfg::{MfgConfig, SolverConfig};
 use par_core::bench::{
     Better, Declared, Interleave, Metric, Plot, ScenarioError, ScenarioRun, Series, Stats, Table,
-    run_scenario,
+    load_average, run_scenario,
 };
 use par_core::process::{Registry, serve_if_worker};
 use par_core::{ExecConfig, Executor, Mode, Progress};
@@ -178,13 +178,6 @@ fn sweep_config(per_axis: &[f64]) -> SweepConfig {
         ],
         run_timeout_s: None,
     }
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|t| t.split_whitespace().next().map(String::from))
-        .unwrap_or_else(|| "unknown".into())
 }
 
 /// `median (min – max)` of a statistic.

@@ -27,10 +27,11 @@ use mcts::test_set::JudgedPosition;
 use mcts::{Connect4, Encode, Game, Solver, load_test_set};
 use par_core::bench::{
     Better, Interleave, Metric, Plot, ScenarioError, ScenarioRun, Series, Stats, Table,
+    load_average,
 };
 use rand::{Rng, SeedableRng};
 
-use super::{SETS, cpu_now, data_dir, load_average, wall_and_cpu};
+use super::{SETS, cpu_now, data_dir, wall_and_cpu};
 
 fn az_dir() -> PathBuf {
     std::env::var_os("MCTS_AZ_DIR")

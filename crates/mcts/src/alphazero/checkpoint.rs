@@ -6,7 +6,12 @@
 //! agrees (parameters against the network's shape, optimiser moments against the parameters,
 //! and, with [`Checkpoint::load_for`], the shape against the one expected): a truncated,
 //! corrupt or wrong-shape file is a [`MctsError::Checkpoint`] naming the file. Saving writes a
-//! temporary file beside the target and renames it, so a crash never leaves half a checkpoint.
+//! temporary file beside the target, flushes it to disk and renames it, so a
+//! crash never leaves half a checkpoint.
+//!
+//! A checkpoint holds what a user of the network needs; resuming a training run exactly (the
+//! same games and batches as if it had never stopped) needs the replay buffer and the batch
+//! generator too: [`TrainingState`](super::TrainingState).
 //!
 //! # Provenance
 //!
@@ -110,26 +115,16 @@ struct CheckpointV1 {
 }
 
 impl Checkpoint {
-    /// Writes the checkpoint to `path` (through a temporary file and a rename).
+    /// Writes the checkpoint to `path` atomically (a temporary file, flushed, then renamed: a
+    /// reader, or a run killed in the middle, finds the old file or the new one, never half of
+    /// one).
     pub fn save(&self, path: &Path) -> Result<(), MctsError> {
-        let err = |reason: String| MctsError::Checkpoint {
-            path: path.to_path_buf(),
-            reason,
-        };
-        let mut bytes = MAGIC.to_vec();
-        bytes.extend(postcard::to_stdvec(self).map_err(|e| err(format!("cannot encode: {e}")))?);
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, &bytes).map_err(|e| err(format!("cannot write: {e}")))?;
-        std::fs::rename(&tmp, path).map_err(|e| err(format!("cannot rename into place: {e}")))
+        save_tagged(path, MAGIC, self)
     }
 
     /// Reads a checkpoint and checks that its sizes agree.
     pub fn load(path: &Path) -> Result<Self, MctsError> {
-        let err = |reason: String| MctsError::Checkpoint {
-            path: path.to_path_buf(),
-            reason,
-        };
-        let bytes = std::fs::read(path).map_err(|e| err(format!("cannot read: {e}")))?;
+        let (bytes, err) = read_tagged(path)?;
         let corrupt = |e: postcard::Error| err(format!("corrupt: {e}"));
         let c: Checkpoint = if let Some(body) = bytes.strip_prefix(MAGIC.as_slice()) {
             postcard::from_bytes(body).map_err(corrupt)?
@@ -144,31 +139,45 @@ impl Checkpoint {
                 train_seconds: v1.train_seconds,
                 sessions: Vec::new(),
             }
+        } else if bytes.starts_with(super::training_state::MAGIC) {
+            return Err(err(
+                "is a training state (train_state.bin), not a checkpoint: use the \
+                 checkpoint.bin beside it"
+                    .into(),
+            ));
+        } else if bytes.is_empty() {
+            return Err(err("is empty, not a checkpoint".into()));
         } else {
             return Err(err("not a checkpoint (bad magic bytes)".into()));
         };
-        let shape = c.net.shape();
+        c.check().map_err(err)?;
+        Ok(c)
+    }
+
+    /// Checks that the sizes of a decoded checkpoint agree and its parameters are finite.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        let shape = self.net.shape();
         shape
             .validate()
-            .map_err(|e| err(format!("bad network shape: {e}")))?;
-        if c.net.params().len() != shape.num_params() {
-            return Err(err(format!(
+            .map_err(|e| format!("bad network shape: {e}"))?;
+        if self.net.params().len() != shape.num_params() {
+            return Err(format!(
                 "the network shape needs {} parameters, the file has {}",
                 shape.num_params(),
-                c.net.params().len()
-            )));
+                self.net.params().len()
+            ));
         }
-        if c.adam.len() != c.net.params().len() {
-            return Err(err(format!(
+        if self.adam.len() != self.net.params().len() {
+            return Err(format!(
                 "the optimiser holds {} moments for {} parameters",
-                c.adam.len(),
-                c.net.params().len()
-            )));
+                self.adam.len(),
+                self.net.params().len()
+            ));
         }
-        if c.net.params().iter().any(|p| !p.is_finite()) {
-            return Err(err("the network has non-finite parameters".into()));
+        if self.net.params().iter().any(|p| !p.is_finite()) {
+            return Err("the network has non-finite parameters".into());
         }
-        Ok(c)
+        Ok(())
     }
 
     /// Where the network came from, in one line: the training time, iterations and games, and
@@ -212,4 +221,62 @@ impl Checkpoint {
         }
         Ok(c)
     }
+}
+
+/// Writes `magic` and `value` in postcard to `path` atomically ([`write_atomic`]).
+pub(crate) fn save_tagged<T: Serialize>(
+    path: &Path,
+    magic: &[u8; 8],
+    value: &T,
+) -> Result<(), MctsError> {
+    let mut bytes = magic.to_vec();
+    bytes.extend(
+        postcard::to_stdvec(value).map_err(|e| MctsError::Checkpoint {
+            path: path.to_path_buf(),
+            reason: format!("cannot encode: {e}"),
+        })?,
+    );
+    write_atomic(path, &bytes)
+}
+
+/// The bytes of the file at `path`, and the maker of errors naming it.
+pub(crate) fn read_tagged(
+    path: &Path,
+) -> Result<(Vec<u8>, impl Fn(String) -> MctsError + '_), MctsError> {
+    let err = move |reason: String| MctsError::Checkpoint {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let bytes = std::fs::read(path).map_err(|e| err(format!("cannot read: {e}")))?;
+    Ok((bytes, err))
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, flushed to disk,
+/// then renamed over `path`. A reader sees the old file or the new one, never a part.
+///
+/// # Errors
+/// [`MctsError::Checkpoint`] naming `path`.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), MctsError> {
+    use std::io::Write;
+    let err = |what: &str, e: std::io::Error| MctsError::Checkpoint {
+        path: path.to_path_buf(),
+        reason: format!("cannot {what}: {e}"),
+    };
+    let name = path
+        .file_name()
+        .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(err("write", e));
+    }
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        err("rename into place", e)
+    })
 }

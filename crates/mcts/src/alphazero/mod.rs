@@ -18,6 +18,8 @@
 //! - [`train`]: one loop iteration (self-play, then training steps on the replay buffer).
 //! - [`checkpoint`]: network and optimiser state saved with postcard; a corrupt or
 //!   wrong-shape file is a typed error naming it.
+//! - [`training_state`]: a checkpoint with the replay buffer and the batch generator, to
+//!   resume a training run exactly where it stopped.
 //! - [`onnx`]: a network exported elsewhere, evaluated through ONNX Runtime
 //!   ([`OnnxEvaluator`]), usable wherever the crate's own network is.
 //!
@@ -68,6 +70,7 @@ pub mod puct;
 pub mod replay;
 pub mod selfplay;
 pub mod train;
+pub mod training_state;
 
 pub use checkpoint::{Checkpoint, TrainingSession};
 pub use net::{Adam, AdamConfig, Losses, Mlp, NetShape};
@@ -76,6 +79,7 @@ pub use puct::{Puct, PuctConfig};
 pub use replay::{ReplayBuffer, Sample, Symmetry};
 pub use selfplay::{BatchedEvaluator, SelfPlayConfig, SelfPlayStats, self_play};
 pub use train::{TrainConfig, Trainer};
+pub use training_state::TrainingState;
 
 use crate::error::MctsError;
 

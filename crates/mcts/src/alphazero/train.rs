@@ -2,9 +2,20 @@
 //! buffer, and the measures of progress (the Pons mistake rate judged by the exact solver, and
 //! matches against pure MCTS).
 //!
-//! [`Trainer::iterate`] runs one iteration; [`Trainer::run_for`] runs iterations until a wall
-//! time budget is spent, calling back after each (the `az_train` example writes its JSON log,
-//! checkpoints and progress bar there).
+//! [`Trainer::iterate`] runs one iteration; [`Trainer::run_until`] runs iterations until an
+//! iteration count is reached or a wall time budget is spent ([`Trainer::run_for`]: the budget
+//! alone), calling back after each (the `az_train` example writes its training state, JSON log,
+//! checkpoint and progress bar there).
+//!
+//! # Determinism and resuming
+//!
+//! For a given [`TrainConfig`] (its seed included) the iterations are the same on every run:
+//! self-play is the same for any worker count (see [`selfplay`](super::selfplay)), and the
+//! training batches come from one generator seeded with the run's seed. Stopped after any
+//! iteration, a run resumed from its [`TrainingState`] ([`Trainer::training_state`],
+//! [`Trainer::from_state`]) goes on with the same games, batches and network as one that never
+//! stopped (a test checks it). Resumed from a bare [`Checkpoint`] ([`Trainer::resume`]) it
+//! starts with an empty replay buffer and a fresh batch generator, and does not.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,6 +28,7 @@ use super::checkpoint::{Checkpoint, TrainingSession};
 use super::net::{Adam, AdamConfig, Losses, Mlp, NetShape};
 use super::replay::{ReplayBuffer, Symmetry};
 use super::selfplay::{SelfPlayConfig, SelfPlayStats, self_play};
+use super::training_state::TrainingState;
 use super::{Evaluator, Puct, PuctConfig};
 use crate::connect4::{Connect4, WIDTH};
 use crate::encode::Encode;
@@ -191,6 +203,89 @@ impl<G: Symmetry + Default> Trainer<G> {
         )
     }
 
+    /// Resumes exactly where a [`TrainingState`] stopped (its network must fit `G` and
+    /// `config.hidden`), and returns the state's [`notes`](TrainingState::notes) beside the
+    /// trainer. With the `config` the state was trained with, the iterations that follow are
+    /// those of a run that never stopped; another `config` is recorded as a new training
+    /// session (a different replay capacity keeps the newest samples that fit).
+    ///
+    /// # Errors
+    /// [`MctsError::Config`] for a bad `config`, [`MctsError::Checkpoint`] naming `path` when
+    /// the network does not fit.
+    pub fn from_state(
+        config: TrainConfig,
+        state: TrainingState,
+        path: &std::path::Path,
+    ) -> Result<(Self, String), MctsError> {
+        config.validate()?;
+        let expected = NetShape {
+            input: G::INPUT_LEN,
+            hidden: config.hidden.clone(),
+            actions: G::NUM_ACTIONS,
+        };
+        let TrainingState {
+            checkpoint: c,
+            replay,
+            rng,
+            notes,
+        } = state;
+        if c.net.shape() != &expected {
+            return Err(MctsError::Checkpoint {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "network shape {:?}, expected {:?} (from --hidden / `hidden`)",
+                    c.net.shape(),
+                    expected
+                ),
+            });
+        }
+        let replay = if replay.capacity() == config.replay_capacity {
+            replay
+        } else {
+            replay.with_capacity(config.replay_capacity)?
+        };
+        let mut adam = c.adam;
+        adam.config = config.adam;
+        let mut sessions = c.sessions;
+        sessions.push(TrainingSession::now(config_json(&config)?, c.train_seconds));
+        Ok((
+            Self {
+                config,
+                net: c.net,
+                adam,
+                replay,
+                rng,
+                iteration: c.iteration,
+                games: c.games,
+                samples: c.samples,
+                seconds: c.train_seconds,
+                sessions,
+                _game: std::marker::PhantomData,
+            },
+            notes,
+        ))
+    }
+
+    /// The whole state of the run, to resume it exactly with [`Trainer::from_state`], with the
+    /// caller's `notes` (saved and restored with it).
+    pub fn training_state(&self, notes: String) -> TrainingState {
+        TrainingState {
+            checkpoint: self.checkpoint(),
+            replay: self.replay.clone(),
+            rng: self.rng.clone(),
+            notes,
+        }
+    }
+
+    /// Writes the whole state of the run to `path` atomically, with the caller's `notes`: the
+    /// file [`TrainingState::load`] reads, written without copying the replay buffer first.
+    ///
+    /// # Errors
+    /// [`MctsError::Checkpoint`] naming `path`.
+    pub fn save_state(&self, path: &std::path::Path, notes: &str) -> Result<(), MctsError> {
+        super::training_state::save_parts(path, &self.checkpoint(), &self.replay, &self.rng, notes)
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn with_state(
         config: TrainConfig,
@@ -334,12 +429,46 @@ impl<G: Symmetry + Default> Trainer<G> {
     /// Runs iterations until `budget` of wall time has passed in this call (an iteration
     /// started before the end runs to completion), calling `after` after each; `after`
     /// returning `Err` stops the loop with that error.
-    pub fn run_for<F>(&mut self, budget: Duration, mut after: F) -> Result<(), MctsError>
+    pub fn run_for<F>(&mut self, budget: Duration, after: F) -> Result<(), MctsError>
     where
         F: FnMut(&Self, &IterationLog) -> Result<(), MctsError>,
     {
+        self.run_until(Some(budget), None, after)
+    }
+
+    /// Runs iterations until the trainer has completed `iterations` in all (earlier runs of a
+    /// resumed trainer included) or `budget` of wall time has passed in this call, whichever
+    /// comes first (an iteration started before the end runs to completion), calling `after`
+    /// after each; `after` returning `Err` stops the loop with that error. With `iterations`
+    /// alone the run is the same on every machine; a time budget is not.
+    ///
+    /// `after` may fail with an error type of its own (`E`, into which [`MctsError`] converts,
+    /// such as `anyhow::Error`): a caller that writes files there keeps its own errors.
+    ///
+    /// # Errors
+    /// [`MctsError::Config`] when neither a budget nor an iteration count is given (the loop
+    /// would never end); the errors of [`Trainer::iterate`] and of `after`.
+    pub fn run_until<E, F>(
+        &mut self,
+        budget: Option<Duration>,
+        iterations: Option<u64>,
+        mut after: F,
+    ) -> Result<(), E>
+    where
+        E: From<MctsError>,
+        F: FnMut(&Self, &IterationLog) -> Result<(), E>,
+    {
+        if budget.is_none() && iterations.is_none() {
+            return Err(E::from(MctsError::Config {
+                field: "budget",
+                reason: "give a wall time budget or an iteration count, or the loop never ends"
+                    .into(),
+            }));
+        }
         let start = Instant::now();
-        while start.elapsed() < budget {
+        while budget.is_none_or(|b| start.elapsed() < b)
+            && iterations.is_none_or(|n| self.iteration < n)
+        {
             let log = self.iterate()?;
             after(self, &log)?;
         }

@@ -63,7 +63,8 @@ pub use crate::provenance::{Provenance, utc_timestamp};
 pub use scenario::{ScenarioError, ScenarioRun, run_scenario};
 pub(crate) use timing::median_of_sorted;
 pub use timing::{
-    Interleave, Interleaved, Stats, process_cpu_seconds, repeat, thread_cpu_seconds, time,
+    Interleave, Interleaved, Stats, load_average, process_cpu_seconds, repeat, thread_cpu_seconds,
+    time, time_with_cpu,
 };
 
 /// Which direction of a metric is an improvement.

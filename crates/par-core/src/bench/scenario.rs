@@ -113,7 +113,13 @@ pub(crate) fn run_with(
     if !run.write(NOT_REACHED) {
         return ExitCode::FAILURE;
     }
+    let load_at_start = super::load_average();
     let outcome = catch_unwind(AssertUnwindSafe(|| body(&mut run)));
+    run.report.notes.push(format!(
+        "Load average (1, 5, 15 min) at the start: {load_at_start}; at the end: {} (on a \
+         machine shared with other work, parallel figures move with it).",
+        super::load_average()
+    ));
     let failure = match outcome {
         Ok(Ok(())) => None,
         Ok(Err(e)) => Some(error_chain(e.as_ref())),

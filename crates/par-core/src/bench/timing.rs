@@ -92,6 +92,23 @@ pub fn time<T>(f: impl FnOnce() -> T) -> (T, f64) {
     (value, start.elapsed().as_secs_f64())
 }
 
+/// Runs `f` once and returns its value, its wall time and the CPU time the whole process used
+/// meanwhile (all threads; NaN where the platform does not say), in seconds.
+pub fn time_with_cpu<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
+    let cpu = || process_cpu_seconds().unwrap_or(f64::NAN);
+    let c0 = cpu();
+    let (value, wall) = time(f);
+    (value, wall, cpu() - c0)
+}
+
+/// The load average over 1, 5 and 15 minutes (`/proc/loadavg`), as `"0.52 0.61 0.70"`, or
+/// `"unknown"`: how busy the machine was, to read a timing against.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
 /// The CPU time this process has used so far, in seconds (all its threads), or `None` where
 /// the platform does not say.
 pub fn process_cpu_seconds() -> Option<f64> {
@@ -371,6 +388,16 @@ mod tests {
             ("b".into(), vec![1.0, 1.0]),
         ]);
         assert_eq!(runs.ratio("a", "b").median, 3.0);
+    }
+
+    #[test]
+    fn wall_and_cpu_time_are_measured_together() {
+        let (v, wall, cpu) =
+            time_with_cpu(|| (0..2_000_000u64).fold(0u64, |a, b| a ^ b.rotate_left(7)));
+        std::hint::black_box(v);
+        assert!(wall > 0.0 && cpu > 0.0, "{wall} {cpu}");
+        let load = load_average();
+        assert!(load == "unknown" || load.split(' ').count() == 3, "{load}");
     }
 
     #[test]

@@ -257,6 +257,13 @@ pub const MPI_TESTS: &[MpiTest] = &[
         mpirun_args: &[],
         expect: MpiExpect::Success,
     },
+    MpiTest {
+        package: "mcts",
+        test: "mpi",
+        features: &["mpi"],
+        mpirun_args: &[],
+        expect: MpiExpect::Success,
+    },
 ];
 
 /// The rank counts every MPI test runs with.

@@ -824,6 +824,24 @@ pub fn read_results(path: &Path, config: &SweepConfig) -> Result<Resume, MfgErro
 }
 
 impl SweepJob {
+    /// Every point of `config` as tasks `0..config.len()`, without a results file: the job to
+    /// hand an executor directly (a benchmark does); [`SweepJob::run_with`] is the one that
+    /// keeps records and resumes. Validates every point first.
+    pub fn new(config: &SweepConfig) -> Result<Self, MfgError> {
+        config.validate()?;
+        Ok(Self {
+            config: config.clone(),
+            todo: (0..config.len()).collect(),
+            journal: None,
+            unwritten: Arc::default(),
+        })
+    }
+
+    /// The number of tasks (points to run).
+    pub fn tasks(&self) -> usize {
+        self.todo.len()
+    }
+
     /// Runs the sweep through `exec`. With `results_file`, points whose records there stand
     /// under the present settings are kept, the others run (see the [module docs](self)), and
     /// every run appends its record as soon as it finishes. A `results_file` that exists and

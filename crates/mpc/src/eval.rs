@@ -620,6 +620,66 @@ pub fn evaluate_resumable(
     evaluate_with(segments, config, Some(journal))
 }
 
+/// Checks what can fail before the first segment, on the calling thread (no segments, a
+/// missing model or runtime, an invalid MPC configuration, a model the native planner cannot
+/// read), and returns the simulator's first session.
+fn prepare(segments: &[Segment], config: &EvalConfig) -> Result<OrtModel, MpcError> {
+    if segments.is_empty() {
+        return Err(MpcError::Config {
+            field: "segments",
+            reason: "no segments to evaluate".into(),
+        });
+    }
+    let first = OrtModel::load(&config.model, config.ort)?;
+    if let ControllerSpec::Mpc(c) = &config.controller {
+        c.validate()?;
+        if config.planner == PlannerModel::Native {
+            NativeModel::load(&config.model)?;
+        }
+    }
+    Ok(first)
+}
+
+impl SegmentsJob {
+    /// Every segment as tasks `0..segments.len()`, without a journal: the job to hand an
+    /// executor directly (a benchmark does); [`evaluate`] is the one that collects the results
+    /// and names failures. Fails as [`evaluate`] does before its first segment.
+    pub fn new(segments: &[Segment], config: &EvalConfig) -> Result<Self, MpcError> {
+        let first = prepare(segments, config)?;
+        let todo = segments.iter().cloned().enumerate().collect();
+        Ok(Self::with(todo, config, first, None))
+    }
+
+    /// The number of tasks (segments to evaluate).
+    pub fn tasks(&self) -> usize {
+        self.todo.len()
+    }
+
+    fn with(
+        todo: Vec<(usize, Segment)>,
+        config: &EvalConfig,
+        first: OrtModel,
+        journal: Option<(PathBuf, String)>,
+    ) -> Self {
+        Self {
+            todo,
+            model: config.model.clone(),
+            controller: config.controller.clone(),
+            sim: config.sim.clone(),
+            planner: config.planner,
+            ort: config.ort,
+            seed: config.exec.seed,
+            journal,
+            pool: Mutex::new(vec![Worker {
+                sim: Simulator::new(first),
+                planner: None,
+            }]),
+            journal_handle: OnceLock::new(),
+            unwritten: Mutex::new(Vec::new()),
+        }
+    }
+}
+
 /// Opens the journal at `path` (rank 0 only under MPI), and returns its handle, the settings
 /// key of this evaluation and the usable result of each segment it holds.
 fn read_journal(
@@ -653,21 +713,7 @@ fn evaluate_with(
     config: &EvalConfig,
     journal: Option<&Path>,
 ) -> Result<Evaluation, MpcError> {
-    if segments.is_empty() {
-        return Err(MpcError::Config {
-            field: "segments",
-            reason: "no segments to evaluate".into(),
-        });
-    }
-    // Fail early, on the calling thread, when the model or the runtime is missing.
-    let first = OrtModel::load(&config.model, config.ort)?;
-    if let ControllerSpec::Mpc(c) = &config.controller {
-        c.validate()?;
-        if config.planner == PlannerModel::Native {
-            // Fail early on a model the native planner cannot read.
-            NativeModel::load(&config.model)?;
-        }
-    }
+    let first = prepare(segments, config)?;
     let exec = Executor::new(config.exec.clone())?;
     // Rank 0 (the only process outside MPI) reads the journal; every rank gets what it kept.
     let mut root_journal = None;
@@ -721,24 +767,14 @@ fn evaluate_with(
         .filter(|(_, d)| d.is_none())
         .map(|(i, _)| (i, segments[i].clone()))
         .collect();
-    let job = SegmentsJob {
+    let job = SegmentsJob::with(
         todo,
-        model: config.model.clone(),
-        controller: config.controller.clone(),
-        sim: config.sim.clone(),
-        planner: config.planner,
-        ort: config.ort,
-        seed: config.exec.seed,
-        journal: journal_setup
+        config,
+        first,
+        journal_setup
             .as_ref()
             .map(|(_, path, settings)| (path.clone(), settings.clone())),
-        pool: Mutex::new(vec![Worker {
-            sim: Simulator::new(first),
-            planner: None,
-        }]),
-        journal_handle: OnceLock::new(),
-        unwritten: Mutex::new(Vec::new()),
-    };
+    );
     if let Some((handle, _, _)) = journal_setup {
         let _ = job.journal_handle.set(Ok(handle));
     }

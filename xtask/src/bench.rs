@@ -96,13 +96,40 @@ pub struct MpiScenario {
 }
 
 /// The MPI scenarios, in the order they run. A crate that runs on MPI adds its line here
-/// (for example `mfg-mpi`, bench `mpi` of package `mfg`, features `["mpi"]`).
+/// (its bench `mpi`, built with its feature `mpi`).
 pub const MPI_REGISTRY: &[MpiScenario] = &[
     MpiScenario {
         scenario: Scenario {
             name: "par-core-mpi",
             package: "par-core",
             dir: "crates/par-core",
+            bench: "mpi",
+        },
+        features: &["mpi"],
+    },
+    MpiScenario {
+        scenario: Scenario {
+            name: "mfg-mpi",
+            package: "mfg",
+            dir: "crates/mfg",
+            bench: "mpi",
+        },
+        features: &["mpi"],
+    },
+    MpiScenario {
+        scenario: Scenario {
+            name: "mpc-mpi",
+            package: "mpc",
+            dir: "crates/mpc",
+            bench: "mpi",
+        },
+        features: &["mpi"],
+    },
+    MpiScenario {
+        scenario: Scenario {
+            name: "mcts-mpi",
+            package: "mcts",
+            dir: "crates/mcts",
             bench: "mpi",
         },
         features: &["mpi"],

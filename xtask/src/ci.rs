@@ -257,6 +257,34 @@ pub const MPI_TESTS: &[MpiTest] = &[
         mpirun_args: &["--mca", "orte_abort_on_non_zero_status", "0"],
         expect: MpiExpect::SurvivorsPrint("islands rank-loss ok"),
     },
+    MpiTest {
+        package: "mfg",
+        test: "mpi",
+        features: &["mpi"],
+        mpirun_args: &[],
+        expect: MpiExpect::Success,
+    },
+    MpiTest {
+        package: "mfg",
+        test: "mpi_sweep_kill",
+        features: &["mpi"],
+        mpirun_args: &["--mca", "orte_abort_on_non_zero_status", "0"],
+        expect: MpiExpect::SurvivorsPrint("sweep-kill ok"),
+    },
+    MpiTest {
+        package: "mpc",
+        test: "mpi",
+        features: &["mpi"],
+        mpirun_args: &[],
+        expect: MpiExpect::Success,
+    },
+    MpiTest {
+        package: "mcts",
+        test: "mpi",
+        features: &["mpi"],
+        mpirun_args: &[],
+        expect: MpiExpect::Success,
+    },
 ];
 
 /// The rank counts every MPI test runs with.

@@ -8,6 +8,17 @@
 //! For every position the search picks a move; the exact outcome of every legal move is
 //! computed with the crate's solver, and the move is a mistake if another one has a strictly
 //! better outcome. Prints the mistake rate and writes a JSON summary when `--out` is given.
+//!
+//! Positions are the tasks of a par-core run (`mcts::test_set::PonsJob`): `--mode` and
+//! `--workers` choose how many are searched at once and where (threads, worker processes, the
+//! ranks of an MPI job); `--threads` is the tree-parallel search of each one. With a
+//! simulation budget and `--threads 1` the moves, and so the mistake rate, are the same in
+//! every mode. On MPI (build with `--features mpi`; rank 0 alone prints and writes):
+//!
+//! ```text
+//! mpirun -np 4 target/release/examples/pons --mode mpi --workers 1 \
+//!     --set ../shared/connect4/Test_L2_R1 --sims 10000 --out pons.json
+//! ```
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,13 +26,18 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
-use mcts::test_set::{JudgedPosition, SearchBudget, uct_mistakes};
+use mcts::test_set::{PonsJob, SearchBudget};
 use mcts::{
-    Connect4, FinalMove, ParallelConfig, Rollout, Solver, TreeParallelUct, Uct, UctConfig,
-    load_test_set,
+    Connect4, FinalMove, ParallelConfig, Rollout, TreeParallelUct, Uct, UctConfig, load_test_set,
 };
-use par_cli::RunRecord;
 use par_cli::numbers::{count_in, float_in, seed};
+use par_cli::output_files::check_writable_on_root;
+use par_cli::{ExecArgs, RunRecord};
+use par_core::process::{Registry, serve_if_worker};
+use par_core::{ExecConfig, Executor};
+
+/// The memory of one exact solver (its transposition table).
+const SOLVER_BYTES: u128 = 45 << 20;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum RolloutArg {
@@ -43,10 +59,12 @@ enum FinalArg {
                   with --out, also writes a JSON file {\"run\": {tool, version, provenance, \
                   machine, config, seed, inputs, timings}, \"set\", \"positions\", \
                   \"mistakes\", \"mistake_rate\", \"sims\", \"ms_per_move\", \
-                  \"simulations\", \"threads\", \"seconds\", \"total_seconds\", \
+                  \"simulations\", \"threads\", \"mode\", \"seconds\", \"total_seconds\", \
                   \"exploration\", \"rollout\", \"final_move\", \"virtual_loss\"}."
 )]
 struct Args {
+    #[command(flatten)]
+    exec: ExecArgs,
     /// Test set file (lines of `<moves> <score>`: the columns played from the empty board,
     /// digits 1-7, and the exact score for the side to move).
     #[arg(long)]
@@ -92,13 +110,19 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    serve_if_worker(&Registry::new().with::<PonsJob>());
     par_cli::main_with(|| pons(Args::parse()))
 }
 
 fn pons(args: Args) -> Result<()> {
-    if let Some(out) = &args.out {
-        par_cli::output_files::check_writable(out)?;
-    }
+    // The executor first: with --mode mpi it starts MPI, and only rank 0 prints and writes.
+    let exec = Executor::new(ExecConfig {
+        label: "positions".into(),
+        ..args.exec.exec_config(args.seed)
+    })?;
+    let root = par_core::mpi::is_root();
+    let outputs: Vec<PathBuf> = args.out.iter().cloned().collect();
+    check_writable_on_root(&exec, &[], &outputs)?;
     let budget = match (args.sims, args.ms_per_move) {
         (Some(sims), _) => SearchBudget::Simulations(sims as u64),
         (None, Some(ms)) => SearchBudget::per_move(Duration::from_secs_f64(ms * 1e-3)),
@@ -142,37 +166,33 @@ fn pons(args: Args) -> Result<()> {
         } => max_simulations,
         _ => args.sims.unwrap_or(1) as u64,
     };
+    // One search tree per position searched at once, and one solver (40 MB) per worker.
+    let at_once = exec.config().mode.workers().min(set.len()) as u128;
+    let tree = if args.threads == 1 {
+        Uct::<Connect4>::arena_bytes(&base, max_sims)
+    } else {
+        TreeParallelUct::<Connect4>::arena_bytes(&base, &parallel, max_sims)
+    };
     par_cli::memory::ensure_fits(
-        &format!("the search tree of {max_sims} simulations per move"),
-        if args.threads == 1 {
-            Uct::<Connect4>::arena_bytes(&base, max_sims)
-        } else {
-            TreeParallelUct::<Connect4>::arena_bytes(&base, &parallel, max_sims)
-        },
+        &format!("{at_once} search tree(s) of {max_sims} simulations per move and their solvers"),
+        tree.saturating_add(SOLVER_BYTES).saturating_mul(at_once),
     )?;
     record.seed = Some(args.seed);
     record.set_config(&serde_json::json!({
         "uct": &base, "parallel": &parallel, "sims": args.sims, "ms_per_move": args.ms_per_move,
-        "limit": args.limit,
+        "limit": args.limit, "mode": exec.config().mode.to_string(),
     }));
     let started = Instant::now();
-    let judged = JudgedPosition::judge_all(&mut Solver::new(), &set);
-    let (mut mistakes, mut search_s, mut simulations) = (0usize, 0.0, 0u64);
-    // In chunks of 100 positions for the progress lines; position i has seed `seed + i`.
-    for (k, chunk) in judged.chunks(100).enumerate() {
-        let config = UctConfig {
-            seed: args.seed.wrapping_add((100 * k) as u64),
-            ..base.clone()
-        };
-        let count = uct_mistakes(chunk, &config, &parallel, budget)?;
-        mistakes += count.mistakes;
-        search_s += count.search_seconds;
-        simulations += count.simulations;
-        eprintln!(
-            "{}/{} positions, {mistakes} mistakes",
-            100 * k + chunk.len(),
-            judged.len()
-        );
+    // Position i is searched with seed `seed + i` and judged by the solver, as a task.
+    let base = UctConfig {
+        seed: args.seed,
+        ..base
+    };
+    let (count, _) = PonsJob::new(&set, base, parallel, budget).run_on(&exec)?;
+    let (mistakes, search_s, simulations) =
+        (count.mistakes, count.search_seconds, count.simulations);
+    if !root {
+        return Ok(());
     }
     let positions = set.len();
     let rate = mistakes as f64 / positions as f64;
@@ -203,6 +223,7 @@ fn pons(args: Args) -> Result<()> {
             "ms_per_move": args.ms_per_move,
             "simulations": simulations,
             "threads": args.threads,
+            "mode": exec.config().mode.to_string(),
             "seconds": search_s,
             "total_seconds": started.elapsed().as_secs_f64(),
             "exploration": args.exploration,

@@ -11,6 +11,13 @@
 //! executor is made for, and the result (the merged statistics and the move) is bit-identical
 //! for any executor mode and worker count. Each tree is kept between calls and follows
 //! [`RootParallelUct::advance`] (tree reuse).
+//!
+//! The trees of [`RootParallelUct`] live in the calling process, so its searches run in the
+//! in-process modes. [`RootSearchJob`] is the same search for every mode, worker processes and
+//! MPI ranks included: each call grows fresh trees (no reuse), tree `i` seeded as
+//! [`RootParallelUct`]'s tree `i`, and only the root statistics travel back, so a search of a
+//! fresh root gives the same merged statistics and move as [`RootParallelUct`]'s first search
+//! of it, in any mode and on any number of ranks.
 
 use std::sync::Mutex;
 
@@ -49,14 +56,7 @@ impl<G: Game> RootParallelUct<G> {
             });
         }
         let trees = (0..trees)
-            .map(|i| {
-                let seed = par_core::seed::task_rng(config.seed, i).next_u64();
-                let tree_config = UctConfig {
-                    seed,
-                    ..config.clone()
-                };
-                Uct::new(tree_config, root_state.clone()).map(Mutex::new)
-            })
+            .map(|i| tree(&config, i, &root_state).map(Mutex::new))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             config,
@@ -106,28 +106,11 @@ impl<G: Game> RootParallelUct<G> {
     /// Root statistics summed over the trees (visits added, mean values weighted by visits),
     /// in legal-action order.
     pub fn root_children(&self) -> Vec<ChildStats> {
-        let mut merged: Vec<(Action, u64, f64)> = Vec::new();
-        for tree in &self.trees {
-            let tree = tree.lock().unwrap_or_else(|e| e.into_inner());
-            for c in tree.root_children() {
-                let sum = c.mean_value * f64::from(c.visits);
-                match merged.iter_mut().find(|m| m.0 == c.action) {
-                    Some(m) => {
-                        m.1 += u64::from(c.visits);
-                        m.2 += sum;
-                    }
-                    None => merged.push((c.action, u64::from(c.visits), sum)),
-                }
-            }
-        }
-        merged
-            .into_iter()
-            .map(|(action, visits, sum)| ChildStats {
-                action,
-                visits: visits.min(u64::from(u32::MAX)) as u32,
-                mean_value: if visits > 0 { sum / visits as f64 } else { 0.0 },
-            })
-            .collect()
+        merge(self.trees.iter().map(|tree| {
+            tree.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .root_children()
+        }))
     }
 
     /// The move chosen from the merged statistics by the configured final-move rule.
@@ -149,4 +132,161 @@ impl<G: Game> RootParallelUct<G> {
         self.root_state.apply(action);
         Ok(())
     }
+}
+
+/// Tree `i` of a root-parallel search: its seed drawn from `(config.seed, i)`.
+fn tree<G: Game>(config: &UctConfig, i: usize, root_state: &G) -> Result<Uct<G>, MctsError> {
+    let seed = par_core::seed::task_rng(config.seed, i).next_u64();
+    let tree_config = UctConfig {
+        seed,
+        ..config.clone()
+    };
+    Uct::new(tree_config, root_state.clone())
+}
+
+/// The root statistics of several trees merged in tree order: visits added, mean values
+/// weighted by visits, actions in the order first seen.
+fn merge(trees: impl Iterator<Item = Vec<ChildStats>>) -> Vec<ChildStats> {
+    let mut merged: Vec<(Action, u64, f64)> = Vec::new();
+    for children in trees {
+        for c in children {
+            let sum = c.mean_value * f64::from(c.visits);
+            match merged.iter_mut().find(|m| m.0 == c.action) {
+                Some(m) => {
+                    m.1 += u64::from(c.visits);
+                    m.2 += sum;
+                }
+                None => merged.push((c.action, u64::from(c.visits), sum)),
+            }
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(action, visits, sum)| ChildStats {
+            action,
+            visits: visits.min(u64::from(u32::MAX)) as u32,
+            mean_value: if visits > 0 { sum / visits as f64 } else { 0.0 },
+        })
+        .collect()
+}
+
+/// A root-parallel search of fresh trees as a par-core job, for every mode (worker processes
+/// and MPI ranks included): task `i` grows tree `i` of `trees` from the root for `simulations`
+/// simulations and returns its root statistics. Register `RootSearchJob<G>` in a binary that
+/// uses worker processes.
+///
+/// ```
+/// use mcts::root_parallel::RootSearchJob;
+/// use mcts::{Connect4, RootParallelUct, UctConfig};
+/// use par_core::{ExecConfig, Executor, Mode};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let exec = Executor::new(ExecConfig::with_mode(Mode::Threads { workers: 2 }))?;
+/// let job = RootSearchJob::new(UctConfig::default(), 4, Connect4::new(), 500)?;
+/// let found = job.run_on(&exec)?;
+/// assert_eq!(found.summary.simulations, 2_000);
+/// // The same as the first search of an in-process root-parallel search.
+/// let mut kept = RootParallelUct::new(UctConfig::default(), 4, Connect4::new())?;
+/// assert_eq!(kept.search(&exec, 500)?, found.summary);
+/// assert_eq!(kept.root_children(), found.children);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(bound = "G: serde::Serialize + serde::de::DeserializeOwned")]
+pub struct RootSearchJob<G> {
+    config: UctConfig,
+    trees: usize,
+    root_state: G,
+    simulations: u64,
+}
+
+/// What a [`RootSearchJob`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RootSearch {
+    /// Simulations, nodes of all trees, whether any tree was full, and the move chosen from
+    /// the merged statistics by the configured final-move rule.
+    pub summary: SearchSummary,
+    /// The root statistics merged over the trees, as [`RootParallelUct::root_children`].
+    pub children: Vec<ChildStats>,
+}
+
+/// What one tree of a [`RootSearchJob`] returns: its root statistics, nodes, and whether it
+/// was full.
+pub type TreeRoot = (Vec<ChildStats>, usize, bool);
+
+impl<G: Game> RootSearchJob<G> {
+    /// `trees >= 1` fresh trees from `root_state`, `simulations` each; fails on an invalid
+    /// config.
+    pub fn new(
+        config: UctConfig,
+        trees: usize,
+        root_state: G,
+        simulations: u64,
+    ) -> Result<Self, MctsError> {
+        if trees == 0 {
+            return Err(MctsError::Config {
+                field: "trees",
+                reason: "must be at least 1".into(),
+            });
+        }
+        Uct::new(config.clone(), root_state.clone())?;
+        Ok(Self {
+            config,
+            trees,
+            root_state,
+            simulations,
+        })
+    }
+
+    /// Runs the trees through `exec` (in `Mode::Mpi`, a collective call whose result every
+    /// rank gets) and merges their root statistics in tree order.
+    pub fn run_on(&self, exec: &par_core::Executor) -> Result<RootSearch, MctsError>
+    where
+        G: serde::Serialize + serde::de::DeserializeOwned + 'static,
+    {
+        let roots = exec.run(self, self.trees)?.into_values()?;
+        let mut per_tree = Vec::with_capacity(roots.len());
+        for (i, r) in roots.into_iter().enumerate() {
+            per_tree.push(r.map_err(|why| MctsError::Config {
+                field: "trees",
+                reason: format!("tree {i}: {why}"),
+            })?);
+        }
+        let children = merge(per_tree.iter().map(|t| t.0.clone()));
+        let best_action = best_root_action(
+            &self.root_state,
+            || children.clone(),
+            self.config.final_move,
+        );
+        Ok(RootSearch {
+            summary: SearchSummary {
+                simulations: if self.root_state.is_terminal() {
+                    0
+                } else {
+                    self.simulations * self.trees as u64
+                },
+                nodes: per_tree.iter().map(|t| t.1).sum(),
+                tree_full: per_tree.iter().any(|t| t.2),
+                best_action,
+            },
+            children,
+        })
+    }
+}
+
+impl<G: Game> par_core::Job for RootSearchJob<G> {
+    /// The tree's root, or why it could not be grown.
+    type Output = Result<TreeRoot, String>;
+    fn run(&self, ctx: &mut par_core::TaskContext) -> Self::Output {
+        let mut t = tree(&self.config, ctx.index, &self.root_state).map_err(|e| e.to_string())?;
+        let s = t.search(self.simulations);
+        Ok((t.root_children(), s.nodes, s.tree_full))
+    }
+}
+
+impl<G> par_core::RemoteJob for RootSearchJob<G>
+where
+    G: Game + serde::Serialize + serde::de::DeserializeOwned,
+{
+    const NAME: &'static str = "mcts.root-parallel";
 }

@@ -124,7 +124,9 @@ impl MoveSorter {
 }
 
 /// Outcome of a position under perfect play, from the side to move's point of view.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Outcome {
     /// The side to move loses.
     Loss,

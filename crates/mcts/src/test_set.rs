@@ -98,6 +98,49 @@ pub fn parse_test_set(text: &str, path: &Path) -> Result<Vec<TestPosition>, Mcts
     Ok(out)
 }
 
+/// A seeded test set of its own, for tests and examples that need positions without Pons'
+/// files: `count` positions reached by `moves` random legal moves each (no four in a row, and
+/// none to make at once), with score 0 (the sets' scores are not read by the mistake rate,
+/// which the solver judges). Late positions (30 moves and more) solve in milliseconds.
+///
+/// # Errors
+/// When `moves` is 0 or above 40 (few random games get that far without a four).
+pub fn generated_set(
+    count: usize,
+    moves: usize,
+    seed: u64,
+) -> Result<Vec<TestPosition>, MctsError> {
+    use rand::{Rng, SeedableRng};
+    if !(1..=40).contains(&moves) {
+        return Err(MctsError::Config {
+            field: "moves",
+            reason: format!("must be in 1..=40, got {moves}"),
+        });
+    }
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
+    let mut text = String::new();
+    let mut made = 0;
+    while made < count {
+        let (mut p, mut line) = (Position::default(), String::new());
+        while p.moves() < moves {
+            let open: Vec<usize> = (0..WIDTH)
+                .filter(|&c| p.can_play(c) && !p.is_winning_move(c))
+                .collect();
+            if open.is_empty() {
+                break;
+            }
+            let col = open[rng.random_range(0..open.len())];
+            p.play_col(col);
+            line.push(char::from(b'1' + col as u8));
+        }
+        if p.moves() == moves && (0..WIDTH).all(|c| !p.can_play(c) || !p.is_winning_move(c)) {
+            text += &format!("{line} 0\n");
+            made += 1;
+        }
+    }
+    parse_test_set(&text, Path::new("generated"))
+}
+
 /// Whether playing `column` is a mistake given the outcomes of every column (`None` = full).
 /// Returns `None` when `column` is not playable.
 pub fn is_mistake(outcomes: &[Option<Outcome>; WIDTH], column: usize) -> Option<bool> {
@@ -153,7 +196,7 @@ pub fn count_mistakes(positions: &[JudgedPosition], moves: &[Action]) -> Result<
 }
 
 /// How long each search of [`uct_mistakes`] runs.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum SearchBudget {
     /// This many simulations per move.
@@ -216,39 +259,10 @@ pub fn uct_mistakes(
     let mut moves = Vec::with_capacity(positions.len());
     let (mut simulations, mut search_seconds) = (0, 0.0);
     for (i, p) in positions.iter().enumerate() {
-        let config = UctConfig {
-            seed: base.seed.wrapping_add(i as u64),
-            ..base.clone()
-        };
-        let t = Instant::now();
-        let summary = match (budget, parallel.threads) {
-            (SearchBudget::Simulations(sims), 1) => Uct::new(config, p.state)?.search(sims),
-            (SearchBudget::Simulations(sims), _) => {
-                TreeParallelUct::new(config, parallel.clone(), p.state)?.search(sims)
-            }
-            (
-                SearchBudget::Time {
-                    per_move,
-                    max_simulations,
-                },
-                1,
-            ) => Uct::new(config, p.state)?.search_for(max_simulations, per_move),
-            (
-                SearchBudget::Time {
-                    per_move,
-                    max_simulations,
-                },
-                _,
-            ) => TreeParallelUct::new(config, parallel.clone(), p.state)?
-                .search_for(max_simulations, per_move),
-        };
-        search_seconds += t.elapsed().as_secs_f64();
-        simulations += summary.simulations;
-        moves.push(
-            summary
-                .best_action
-                .ok_or(MctsError::IllegalAction { action: u16::MAX })?,
-        );
+        let (action, sims, seconds) = search_position(p.state, i, base, parallel, budget)?;
+        search_seconds += seconds;
+        simulations += sims;
+        moves.push(action);
     }
     Ok(MistakeCount {
         positions: positions.len(),
@@ -256,6 +270,178 @@ pub fn uct_mistakes(
         simulations,
         search_seconds,
     })
+}
+
+/// The search of position `i` of a set: a fresh UCT search with `base`'s settings and seed
+/// `base.seed + i`, sequential for one thread of `parallel`, tree-parallel for more. Returns
+/// the move, the simulations run and the search's wall time in seconds.
+fn search_position(
+    state: Connect4,
+    i: usize,
+    base: &UctConfig,
+    parallel: &ParallelConfig,
+    budget: SearchBudget,
+) -> Result<(Action, u64, f64), MctsError> {
+    let config = UctConfig {
+        seed: base.seed.wrapping_add(i as u64),
+        ..base.clone()
+    };
+    let t = Instant::now();
+    let summary = match (budget, parallel.threads) {
+        (SearchBudget::Simulations(sims), 1) => Uct::new(config, state)?.search(sims),
+        (SearchBudget::Simulations(sims), _) => {
+            TreeParallelUct::new(config, parallel.clone(), state)?.search(sims)
+        }
+        (
+            SearchBudget::Time {
+                per_move,
+                max_simulations,
+            },
+            1,
+        ) => Uct::new(config, state)?.search_for(max_simulations, per_move),
+        (
+            SearchBudget::Time {
+                per_move,
+                max_simulations,
+            },
+            _,
+        ) => TreeParallelUct::new(config, parallel.clone(), state)?
+            .search_for(max_simulations, per_move),
+    };
+    let seconds = t.elapsed().as_secs_f64();
+    let action = summary
+        .best_action
+        .ok_or(MctsError::IllegalAction { action: u16::MAX })?;
+    Ok((action, summary.simulations, seconds))
+}
+
+/// What one position of a [`PonsJob`] gave: the move searched, whether it is a mistake, and
+/// the search's simulations and wall time.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Verdict {
+    /// The move the search chose.
+    pub action: Action,
+    /// Whether another move has a strictly better exact outcome.
+    pub mistake: bool,
+    /// Simulations of the search.
+    pub simulations: u64,
+    /// Wall time of the search, seconds (without the judging).
+    pub search_seconds: f64,
+}
+
+/// The Pons benchmark as a par-core job, for every mode (worker processes and MPI ranks
+/// included): task `i` searches position `i` of the set exactly as [`uct_mistakes`] does (seed
+/// `base.seed + i`) and judges its move with the exact solver (one solver per worker thread,
+/// its transposition table kept between the positions the thread judges). With a simulation
+/// budget and one search thread the moves, and so the mistake count, are the same in every
+/// mode and on any number of workers or ranks; a time budget or a tree-parallel search (more
+/// threads in `parallel`) is not reproducible in any mode.
+///
+/// ```no_run
+/// use mcts::test_set::{PonsJob, SearchBudget, load_test_set};
+/// use mcts::{ParallelConfig, UctConfig};
+/// use par_core::{ExecConfig, Executor, Mode};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let set = load_test_set("../shared/connect4/Test_L3_R1".as_ref())?;
+/// let job = PonsJob::new(&set, UctConfig::default(), ParallelConfig::default(),
+///     SearchBudget::Simulations(1_000));
+/// let exec = Executor::new(ExecConfig::with_mode(Mode::Threads { workers: 2 }))?;
+/// let (count, _verdicts) = job.run_on(&exec)?;
+/// println!("mistake rate {:.3}", count.rate());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct PonsJob {
+    positions: Vec<Position>,
+    base: UctConfig,
+    parallel: ParallelConfig,
+    budget: SearchBudget,
+    /// Solvers kept between the positions a worker judges.
+    #[serde(skip)]
+    solvers: std::sync::Mutex<Vec<Solver>>,
+}
+
+impl PonsJob {
+    /// The benchmark of `base` (with `parallel` search threads per position) on `set`.
+    pub fn new(
+        set: &[TestPosition],
+        base: UctConfig,
+        parallel: ParallelConfig,
+        budget: SearchBudget,
+    ) -> Self {
+        Self {
+            positions: set.iter().map(|tp| tp.position).collect(),
+            base,
+            parallel,
+            budget,
+            solvers: std::sync::Mutex::default(),
+        }
+    }
+
+    /// Searches and judges position `i` on the calling thread.
+    pub fn verdict(&self, i: usize) -> Result<Verdict, MctsError> {
+        let position = self.positions.get(i).ok_or_else(|| MctsError::Config {
+            field: "position",
+            reason: format!("{i} of a set of {}", self.positions.len()),
+        })?;
+        let (action, simulations, search_seconds) = search_position(
+            Connect4::from_position(*position),
+            i,
+            &self.base,
+            &self.parallel,
+            self.budget,
+        )?;
+        let popped = self.solvers.lock().ok().and_then(|mut s| s.pop());
+        let mut solver = popped.unwrap_or_default();
+        let outcomes = solver.child_outcomes(position);
+        if let Ok(mut s) = self.solvers.lock() {
+            s.push(solver);
+        }
+        let mistake = is_mistake(&outcomes, usize::from(action))
+            .ok_or(MctsError::IllegalAction { action })?;
+        Ok(Verdict {
+            action,
+            mistake,
+            simulations,
+            search_seconds,
+        })
+    }
+
+    /// Runs every position through `exec` (in `Mode::Mpi` a collective call whose result every
+    /// rank gets) and counts the mistakes; also returns each position's verdict, in set order.
+    pub fn run_on(
+        &self,
+        exec: &par_core::Executor,
+    ) -> Result<(MistakeCount, Vec<Verdict>), MctsError> {
+        let out = exec.run(self, self.positions.len())?.into_values()?;
+        let mut verdicts = Vec::with_capacity(out.len());
+        for (i, v) in out.into_iter().enumerate() {
+            verdicts.push(v.map_err(|why| MctsError::Config {
+                field: "position",
+                reason: format!("{i}: {why}"),
+            })?);
+        }
+        let count = MistakeCount {
+            positions: verdicts.len(),
+            mistakes: verdicts.iter().filter(|v| v.mistake).count(),
+            simulations: verdicts.iter().map(|v| v.simulations).sum(),
+            search_seconds: verdicts.iter().map(|v| v.search_seconds).sum(),
+        };
+        Ok((count, verdicts))
+    }
+}
+
+impl par_core::Job for PonsJob {
+    /// The position's verdict, or why it could not be given.
+    type Output = Result<Verdict, String>;
+    fn run(&self, ctx: &mut par_core::TaskContext) -> Self::Output {
+        self.verdict(ctx.index).map_err(|e| e.to_string())
+    }
+}
+
+impl par_core::RemoteJob for PonsJob {
+    const NAME: &'static str = "mcts.pons";
 }
 
 #[cfg(test)]
@@ -346,6 +532,49 @@ mod tests {
             assert_eq!(count.mistakes, 0, "{threads} thread(s), 5 ms");
             assert!(count.simulations >= 2 * 16 && count.simulations <= 200_000);
         }
+    }
+
+    #[test]
+    fn the_pons_job_counts_what_uct_mistakes_counts_in_every_mode() {
+        let set = generated_set(6, 26, 3).unwrap();
+        let base = UctConfig {
+            seed: 5,
+            ..UctConfig::default()
+        };
+        let parallel = ParallelConfig::default();
+        let budget = SearchBudget::Simulations(300);
+        let judged = JudgedPosition::judge_all(&mut Solver::new(), &set);
+        let want = uct_mistakes(&judged, &base, &parallel, budget).unwrap();
+        let job = PonsJob::new(&set, base, parallel, budget);
+        let mut seen = Vec::new();
+        for mode in [
+            par_core::Mode::Sequential,
+            par_core::Mode::Threads { workers: 2 },
+        ] {
+            let exec = par_core::Executor::new(par_core::ExecConfig {
+                progress: par_core::Progress::Hidden,
+                ..par_core::ExecConfig::with_mode(mode)
+            })
+            .unwrap();
+            let (count, verdicts) = job.run_on(&exec).unwrap();
+            assert_eq!(
+                (count.positions, count.mistakes, count.simulations),
+                (want.positions, want.mistakes, want.simulations),
+                "{mode}"
+            );
+            let moves: Vec<(Action, bool)> =
+                verdicts.iter().map(|v| (v.action, v.mistake)).collect();
+            assert_eq!(
+                count_mistakes(&judged, &moves.iter().map(|m| m.0).collect::<Vec<_>>()).unwrap(),
+                want.mistakes
+            );
+            seen.push(moves);
+        }
+        assert_eq!(seen[0], seen[1]);
+        assert!(
+            job.verdict(6).is_err(),
+            "a position past the set is an error"
+        );
     }
 
     #[test]

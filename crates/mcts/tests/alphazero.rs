@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use mcts::alphazero::selfplay::SelfPlayJob;
 use mcts::alphazero::train::{
     IterationLog, MatchConfig, match_vs_uct, policy_mistakes, puct_mistakes, puct_moves,
 };
@@ -13,6 +14,7 @@ use mcts::alphazero::{
 };
 use mcts::test_set::JudgedPosition;
 use mcts::{Action, Connect4, Encode, Game, MctsError, Solver, TicTacToe};
+use par_core::{ExecConfig, Executor, Mode, Progress};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
@@ -647,6 +649,60 @@ fn self_play_is_the_same_for_any_worker_count() {
     }
     // Playout cap randomisation records only part of the moves.
     assert!(sa.samples < sa.moves);
+}
+
+#[test]
+fn self_play_as_a_job_plays_the_same_games_in_every_mode() {
+    let shape = NetShape {
+        input: TicTacToe::INPUT_LEN,
+        hidden: vec![16],
+        actions: 9,
+    };
+    let net = Mlp::new(shape, 7).unwrap();
+    let config = SelfPlayConfig {
+        full_sims: 24,
+        fast_sims: 8,
+        full_search_prob: 0.5,
+        games_per_worker: 3,
+        workers: 2,
+        ..SelfPlayConfig::default()
+    };
+    let (want, stats) = self_play(Arc::new(net.clone()), &TicTacToe::new(), 7, &config, 9).unwrap();
+    let job = SelfPlayJob::new(net, TicTacToe::new(), 7, config, 9).unwrap();
+    assert_eq!(job.tasks(), 3, "7 games in blocks of 3");
+    for mode in [Mode::Sequential, Mode::Threads { workers: 2 }] {
+        let exec = Executor::new(ExecConfig {
+            progress: Progress::Hidden,
+            ..ExecConfig::with_mode(mode)
+        })
+        .unwrap();
+        let (games, s) = job.run_on(&exec).unwrap();
+        assert_eq!(games, want, "{mode}");
+        assert_eq!(
+            (s.games, s.samples, s.moves, s.outcomes, s.evaluations),
+            (
+                stats.games,
+                stats.samples,
+                stats.moves,
+                stats.outcomes,
+                stats.evaluations
+            ),
+            "{mode}"
+        );
+    }
+    // A network that does not fit the game is refused.
+    let wrong = Mlp::new(
+        NetShape {
+            input: 5,
+            hidden: vec![4],
+            actions: 9,
+        },
+        1,
+    )
+    .unwrap();
+    let err =
+        SelfPlayJob::new(wrong, TicTacToe::new(), 2, SelfPlayConfig::default(), 1).unwrap_err();
+    assert!(err.to_string().contains("net"), "{err}");
 }
 
 #[test]

@@ -6,6 +6,13 @@
 //!     --mode threads --workers 2 --out target/common_noise
 //! ```
 //!
+//! On MPI (build with `--features mpi`; every rank runs the same command and gets the same
+//! statistics, rank 0 alone prints and writes the files):
+//!
+//! ```text
+//! mpirun -np 4 target/release/examples/common_noise --mode mpi --workers 1 --paths 400
+//! ```
+//!
 //! Files under `--out`: `summary.json` (the run's self-description, scalar estimate, standard
 //! error, measured variance reduction, warnings, run report), `m_stats.csv` and `u_stats.csv`
 //! (`t,x,mean,std,band_lo,band_hi`), `paths.csv` (`path,t,theta,first_moment`) and `m_band.svg`
@@ -35,7 +42,7 @@ use mfg::closed_form::LqGame;
 use mfg::common_noise::{CommonNoiseJob, CommonNoiseResult, NoiseConfig};
 use mfg::noise::{NoiseProcess, Sampling};
 use par_cli::numbers::{count_in, seed};
-use par_cli::output_files::{check_writable, check_writable_dir, write_atomic, write_json};
+use par_cli::output_files::{check_writable_on_root, write_atomic, write_json};
 use par_cli::{ExecArgs, RunRecord};
 use par_core::process::{Registry, serve_if_worker};
 use par_core::{ExecConfig, Executor};
@@ -127,10 +134,14 @@ fn main() -> ExitCode {
                 a.n
             );
         }
-        check_writable_dir(&a.out)?;
-        for name in FILES {
-            check_writable(&a.out.join(name))?;
-        }
+        // Built first: with --mode mpi it starts MPI, and only rank 0 writes files and prints.
+        let exec = Executor::new(ExecConfig {
+            label: "paths".into(),
+            ..a.exec.exec_config(a.seed)
+        })?;
+        let root = par_core::mpi::is_root();
+        let files: Vec<PathBuf> = FILES.iter().map(|name| a.out.join(name)).collect();
+        check_writable_on_root(&exec, std::slice::from_ref(&a.out), &files)?;
         let lq = LqGame {
             eps: 1.0,
             c: 1.0,
@@ -145,7 +156,7 @@ fn main() -> ExitCode {
                 replicates: a.replicates,
             },
         };
-        let concurrent = a.exec.worker_count().min(a.paths);
+        let concurrent = exec.config().mode.workers().min(a.paths);
         // The independent plain run keeps its own paths while the first run's are alive.
         let runs = if matches!(sampling, Sampling::Plain) {
             1
@@ -186,10 +197,6 @@ fn main() -> ExitCode {
                 }
             )
         })?;
-        let exec = Executor::new(ExecConfig {
-            label: "paths".into(),
-            ..a.exec.exec_config(a.seed)
-        })?;
         let plain_seed = a.seed.wrapping_add(1000);
         record.seed = Some(a.seed);
         record.set_config(&serde_json::json!({
@@ -199,17 +206,20 @@ fn main() -> ExitCode {
             "mode": exec.config().mode.to_string(),
             "independent_plain_seed": (runs == 2).then_some(plain_seed),
         }));
+        // Under MPI every rank runs the paths and gets the same statistics.
         let r = job.run(&exec)?;
-        eprintln!("{}", r.report);
         let s = r.scalar;
-        println!(
-            "E[first moment of m(T)] = {:.6} +- {:.2e} (95% CI [{:.6}, {:.6}]), {} of {} paths converged, max mass drift {:.1e}",
-            s.estimate, s.std_error, s.ci[0], s.ci[1], r.converged, a.paths, r.max_mass_drift
-        );
-        println!(
-            "variance reduction against plain MC at equal K (measured): {:.1}",
-            s.variance_reduction
-        );
+        if root {
+            eprintln!("{}", r.report);
+            println!(
+                "E[first moment of m(T)] = {:.6} +- {:.2e} (95% CI [{:.6}, {:.6}]), {} of {} paths converged, max mass drift {:.1e}",
+                s.estimate, s.std_error, s.ci[0], s.ci[1], r.converged, a.paths, r.max_mass_drift
+            );
+            println!(
+                "variance reduction against plain MC at equal K (measured): {:.1}",
+                s.variance_reduction
+            );
+        }
         let mut warnings = r.warnings();
         if a.n < COARSE_N {
             warnings.push(format!(
@@ -219,7 +229,7 @@ fn main() -> ExitCode {
                 a.n
             ));
         }
-        for w in &warnings {
+        for w in warnings.iter().filter(|_| root) {
             eprintln!("warning: {w}");
         }
         // An independent plain run at equal K, for a direct comparison of standard errors.
@@ -232,12 +242,14 @@ fn main() -> ExitCode {
                 ..noise
             };
             let p = CommonNoiseJob::new(game, noise)?.run(&exec)?;
-            println!(
-                "independent plain run: {:.6} +- {:.2e}; squared standard-error ratio {:.1}",
-                p.scalar.estimate,
-                p.scalar.std_error,
-                (p.scalar.std_error / s.std_error).powi(2)
-            );
+            if root {
+                println!(
+                    "independent plain run: {:.6} +- {:.2e}; squared standard-error ratio {:.1}",
+                    p.scalar.estimate,
+                    p.scalar.std_error,
+                    (p.scalar.std_error / s.std_error).powi(2)
+                );
+            }
             Some(p.scalar)
         };
         record.finish();
@@ -252,9 +264,11 @@ fn main() -> ExitCode {
             "warnings": warnings,
             "report": r.report,
         });
-        write_json(&a.out.join("summary.json"), &summary)?;
-        write_files(&r, &a.out)?;
-        println!("wrote {}", a.out.display());
+        if root {
+            write_json(&a.out.join("summary.json"), &summary)?;
+            write_files(&r, &a.out)?;
+            println!("wrote {}", a.out.display());
+        }
         if !(s.estimate.is_finite() && s.std_error.is_finite()) {
             bail!(
                 "the estimate is not finite: a path's solve produced non-finite values (see {})",

@@ -18,6 +18,13 @@
 //! cargo run -p mfg --release --example sweep -- --mode processes --workers 2 \
 //!     --out target/sweep.jsonl --timeout 10
 //! ```
+//!
+//! On MPI (build with `--features mpi`; every rank runs the same command, rank 0 alone prints
+//! and writes the files, and resumes from them as in every mode):
+//!
+//! ```text
+//! mpirun -np 4 target/release/examples/sweep --mode mpi --workers 1 --out target/sweep.jsonl
+//! ```
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -28,7 +35,7 @@ use clap::Parser;
 use mfg::MfgConfig;
 use mfg::sweep::{Axis, Outcome, PointOutput, SweepConfig, SweepJob, SweepParam, SweepResult};
 use par_cli::numbers::{count_in, seconds};
-use par_cli::output_files::{check_writable, write_atomic, write_json};
+use par_cli::output_files::{check_writable_on_root, write_atomic, write_json};
 use par_cli::{ExecArgs, RunRecord};
 use par_core::process::{Registry, serve_if_worker};
 use par_core::{ExecConfig, Executor};
@@ -142,21 +149,6 @@ fn main() -> ExitCode {
             .as_ref()
             .map_or_else(|| "the built-in sweep".into(), |p| p.display().to_string());
         config.check_shape().with_context(|| what.clone())?;
-        // Every output is proven writable, and every size proven to fit, before any work.
-        let outputs: Vec<PathBuf> = std::iter::once(args.out.clone())
-            .chain(["summary.json", "axes.json"].map(|s| beside(&args.out, s)))
-            .chain(ARRAYS.map(|(name, _)| beside(&args.out, &format!("{name}.npy"))))
-            .collect();
-        for path in &outputs {
-            check_writable(path)?;
-        }
-        let concurrent = args.exec.worker_count().min(config.len()) as u128;
-        let largest = config.largest_solve_bytes().with_context(|| what.clone())?;
-        par_cli::memory::ensure_fits(
-            &format!("{concurrent} concurrent solve(s) of the sweep's largest game"),
-            largest.saturating_mul(concurrent),
-        )?;
-        config.validate().with_context(|| what.clone())?;
         // In processes mode the executor kills a worker stuck in one run after twice the limit.
         let hard_timeout = match (args.exec.mode, config.run_timeout_s) {
             (par_cli::exec_args::ModeArg::Processes, Some(t)) => {
@@ -164,12 +156,27 @@ fn main() -> ExitCode {
             }
             _ => None,
         };
+        // Built first: with --mode mpi it starts MPI, and only rank 0 writes files and prints.
         let exec = Executor::new(ExecConfig {
             timeout: hard_timeout,
             retries: args.retries as u32,
             label: "sweep".into(),
             ..args.exec.exec_config(0)
         })?;
+        let root = par_core::mpi::is_root();
+        // Every output is proven writable, and every size proven to fit, before any work.
+        let outputs: Vec<PathBuf> = std::iter::once(args.out.clone())
+            .chain(["summary.json", "axes.json"].map(|s| beside(&args.out, s)))
+            .chain(ARRAYS.map(|(name, _)| beside(&args.out, &format!("{name}.npy"))))
+            .collect();
+        check_writable_on_root(&exec, &[], &outputs)?;
+        let concurrent = exec.config().mode.workers().min(config.len()) as u128;
+        let largest = config.largest_solve_bytes().with_context(|| what.clone())?;
+        par_cli::memory::ensure_fits(
+            &format!("{concurrent} concurrent solve(s) of the sweep's largest game"),
+            largest.saturating_mul(concurrent),
+        )?;
+        config.validate().with_context(|| what.clone())?;
         record.set_config(&serde_json::json!({
             "sweep": config,
             "mode": exec.config().mode.to_string(),
@@ -177,21 +184,25 @@ fn main() -> ExitCode {
             "worker_kill_timeout_s": hard_timeout.map(|d| d.as_secs_f64()),
             "out": args.out,
         }));
+        // Under MPI every rank runs the sweep and gets the same result; rank 0 alone reads and
+        // writes the results file.
         let r = SweepJob::run_with(&config, &exec, Some(&args.out))?;
-        if let Some(report) = &r.report {
-            eprintln!("{report}");
-        }
-        print_table(&r, &args.out);
-        write_outputs(&r, &config, &args.out, record)?;
         let summary = r.summary();
-        println!("{summary}");
+        if root {
+            if let Some(report) = &r.report {
+                eprintln!("{report}");
+            }
+            print_table(&r, &args.out);
+            write_outputs(&r, &config, &args.out, record)?;
+            println!("{summary}");
+        }
         if summary.converged == 0 {
             bail!(
                 "no point produced a usable result ({summary}){}",
                 hints(&r, &args.out)
             );
         }
-        if summary.unusable() > 0 {
+        if root && summary.unusable() > 0 {
             eprintln!(
                 "warning: {} of {} points have no usable result (NaN in the arrays){}",
                 summary.unusable(),

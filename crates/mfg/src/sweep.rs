@@ -20,6 +20,16 @@
 //!   from whichever thread or worker process ran it; runs that failed are appended by the
 //!   parent when the executor returns. A run killed mid-write leaves a torn last line, which the
 //!   next run ends and skips ([`SweepResult::skipped_lines`]).
+//! * **MPI: one writer.** Under `par_core::Mode::Mpi` (feature `mpi`) rank 0 alone opens,
+//!   reads and writes the results file: its own tasks append as above; every record computed on
+//!   another rank is appended by rank 0 as it arrives there
+//!   ([`par_core::RemoteJob::received_on_root`], in batches at most 20 ms old), and what rank 0
+//!   read from the file reaches every rank ([`par_core::mpi::share_from_root`]), so every rank
+//!   returns the same [`SweepResult`]. The file need only be visible to rank 0, and the one
+//!   writer holds on any file system (on NFS, appends from several hosts may interleave); a
+//!   job killed mid-run loses at most the records still on their way to rank 0, whose points
+//!   run again on the next start, on any number of ranks or in any other mode. A record that
+//!   rank 0 cannot append makes its point [`Outcome::Failed`] on every rank, as in every mode.
 //! * **Resume.** [`SweepJob::run_with`] first reads the file and keeps, for each point, the
 //!   last record whose index and parameters match this sweep; it runs the other points, and
 //!   runs a kept record's point again when the present settings could change its outcome
@@ -60,6 +70,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use ndarray::{ArrayD, IxDyn};
 use serde::{Deserialize, Serialize};
@@ -481,12 +492,20 @@ impl SweepResult {
 ///
 /// On the wire the job travels as JSON text (the configuration's tagged enums need a
 /// self-describing format).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(into = "Wire", try_from = "Wire")]
 pub struct SweepJob {
     config: SweepConfig,
     todo: Vec<usize>,
     journal: Option<Journal>,
+    /// MPI, rank 0: points whose records from other ranks could not be appended, with why.
+    unwritten: Arc<Mutex<Vec<(usize, String)>>>,
+}
+
+impl PartialEq for SweepJob {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.config, &self.todo, &self.journal) == (&other.config, &other.todo, &other.journal)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -526,6 +545,7 @@ impl TryFrom<Wire> for SweepJob {
             // The parent opened the journal (and mended a torn line) before any task started;
             // a worker only appends.
             journal: d.results_file.as_deref().map(Journal::appender),
+            unwritten: Arc::default(),
         })
     }
 }
@@ -710,7 +730,7 @@ fn in_point(index: usize, params: &[(SweepParam, f64)], e: MfgError) -> MfgError
 }
 
 /// What a results file holds for a sweep, judged against the sweep's present settings.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Resume {
     /// For each point, the record kept (`None`: the point runs).
     pub kept: Vec<Option<SweepRecord>>,
@@ -804,10 +824,31 @@ pub fn read_results(path: &Path, config: &SweepConfig) -> Result<Resume, MfgErro
 }
 
 impl SweepJob {
+    /// Every point of `config` as tasks `0..config.len()`, without a results file: the job to
+    /// hand an executor directly (a benchmark does); [`SweepJob::run_with`] is the one that
+    /// keeps records and resumes. Validates every point first.
+    pub fn new(config: &SweepConfig) -> Result<Self, MfgError> {
+        config.validate()?;
+        Ok(Self {
+            config: config.clone(),
+            todo: (0..config.len()).collect(),
+            journal: None,
+            unwritten: Arc::default(),
+        })
+    }
+
+    /// The number of tasks (points to run).
+    pub fn tasks(&self) -> usize {
+        self.todo.len()
+    }
+
     /// Runs the sweep through `exec`. With `results_file`, points whose records there stand
     /// under the present settings are kept, the others run (see the [module docs](self)), and
     /// every run appends its record as soon as it finishes. A `results_file` that exists and
     /// does not begin as a results file is refused before anything runs.
+    ///
+    /// In `Mode::Mpi` the call is collective (every rank calls it with the same sweep) and
+    /// every rank returns the same result; rank 0 alone reads and writes `results_file`.
     pub fn run_with(
         config: &SweepConfig,
         exec: &Executor,
@@ -818,21 +859,38 @@ impl SweepJob {
             let path = path.to_path_buf();
             move |source| MfgError::Io { path, source }
         };
-        let (journal, resume) = match results_file {
-            Some(p) => {
-                check_is_results_file(p)?;
-                let (journal, read) = Journal::open::<SweepRecord>(p).map_err(io(p))?;
-                (Some(journal), Resume::judge(config, read)?)
-            }
-            None => (
-                None,
-                Resume {
+        // Rank 0 (the only process outside MPI) reads the file; every rank gets its reading.
+        let mut root_error = None;
+        let shared = par_core::mpi::share_from_root(exec, || {
+            let resume = match results_file {
+                Some(p) => check_is_results_file(p)
+                    .and_then(|()| Journal::open::<SweepRecord>(p).map_err(io(p)))
+                    .and_then(|(_, read)| Resume::judge(config, read)),
+                None => Ok(Resume {
                     kept: vec![None; config.len()],
                     rerun: Vec::new(),
                     skipped_lines: 0,
-                },
-            ),
-        };
+                }),
+            };
+            AsJson(resume.map_err(|e| {
+                let why = e.to_string();
+                root_error = Some(e);
+                why
+            }))
+        })?;
+        if let Some(e) = root_error {
+            return Err(e);
+        }
+        let resume = shared
+            .0
+            .map_err(|why| on_rank_0("could not read the results file", why))?;
+        if resume.kept.len() != config.len() {
+            return Err(on_rank_0(
+                "runs another sweep",
+                format!("{} points, here {}", resume.kept.len(), config.len()),
+            ));
+        }
+        let journal = results_file.map(Journal::appender);
         let mut records = resume.kept;
         let todo: Vec<usize> = (0..config.len())
             .filter(|&i| records[i].is_none())
@@ -842,10 +900,18 @@ impl SweepJob {
             config: config.clone(),
             todo: todo.clone(),
             journal: journal.clone(),
+            unwritten: Arc::default(),
         };
         let mut report = None;
         if !todo.is_empty() {
             let out = exec.run(&job, todo.len())?;
+            // Records of other ranks that rank 0 could not append (MPI only), known everywhere.
+            let unwritten = par_core::mpi::share_from_root(exec, || {
+                job.unwritten
+                    .lock()
+                    .map(|u| u.clone())
+                    .unwrap_or_else(|e| e.into_inner().clone())
+            })?;
             for (slot, res) in todo.iter().zip(out.results) {
                 let decoded = match res {
                     Ok(encoded) => encoded
@@ -854,7 +920,12 @@ impl SweepJob {
                     Err(f) => Err(f.to_string()),
                 };
                 let rec = match decoded {
-                    Ok(rec) => rec,
+                    Ok(rec) => match unwritten.iter().find(|(i, _)| i == slot) {
+                        Some((_, why)) => {
+                            SweepRecord::failed(rec.index, rec.params, rec.config, why.clone())
+                        }
+                        None => rec,
+                    },
                     Err(why) => {
                         let rec = SweepRecord::failed(
                             *slot,
@@ -862,7 +933,7 @@ impl SweepJob {
                             config.point_config(*slot)?,
                             why,
                         );
-                        if let Some(j) = &journal {
+                        if let Some(j) = journal.as_ref().filter(|_| par_core::mpi::is_root()) {
                             j.append(&rec).map_err(io(j.path()))?;
                         }
                         rec
@@ -885,6 +956,34 @@ impl SweepJob {
             shape: config.shape(),
         })
     }
+}
+
+/// A value that travels between the ranks of an MPI job as its JSON text: the game's
+/// internally tagged enums need a self-describing format.
+#[derive(Debug, Clone)]
+struct AsJson<T>(T);
+
+impl<T: Serialize> Serialize for AsJson<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::Error as _;
+        serde_json::to_string(&self.0)
+            .map_err(S::Error::custom)?
+            .serialize(s)
+    }
+}
+
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for AsJson<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        serde_json::from_str(&String::deserialize(d)?)
+            .map(AsJson)
+            .map_err(D::Error::custom)
+    }
+}
+
+/// An error that rank 0 met, as the other ranks of an MPI job report it.
+fn on_rank_0(what: &str, why: String) -> MfgError {
+    MfgError::Exec(par_core::ExecError::Mpi(format!("rank 0 {what}: {why}")))
 }
 
 /// A [`SweepRecord`] as a task returns it: its JSON text, because the record's game holds
@@ -919,7 +1018,8 @@ impl SweepJob {
                 e.to_string(),
             ),
         };
-        match &self.journal {
+        // Under MPI, rank 0 appends the records of the other ranks (`received_on_root`).
+        match self.journal.as_ref().filter(|_| par_core::mpi::rank() == 0) {
             Some(journal) => match journal.append(&rec) {
                 Ok(()) => rec,
                 Err(e) => SweepRecord::failed(
@@ -945,4 +1045,26 @@ impl Job for SweepJob {
 
 impl RemoteJob for SweepJob {
     const NAME: &'static str = "mfg.sweep";
+
+    /// MPI, rank 0: appends the record of a point that another rank solved.
+    fn received_on_root(&self, index: usize, output: &EncodedRecord) {
+        let Some(journal) = &self.journal else {
+            return;
+        };
+        let appended = output
+            .decode()
+            .map_err(|e| format!("the record of the run could not be decoded: {e}"))
+            .and_then(|rec| {
+                journal.append(&rec).map_err(|e| {
+                    format!("solved, but the record could not be appended to the results file: {e}")
+                })
+            });
+        if let Err(why) = appended {
+            let point = self.todo.get(index).copied().unwrap_or(index);
+            self.unwritten
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((point, why));
+        }
+    }
 }

@@ -3,7 +3,15 @@
 //! ```text
 //! cargo run -p mpc --release --example eval -- --model M --data DIR_OR_FILES \
 //!     --controller pid|zero|mpc [--config MPC.json] [--planner auto|native|ort] [--segments N] \
-//!     [--mode threads|seq|processes|auto] [--workers W] [--out FILE.json] [--trace DIR]
+//!     [--mode threads|seq|processes|auto|mpi] [--workers W] [--out FILE.json] [--trace DIR]
+//! ```
+//!
+//! On MPI (build with `--features mpi`), every rank runs the same command and evaluates its
+//! share of the segments; rank 0 alone prints, keeps the journal and writes the files:
+//!
+//! ```text
+//! mpirun -np 4 target/release/examples/eval --mode mpi --workers 1 --synthetic 200 \
+//!     --out target/eval.json
 //! ```
 //!
 //! Without `--model` it uses the project's fixture model; without `--data` it evaluates
@@ -28,10 +36,10 @@ use mpc::eval::{
 };
 use mpc::{OrtOptions, SeedKey, Segment, SimOptions};
 use par_cli::numbers::{count_in, seed};
-use par_cli::output_files::{check_writable, check_writable_dir, write_atomic, write_json};
+use par_cli::output_files::{check_writable_on_root, write_atomic, write_json};
 use par_cli::{ExecArgs, RunRecord};
 use par_core::process::{Registry, serve_if_worker};
-use par_core::{ExecConfig, Mode};
+use par_core::{ExecConfig, Executor, Mode};
 
 /// The most segments one run evaluates (or synthesises).
 const MAX_SEGMENTS: usize = 100_000;
@@ -195,15 +203,19 @@ fn run() -> anyhow::Result<()> {
         env!("CARGO_MANIFEST_DIR"),
     );
 
+    // The executor first: with --mode mpi it starts MPI, and only rank 0 prints and writes.
+    let exec_config = ExecConfig {
+        label: "segments".into(),
+        ..args.exec.exec_config(args.seed)
+    };
+    let exec = Executor::new(exec_config.clone())?;
+    let root = par_core::mpi::is_root();
+
     // Outputs first: a run must not compute for minutes and then find it cannot write.
     let journal = args.out.as_deref().map(journal_path);
-    if let (Some(out), Some(journal)) = (&args.out, &journal) {
-        check_writable(out)?;
-        check_writable(journal)?;
-    }
-    if let Some(dir) = &args.trace {
-        check_writable_dir(dir)?;
-    }
+    let files: Vec<PathBuf> = args.out.iter().chain(&journal).cloned().collect();
+    let folders: Vec<PathBuf> = args.trace.iter().cloned().collect();
+    check_writable_on_root(&exec, &folders, &files)?;
 
     // Settings.
     let controller = match (args.controller, &args.config) {
@@ -280,10 +292,7 @@ fn run() -> anyhow::Result<()> {
         },
         planner,
         ort: OrtOptions::default(),
-        exec: ExecConfig {
-            label: "segments".into(),
-            ..args.exec.exec_config(args.seed)
-        },
+        exec: exec_config,
     };
     let planner_used = match &config.controller {
         ControllerSpec::Mpc(_) => Some(planner.resolve(&model)?.name()),
@@ -307,27 +316,31 @@ fn run() -> anyhow::Result<()> {
         "trace": args.trace,
     }));
 
-    println!(
-        "controller {} on {} of {available} segments, model {}, mode {}",
-        config.controller.name(),
-        segments.len(),
-        model.display(),
-        config.exec.mode
-    );
-    if let ControllerSpec::Mpc(c) = &config.controller {
+    if root {
         println!(
-            "mpc configuration: {} (planner {})",
-            serde_json::to_string(c)?,
-            planner_used.unwrap_or("-")
+            "controller {} on {} of {available} segments, model {}, mode {}",
+            config.controller.name(),
+            segments.len(),
+            model.display(),
+            config.exec.mode
         );
-    }
-    if matches!(config.exec.mode, Mode::Processes { .. }) {
-        println!("segments run in worker processes (copies of this program)");
+        if let ControllerSpec::Mpc(c) = &config.controller {
+            println!(
+                "mpc configuration: {} (planner {})",
+                serde_json::to_string(c)?,
+                planner_used.unwrap_or("-")
+            );
+        }
+        if matches!(config.exec.mode, Mode::Processes { .. }) {
+            println!("segments run in worker processes (copies of this program)");
+        }
     }
 
+    // Under MPI every rank evaluates and gets the same result; rank 0 alone reads and writes
+    // the journal.
     let evaluation = match &journal {
         Some(journal) => {
-            if args.fresh && journal.exists() {
+            if root && args.fresh && journal.exists() {
                 std::fs::remove_file(journal)
                     .with_context(|| format!("removing the journal {}", journal.display()))?;
             }
@@ -340,6 +353,9 @@ fn run() -> anyhow::Result<()> {
         }
         None => evaluate(&segments, &config)?,
     };
+    if !root {
+        return Ok(());
+    }
     if evaluation.resumed > 0 {
         println!(
             "{} of {} segments read back from {}",

@@ -15,6 +15,16 @@
 //! options, planner and seed) for the same segment values ([`Segment::digest`]) at the same
 //! position. Costs read back from the journal are bit-identical to computed ones, so a resumed
 //! evaluation equals an uninterrupted one.
+//!
+//! **MPI** (`par_core::Mode::Mpi`, feature `mpi`): [`evaluate`] and [`evaluate_resumable`] are
+//! collective (every rank calls them with the same segments and settings) and return the same
+//! [`Evaluation`] on every rank. Rank 0 alone reads and writes the journal: it reads it and
+//! sends what it kept to every rank ([`par_core::mpi::share_from_root`]), appends the results
+//! of its own tasks as they finish, and those of the other ranks as they reach it
+//! ([`par_core::RemoteJob::received_on_root`], in batches at most 20 ms old). One process
+//! writes the file, so it need only be visible to rank 0 and appends never interleave on any
+//! file system; a job killed mid-run loses at most the results still on their way to rank 0.
+//! A result that rank 0 cannot append fails its segment on every rank, as in every mode.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
@@ -446,6 +456,10 @@ pub struct SegmentsJob {
     pool: Mutex<Vec<Worker>>,
     #[serde(skip)]
     journal_handle: OnceLock<Result<Journal, String>>,
+    /// MPI, rank 0: segments (positions) whose results from other ranks could not be
+    /// journaled, with why.
+    #[serde(skip)]
+    unwritten: Mutex<Vec<(usize, String)>>,
 }
 
 impl std::fmt::Debug for SegmentsJob {
@@ -459,14 +473,12 @@ impl std::fmt::Debug for SegmentsJob {
 }
 
 impl SegmentsJob {
-    /// The journal's handle: the parent's, or opened once per worker process.
+    /// The journal's handle: the parent's, or an appender in a worker process (the parent
+    /// opened the journal, and mended a torn last line, before any task started; a worker
+    /// mending it while others append could split their records).
     fn journal_handle(&self, path: &Path) -> Result<&Journal, MpcError> {
         self.journal_handle
-            .get_or_init(|| {
-                Journal::open::<serde::de::IgnoredAny>(path)
-                    .map(|(j, _)| j)
-                    .map_err(|e| e.to_string())
-            })
+            .get_or_init(|| Ok(Journal::appender(path)))
             .as_ref()
             .map_err(|reason| MpcError::Config {
                 field: "journal",
@@ -511,19 +523,29 @@ impl SegmentsJob {
                 .then(|| TraceRow::rows(&rollout, segment)),
             resumed: false,
         };
-        if let Some((path, settings)) = &self.journal {
-            let journal = self.journal_handle(path)?;
-            let record = JournalRecord {
-                settings: settings.clone(),
-                segment: segment.digest(),
-                result: result.clone(),
-            };
-            journal.append(&record).map_err(|source| MpcError::Io {
-                path: path.clone(),
-                source,
-            })?;
+        // Under MPI, rank 0 journals the results of the other ranks (`received_on_root`).
+        if par_core::mpi::rank() == 0 {
+            self.journal_result(task, &result)?;
         }
         Ok(result)
+    }
+
+    /// Appends the result of task `task` to the journal, if the evaluation keeps one.
+    fn journal_result(&self, task: usize, result: &SegmentResult) -> Result<(), MpcError> {
+        let (Some((path, settings)), Some((_, segment))) = (&self.journal, self.todo.get(task))
+        else {
+            return Ok(());
+        };
+        let journal = self.journal_handle(path)?;
+        let record = JournalRecord {
+            settings: settings.clone(),
+            segment: segment.digest(),
+            result: result.clone(),
+        };
+        journal.append(&record).map_err(|source| MpcError::Io {
+            path: path.clone(),
+            source,
+        })
     }
 
     fn rollout(
@@ -561,6 +583,19 @@ impl Job for SegmentsJob {
 
 impl RemoteJob for SegmentsJob {
     const NAME: &'static str = "mpc.eval.segments";
+
+    /// MPI, rank 0: journals a result that another rank computed.
+    fn received_on_root(&self, task: usize, output: &Self::Output) {
+        let Ok(result) = output else {
+            return;
+        };
+        if let Err(e) = self.journal_result(task, result) {
+            self.unwritten
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((result.index, e.to_string()));
+        }
+    }
 }
 
 /// Runs the configured controller on every segment and returns per-segment and mean costs.
@@ -585,87 +620,177 @@ pub fn evaluate_resumable(
     evaluate_with(segments, config, Some(journal))
 }
 
-fn evaluate_with(
-    segments: &[Segment],
-    config: &EvalConfig,
-    journal: Option<&Path>,
-) -> Result<Evaluation, MpcError> {
+/// Checks what can fail before the first segment, on the calling thread (no segments, a
+/// missing model or runtime, an invalid MPC configuration, a model the native planner cannot
+/// read), and returns the simulator's first session.
+fn prepare(segments: &[Segment], config: &EvalConfig) -> Result<OrtModel, MpcError> {
     if segments.is_empty() {
         return Err(MpcError::Config {
             field: "segments",
             reason: "no segments to evaluate".into(),
         });
     }
-    // Fail early, on the calling thread, when the model or the runtime is missing.
     let first = OrtModel::load(&config.model, config.ort)?;
     if let ControllerSpec::Mpc(c) = &config.controller {
         c.validate()?;
         if config.planner == PlannerModel::Native {
-            // Fail early on a model the native planner cannot read.
             NativeModel::load(&config.model)?;
         }
     }
-    let exec = Executor::new(config.exec.clone())?;
+    Ok(first)
+}
+
+impl SegmentsJob {
+    /// Every segment as tasks `0..segments.len()`, without a journal: the job to hand an
+    /// executor directly (a benchmark does); [`evaluate`] is the one that collects the results
+    /// and names failures. Fails as [`evaluate`] does before its first segment.
+    pub fn new(segments: &[Segment], config: &EvalConfig) -> Result<Self, MpcError> {
+        let first = prepare(segments, config)?;
+        let todo = segments.iter().cloned().enumerate().collect();
+        Ok(Self::with(todo, config, first, None))
+    }
+
+    /// The number of tasks (segments to evaluate).
+    pub fn tasks(&self) -> usize {
+        self.todo.len()
+    }
+
+    fn with(
+        todo: Vec<(usize, Segment)>,
+        config: &EvalConfig,
+        first: OrtModel,
+        journal: Option<(PathBuf, String)>,
+    ) -> Self {
+        Self {
+            todo,
+            model: config.model.clone(),
+            controller: config.controller.clone(),
+            sim: config.sim.clone(),
+            planner: config.planner,
+            ort: config.ort,
+            seed: config.exec.seed,
+            journal,
+            pool: Mutex::new(vec![Worker {
+                sim: Simulator::new(first),
+                planner: None,
+            }]),
+            journal_handle: OnceLock::new(),
+            unwritten: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+/// Opens the journal at `path` (rank 0 only under MPI), and returns its handle, the settings
+/// key of this evaluation and the usable result of each segment it holds.
+fn read_journal(
+    segments: &[Segment],
+    config: &EvalConfig,
+    path: &Path,
+) -> Result<(Journal, String, Vec<Option<SegmentResult>>), MpcError> {
+    let settings = settings_key(config)?;
+    let (handle, read) = Journal::open::<JournalRecord>(path).map_err(|source| MpcError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let mut done: Vec<Option<SegmentResult>> = vec![None; segments.len()];
-    let mut journal_setup = None;
-    if let Some(path) = journal {
-        let settings = settings_key(config)?;
-        let (handle, read) =
-            Journal::open::<JournalRecord>(path).map_err(|source| MpcError::Io {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        for record in read.records {
-            let i = record.result.index;
-            let usable = record.settings == settings
-                && i < segments.len()
-                && record.result.file == segments[i].file_name()
-                && record.segment == segments[i].digest()
-                && (record.result.trace.is_some() || !config.sim.record_trace);
-            if usable {
-                // The last usable record of a segment wins.
-                done[i] = Some(SegmentResult {
-                    resumed: true,
-                    ..record.result
-                });
+    for record in read.records {
+        let i = record.result.index;
+        let usable = record.settings == settings
+            && i < segments.len()
+            && record.result.file == segments[i].file_name()
+            && record.segment == segments[i].digest()
+            && (record.result.trace.is_some() || !config.sim.record_trace);
+        if usable {
+            // The last usable record of a segment wins.
+            done[i] = Some(record.result);
+        }
+    }
+    Ok((handle, settings, done))
+}
+
+fn evaluate_with(
+    segments: &[Segment],
+    config: &EvalConfig,
+    journal: Option<&Path>,
+) -> Result<Evaluation, MpcError> {
+    let first = prepare(segments, config)?;
+    let exec = Executor::new(config.exec.clone())?;
+    // Rank 0 (the only process outside MPI) reads the journal; every rank gets what it kept.
+    let mut root_journal = None;
+    let mut root_error = None;
+    let kept = par_core::mpi::share_from_root(&exec, || {
+        let read = journal
+            .map(|path| read_journal(segments, config, path))
+            .transpose();
+        match read {
+            Ok(None) => Ok(vec![None; segments.len()]),
+            Ok(Some((handle, settings, done))) => {
+                root_journal = Some((handle, settings));
+                Ok(done)
+            }
+            Err(e) => {
+                let why = e.to_string();
+                root_error = Some(e);
+                Err(why)
             }
         }
-        journal_setup = Some((handle, path.to_path_buf(), settings));
+    })?;
+    if let Some(e) = root_error {
+        return Err(e);
     }
+    let mut done: Vec<Option<SegmentResult>> = kept.map_err(|why| MpcError::Config {
+        field: "journal",
+        reason: format!("rank 0 could not read it: {why}"),
+    })?;
+    if done.len() != segments.len() {
+        return Err(MpcError::Config {
+            field: "segments",
+            reason: format!(
+                "rank 0 evaluates {} segments, this rank {}",
+                done.len(),
+                segments.len()
+            ),
+        });
+    }
+    for d in done.iter_mut().flatten() {
+        d.resumed = true;
+    }
+    let journal_setup = match (&root_journal, journal) {
+        (Some((handle, settings)), Some(path)) => {
+            Some((handle.clone(), path.to_path_buf(), settings.clone()))
+        }
+        _ => None,
+    };
     let todo: Vec<(usize, Segment)> = done
         .iter()
         .enumerate()
         .filter(|(_, d)| d.is_none())
         .map(|(i, _)| (i, segments[i].clone()))
         .collect();
-    let job = SegmentsJob {
+    let job = SegmentsJob::with(
         todo,
-        model: config.model.clone(),
-        controller: config.controller.clone(),
-        sim: config.sim.clone(),
-        planner: config.planner,
-        ort: config.ort,
-        seed: config.exec.seed,
-        journal: journal_setup
+        config,
+        first,
+        journal_setup
             .as_ref()
             .map(|(_, path, settings)| (path.clone(), settings.clone())),
-        pool: Mutex::new(vec![Worker {
-            sim: Simulator::new(first),
-            planner: None,
-        }]),
-        journal_handle: OnceLock::new(),
-    };
+    );
     if let Some((handle, _, _)) = journal_setup {
         let _ = job.journal_handle.set(Ok(handle));
     }
     let output = exec.run(&job, job.todo.len())?;
+    // Results of other ranks that rank 0 could not journal (MPI only), known everywhere.
+    let unwritten = par_core::mpi::share_from_root(&exec, || {
+        std::mem::take(&mut *job.unwritten.lock().unwrap_or_else(|e| e.into_inner()))
+    })?;
     let report = output.report.clone();
     let mut failures = Vec::new();
     for ((index, segment), r) in job.todo.iter().zip(output.results) {
-        match r {
-            Ok(Ok(s)) => done[*index] = Some(s),
-            Ok(Err(reason)) => failures.push((segment.file_name(), reason)),
-            Err(f) => failures.push((segment.file_name(), f.message)),
+        match (r, unwritten.iter().find(|(i, _)| i == index)) {
+            (Ok(Ok(_)), Some((_, why))) => failures.push((segment.file_name(), why.clone())),
+            (Ok(Ok(s)), None) => done[*index] = Some(s),
+            (Ok(Err(reason)), _) => failures.push((segment.file_name(), reason)),
+            (Err(f), _) => failures.push((segment.file_name(), f.message)),
         }
     }
     if !failures.is_empty() {

@@ -63,6 +63,13 @@ pub enum CliError {
         /// The most a run may take.
         limit: u128,
     },
+    /// Rank 0 of an MPI job failed a check that it alone makes (its outputs, say), as the
+    /// other ranks report it.
+    #[error("rank 0: {why}")]
+    OnRank0 {
+        /// What rank 0 met.
+        why: String,
+    },
     /// The executor configuration is invalid (a worker count, say).
     #[error(transparent)]
     Exec(#[from] par_core::ExecError),

@@ -13,7 +13,8 @@
 //! ```
 //!
 //! - An error is printed as `error: <what>` followed by one `  caused by: <cause>` line per
-//!   source, and the exit code is 1.
+//!   source, and the exit code is 1. In an MPI job of several ranks every rank that fails says
+//!   so, its line prefixed with `rank R: `.
 //! - A closed standard output (the reader of a pipe went away, as with `example | head`) ends
 //!   the program quietly with exit code 0, whether it surfaces as an error or as the panic of
 //!   `println!`.
@@ -35,7 +36,11 @@ pub fn main_with(body: impl FnOnce() -> anyhow::Result<()>) -> ExitCode {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(e)) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Ok(Err(e)) => {
-            eprintln!("{}", describe(&e));
+            // In an MPI job of several ranks, each rank says which it is.
+            match par_core::mpi::size() {
+                1 => eprintln!("{}", describe(&e)),
+                _ => eprintln!("rank {}: {}", par_core::mpi::rank(), describe(&e)),
+            }
             ExitCode::FAILURE
         }
         // The hook has said what happened.

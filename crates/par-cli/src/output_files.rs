@@ -87,6 +87,52 @@ pub fn check_writable(path: &Path) -> Result<(), CliError> {
     Ok(())
 }
 
+/// [`check_writable_dir`] for each of `folders` and [`check_writable`] for each of `files`, by
+/// the process that writes the outputs: in an MPI job ([`par_core::Mode::Mpi`]) rank 0, whose
+/// verdict every rank receives, so that every rank stops at once when rank 0 cannot write
+/// (rather than waiting for it as for a lost rank); in every other mode this process.
+///
+/// ```
+/// # fn main() -> Result<(), par_cli::CliError> {
+/// use par_core::{ExecConfig, Executor, Mode};
+/// let exec = Executor::new(ExecConfig::with_mode(Mode::Sequential))?;
+/// let dir = std::env::temp_dir().join(format!("par-cli-root-doc-{}", std::process::id()));
+/// par_cli::output_files::check_writable_on_root(&exec, &[dir.clone()], &[dir.join("a.json")])?;
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Errors
+/// On rank 0 (or outside MPI) the error of the check that failed; on the other ranks
+/// [`CliError::OnRank0`] with its message.
+pub fn check_writable_on_root(
+    exec: &par_core::Executor,
+    folders: &[PathBuf],
+    files: &[PathBuf],
+) -> Result<(), CliError> {
+    let mut own = None;
+    let verdict = par_core::mpi::share_from_root(exec, || {
+        let checked = folders
+            .iter()
+            .try_for_each(|d| check_writable_dir(d))
+            .and_then(|()| files.iter().try_for_each(|f| check_writable(f)));
+        checked.map_err(|e| {
+            let why = std::iter::successors(Some(&e as &dyn std::error::Error), |e| e.source())
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(": ");
+            own = Some(e);
+            why
+        })
+    })?;
+    match (own, verdict) {
+        (Some(e), _) => Err(e),
+        (None, Err(why)) => Err(CliError::OnRank0 { why }),
+        (None, Ok(())) => Ok(()),
+    }
+}
+
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder, flushed to disk,
 /// renamed over `path`.
 ///

@@ -95,6 +95,21 @@ pub trait RemoteJob:
 {
     /// A name unique among the jobs registered in one binary, for example `"mfg.sweep"`.
     const NAME: &'static str;
+
+    /// [`crate::Mode::Mpi`] only: called on rank 0, on its driver thread, with each result
+    /// that another rank computed, as it arrives there (in batches at most 20 ms old, long
+    /// before the run ends). Rank 0's own tasks run [`Job::run`] in its process and are not
+    /// passed here; failed tasks are not either. The default does nothing.
+    ///
+    /// This is where a side effect that only one process may have goes, for example
+    /// appending each finished result to a journal that rank 0 alone writes (so a job killed
+    /// mid-run leaves every result that had reached rank 0, in one file, on any file system):
+    /// a task then writes the journal itself only where [`crate::mpi::rank`] is 0, and this
+    /// method writes the results of every other rank. Its time counts in rank 0's gather
+    /// time ([`crate::MpiReport::gather_s`]), so keep it short.
+    fn received_on_root(&self, index: usize, output: &Self::Output) {
+        let _ = (index, output);
+    }
 }
 
 /// The results of a run, in index order, with its report. Failed tasks are `Err` entries;

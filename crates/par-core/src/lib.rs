@@ -62,7 +62,8 @@
 //! - [`batcher`]: many threads submit single requests, one evaluator runs them as batches.
 //! - [`bench`](mod@bench): the benchmark result schema that `cargo xtask bench` reads.
 //! - [`journal`]: JSON-lines results that a killed run resumes from.
-//! - [`mpi`](mod@mpi): this process's rank, the rank count, `is_root`, threads per rank.
+//! - [`mpi`](mod@mpi): this process's rank, the rank count, `is_root`, threads per rank, and
+//!   rank 0's value on every rank ([`mpi::share_from_root`]).
 //! - [`progress`]: progress bars on a terminal, silence elsewhere.
 //!
 //! # Logging

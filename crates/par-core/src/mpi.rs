@@ -32,6 +32,11 @@
 //! # fn main() {}
 //! ```
 //!
+//! Two tools for state that only rank 0 may touch, such as a journal of finished results that
+//! a killed job resumes from: [`share_from_root`] gives every rank rank 0's copy of a value
+//! (what the journal held), and [`crate::RemoteJob::received_on_root`] hands rank 0 each result
+//! of the other ranks as it arrives (to append it), so that one process writes the file.
+//!
 //! `mpirun -np 4 ./target/release/examples/pi --mode mpi` starts it on four ranks;
 //! `PAR_CORE_MPI_LIVENESS_S` sets how long a silent rank is waited for before the run ends
 //! with [`crate::ExecError::RankLost`] (5 s by default).
@@ -100,9 +105,84 @@ pub fn init() -> Result<(usize, usize), crate::ExecError> {
     Ok((rt.rank, rt.size))
 }
 
+/// Rank 0's value on every rank: a collective call when `exec` runs in [`crate::Mode::Mpi`]
+/// (every rank calls it at the same point of the program), where `value` is called on rank 0
+/// only and what it returns reaches every rank; in any other mode `value` is simply called.
+///
+/// For the state a run starts from that only rank 0 may read (a journal of finished results,
+/// for example): rank 0 reads it, every rank gets the same copy, and the code after the run
+/// stays the same on every rank. `T` travels with postcard, like a job; a type that needs a
+/// self-describing format (internally tagged enums) travels as its JSON text. Costs one run of
+/// one task (a few milliseconds, plus sending `T` to every rank twice: with the job, and in
+/// the broadcast of the results).
+///
+/// ```
+/// # fn main() -> Result<(), par_core::ExecError> {
+/// use par_core::{ExecConfig, Executor, Mode};
+/// let exec = Executor::new(ExecConfig::with_mode(Mode::Threads { workers: 2 }))?;
+/// // Under Mode::Mpi only rank 0 would read the file; here the closure just runs.
+/// let done: Vec<usize> = par_core::mpi::share_from_root(&exec, || vec![0, 2, 5])?;
+/// assert_eq!(done, [0, 2, 5]);
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Errors
+/// What [`crate::Executor::run`] returns in `Mpi` mode (a lost rank, for example).
+pub fn share_from_root<T>(
+    exec: &crate::Executor,
+    value: impl FnOnce() -> T,
+) -> Result<T, crate::ExecError>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + Clone + Send + Sync,
+{
+    if !matches!(exec.config().mode, crate::Mode::Mpi { .. }) {
+        return Ok(value());
+    }
+    let job = RootValue(is_root().then(value));
+    let mut values = exec.run(&job, 1)?.into_values()?;
+    values
+        .pop()
+        .ok_or_else(|| crate::ExecError::Mpi("rank 0's value did not arrive".into()))
+}
+
+/// The job of [`share_from_root`]: rank 0's value (the one every rank decodes), returned by
+/// its one task.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(bound = "T: serde::Serialize + serde::de::DeserializeOwned")]
+struct RootValue<T>(Option<T>);
+
+impl<T: Clone + Send + Sync> crate::Job for RootValue<T> {
+    type Output = T;
+    fn run(&self, _: &mut crate::TaskContext) -> T {
+        // Every rank runs rank 0's job, which holds the value.
+        self.0.clone().expect("rank 0's job carries the value")
+    }
+}
+
+impl<T> crate::RemoteJob for RootValue<T>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + Clone + Send + Sync,
+{
+    const NAME: &'static str = "par-core.mpi.share-from-root";
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outside_mpi_the_value_is_computed_in_place() {
+        let exec = crate::Executor::new(crate::ExecConfig::with_mode(crate::Mode::Sequential))
+            .expect("sequential");
+        let mut called = 0;
+        let v = share_from_root(&exec, || {
+            called += 1;
+            (7u32, "seven".to_string())
+        })
+        .expect("no run");
+        assert_eq!((v, called), ((7, "seven".to_string()), 1));
+    }
 
     #[test]
     fn without_mpi_a_process_is_rank_0_of_1() {

@@ -10,7 +10,8 @@
 //! On every rank, for both schedules and 1 and 2 threads per rank: outputs bit-identical to
 //! `Sequential` and in index order, empty and one-task runs, a panic reported with its index
 //! while the other results are kept, retries with the same seed, a report that covers every
-//! rank, and a closure refused with a typed error. Each check prints one `ok` line on rank 0;
+//! rank, a closure refused with a typed error, `RemoteJob::received_on_root` called on rank 0
+//! with exactly the results of the other ranks, and `mpi::share_from_root`. Each check prints one `ok` line on rank 0;
 //! any failure exits non-zero, which fails the `mpirun` job.
 
 use std::process::ExitCode;
@@ -188,6 +189,73 @@ fn retries_rerun_with_the_same_seed(mode: Mode) -> Check {
     })
 }
 
+/// Records, on the process that holds the job, every result `received_on_root` is given.
+#[derive(Serialize, Deserialize)]
+struct Receipts {
+    #[serde(skip)]
+    seen: std::sync::Mutex<Vec<(usize, usize)>>,
+}
+
+impl Job for Receipts {
+    type Output = (usize, usize);
+    fn run(&self, ctx: &mut TaskContext) -> (usize, usize) {
+        (ctx.index, par_core::mpi::rank())
+    }
+}
+
+impl RemoteJob for Receipts {
+    const NAME: &'static str = "mpi-conformance.receipts";
+    fn received_on_root(&self, index: usize, output: &(usize, usize)) {
+        assert_eq!(index, output.0, "the index given with the result");
+        self.seen.lock().expect("lock").push(*output);
+    }
+}
+
+fn rank_0_receives_every_other_ranks_results(mode: Mode) -> Check {
+    let exec = Executor::new(config(mode, 0)).map_err(|e| e.to_string())?;
+    let job = Receipts {
+        seen: Default::default(),
+    };
+    let out = exec.run(&job, 97).map_err(|e| e.to_string())?;
+    let values = out.into_values().map_err(|e| e.to_string())?;
+    let mut seen = job.seen.into_inner().map_err(|e| e.to_string())?;
+    seen.sort_unstable();
+    if par_core::mpi::is_root() {
+        let elsewhere: Vec<(usize, usize)> = values.iter().copied().filter(|v| v.1 != 0).collect();
+        ensure(seen == elsewhere, || {
+            format!(
+                "{mode}: rank 0 was given {} results, {} were computed on other ranks",
+                seen.len(),
+                elsewhere.len()
+            )
+        })
+    } else {
+        ensure(seen.is_empty(), || {
+            format!("{mode}: rank {} was given results", par_core::mpi::rank())
+        })
+    }
+}
+
+fn rank_0_shares_its_value(mode: Mode) -> Check {
+    let exec = Executor::new(config(mode, 0)).map_err(|e| e.to_string())?;
+    let mut called = false;
+    let value = par_core::mpi::share_from_root(&exec, || {
+        called = true;
+        (
+            vec![1.5f64, -0.0, f64::MIN_POSITIVE],
+            "from rank 0".to_string(),
+        )
+    })
+    .map_err(|e| e.to_string())?;
+    ensure(called == par_core::mpi::is_root(), || {
+        format!("{mode}: the closure ran on rank {}", par_core::mpi::rank())
+    })?;
+    ensure(
+        value.1 == "from rank 0" && value.0[2].to_bits() == f64::MIN_POSITIVE.to_bits(),
+        || format!("{mode}: got {value:?}"),
+    )
+}
+
 fn closures_are_refused(mode: Mode) -> Check {
     let exec = Executor::new(config(mode, 0)).map_err(|e| e.to_string())?;
     match exec.map(3, |ctx| ctx.index) {
@@ -219,7 +287,7 @@ fn main() -> ExitCode {
                 threads_per_rank,
                 schedule,
             };
-            let checks: [(&str, CheckFn); 4] = [
+            let checks: [(&str, CheckFn); 6] = [
                 ("identical_to_sequential", identical_to_sequential),
                 (
                     "panics_are_reported_with_their_index",
@@ -230,6 +298,11 @@ fn main() -> ExitCode {
                     retries_rerun_with_the_same_seed,
                 ),
                 ("closures_are_refused", closures_are_refused),
+                (
+                    "rank_0_receives_every_other_ranks_results",
+                    rank_0_receives_every_other_ranks_results,
+                ),
+                ("rank_0_shares_its_value", rank_0_shares_its_value),
             ];
             for (name, check) in checks {
                 match check(mode) {

@@ -9,7 +9,7 @@ use crate::error::MctsError;
 
 /// One training sample: an encoded state, the search's visit distribution over every action,
 /// and the return that followed (for the player to move).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Sample {
     /// The encoded state ([`Encode::INPUT_LEN`] values).
     pub input: Vec<f32>,

@@ -55,6 +55,7 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 
+use super::net::Mlp;
 use super::replay::{Sample, Symmetry};
 use super::{Evaluator, Puct, PuctConfig};
 use crate::encode::Encode;
@@ -309,8 +310,15 @@ struct Slot<G: Game + Symmetry> {
 }
 
 impl<G: Game + Symmetry> Slot<G> {
-    fn new(index: usize, start: &G, config: &SelfPlayConfig, seed: u64) -> Result<Self, MctsError> {
-        let game_seed = par_core::seed::task_seed(seed, index as u64);
+    /// Game `game` of the run (its seed), at position `index` of the games its `drive` plays.
+    fn new(
+        index: usize,
+        game: usize,
+        start: &G,
+        config: &SelfPlayConfig,
+        seed: u64,
+    ) -> Result<Self, MctsError> {
+        let game_seed = par_core::seed::task_seed(seed, game as u64);
         let puct = PuctConfig {
             seed: game_seed,
             ..config.puct.clone()
@@ -428,22 +436,10 @@ where
     G: Game + Symmetry,
     E: Evaluator + 'static,
 {
-    config.validate()?;
-    if net.input_len() != G::INPUT_LEN || net.num_actions() != G::NUM_ACTIONS {
-        return Err(MctsError::Config {
-            field: "net",
-            reason: format!(
-                "reads {} inputs and writes {} actions, the game has {} and {}",
-                net.input_len(),
-                net.num_actions(),
-                G::INPUT_LEN,
-                G::NUM_ACTIONS
-            ),
-        });
-    }
+    check_net::<G, E>(&*net, config)?;
     let t0 = Instant::now();
     let workers = config.worker_count().clamp(1, games.max(1));
-    let new_slot = |index| Slot::new(index, start, config, seed);
+    let new_slot = |index| Slot::new(index, index, start, config, seed);
     let (per_worker, leaf_batch) = (config.games_per_worker, config.puct.leaf_batch);
     let (driven, network_calls) = if config.shared_network_thread {
         let evaluator =
@@ -463,28 +459,208 @@ where
         games,
         moves: driven.steps as usize,
         workers,
+        network_calls,
+        evaluations: driven.evaluations,
         ..SelfPlayStats::default()
     };
-    let mut out = Vec::with_capacity(games);
-    for (samples, first_return) in driven.outputs {
-        stats.samples += samples.len();
-        let k = if first_return > 0.0 {
-            0
-        } else if first_return < 0.0 {
-            1
-        } else {
-            2
-        };
-        stats.outcomes[k] += 1;
-        out.push(samples);
-    }
-    stats.network_calls = network_calls;
-    stats.evaluations = driven.evaluations;
-    if stats.network_calls > 0 {
-        stats.mean_states_per_call = stats.evaluations as f64 / stats.network_calls as f64;
-    }
+    let out = stats.count(driven.outputs);
     stats.seconds = t0.elapsed().as_secs_f64();
     Ok((out, stats))
+}
+
+/// Fails unless `config` is valid and `E` reads and writes `G`'s encoding.
+fn check_net<G: Game + Symmetry, E: Evaluator + ?Sized>(
+    net: &E,
+    config: &SelfPlayConfig,
+) -> Result<(), MctsError> {
+    config.validate()?;
+    if net.input_len() != G::INPUT_LEN || net.num_actions() != G::NUM_ACTIONS {
+        return Err(MctsError::Config {
+            field: "net",
+            reason: format!(
+                "reads {} inputs and writes {} actions, the game has {} and {}",
+                net.input_len(),
+                net.num_actions(),
+                G::INPUT_LEN,
+                G::NUM_ACTIONS
+            ),
+        });
+    }
+    Ok(())
+}
+
+impl SelfPlayStats {
+    /// Counts the samples and outcomes of `finished` (in game order) into `self` (and the
+    /// mean batch from the evaluations and calls already there); returns each game's samples.
+    fn count(&mut self, finished: Vec<Finished>) -> Vec<Vec<Sample>> {
+        let mut out = Vec::with_capacity(finished.len());
+        for (samples, first_return) in finished {
+            self.samples += samples.len();
+            let k = if first_return > 0.0 {
+                0
+            } else if first_return < 0.0 {
+                1
+            } else {
+                2
+            };
+            self.outcomes[k] += 1;
+            out.push(samples);
+        }
+        if self.network_calls > 0 {
+            self.mean_states_per_call = self.evaluations as f64 / self.network_calls as f64;
+        }
+        out
+    }
+}
+
+/// Self-play as a par-core job, so that it runs in every execution mode, MPI ranks and worker
+/// processes included: task `t` plays games `t B .. (t + 1) B` of the run (`B` =
+/// `games_per_worker`) on one thread, evaluating the leaves of all its games as one batch per
+/// round, exactly as one worker of [`self_play`] does. Game `i` has the seed of game `i` of
+/// [`self_play`], so the samples are the same as [`self_play`]'s for the same network, start,
+/// settings and seed, whatever the mode, worker or rank count (see the module docs on
+/// determinism).
+///
+/// The network travels with the job (to every worker process or rank, once). In a binary that
+/// uses worker processes, register the job's type for its game:
+/// `par_core::process::Registry::new().with::<SelfPlayJob<Connect4>>()`.
+///
+/// ```
+/// use mcts::{Encode, TicTacToe};
+/// use mcts::alphazero::selfplay::{SelfPlayConfig, SelfPlayJob, self_play};
+/// use mcts::alphazero::{Mlp, NetShape};
+/// use par_core::{ExecConfig, Executor, Mode};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let shape = NetShape { input: TicTacToe::INPUT_LEN, hidden: vec![16], actions: 9 };
+/// let net = Mlp::new(shape, 1)?;
+/// let config = SelfPlayConfig { full_sims: 8, games_per_worker: 2, ..SelfPlayConfig::default() };
+/// let job = SelfPlayJob::new(net.clone(), TicTacToe::new(), 5, config.clone(), 7)?;
+/// let exec = Executor::new(ExecConfig::with_mode(Mode::Threads { workers: 2 }))?;
+/// let (games, stats) = job.run_on(&exec)?;
+/// assert_eq!(stats.games, 5);
+/// let (same, _) = self_play(std::sync::Arc::new(net), &TicTacToe::new(), 5, &config, 7)?;
+/// assert_eq!(games, same);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(bound = "G: Serialize + serde::de::DeserializeOwned")]
+pub struct SelfPlayJob<G> {
+    net: Mlp,
+    start: G,
+    games: usize,
+    config: SelfPlayConfig,
+    seed: u64,
+}
+
+/// What one task of a [`SelfPlayJob`] returns: its finished games (samples and the first
+/// player's return) in game order, and what it counted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GamesBlock {
+    /// The games, in order.
+    pub games: Vec<(Vec<Sample>, f64)>,
+    /// Moves played.
+    pub moves: u64,
+    /// States evaluated by the network.
+    pub evaluations: u64,
+    /// Network calls.
+    pub calls: u64,
+}
+
+impl<G: Game + Symmetry> SelfPlayJob<G> {
+    /// `games` games of self-play from `start` with `net`; fails on an invalid `config` or a
+    /// network that does not fit `G`.
+    pub fn new(
+        net: Mlp,
+        start: G,
+        games: usize,
+        config: SelfPlayConfig,
+        seed: u64,
+    ) -> Result<Self, MctsError> {
+        check_net::<G, Mlp>(&net, &config)?;
+        Ok(Self {
+            net,
+            start,
+            games,
+            config,
+            seed,
+        })
+    }
+
+    /// The number of tasks: the games in blocks of `games_per_worker`.
+    pub fn tasks(&self) -> usize {
+        self.games.div_ceil(self.config.games_per_worker)
+    }
+
+    /// Plays the games of task `task` on the calling thread.
+    pub fn play_block(&self, task: usize) -> Result<GamesBlock, MctsError> {
+        let per = self.config.games_per_worker;
+        let first = task * per;
+        let count = per.min(self.games.saturating_sub(first));
+        let (start, config, seed) = (&self.start, &self.config, self.seed);
+        let new_slot = |i: usize| Slot::new(i, first + i, start, config, seed);
+        let driven = drive(
+            &self.net,
+            count,
+            1,
+            per,
+            config.puct.leaf_batch,
+            config,
+            new_slot,
+        )?;
+        Ok(GamesBlock {
+            games: driven.outputs,
+            moves: driven.steps,
+            evaluations: driven.evaluations,
+            calls: driven.calls,
+        })
+    }
+
+    /// Runs the job through `exec` and returns the samples of each game, in game order, and
+    /// what was done, as [`self_play`] does (in `Mode::Mpi` a collective call whose result
+    /// every rank gets).
+    pub fn run_on(
+        &self,
+        exec: &par_core::Executor,
+    ) -> Result<(Vec<Vec<Sample>>, SelfPlayStats), MctsError>
+    where
+        G: Serialize + serde::de::DeserializeOwned + 'static,
+    {
+        let t0 = Instant::now();
+        let out = exec.run(self, self.tasks())?;
+        let workers = out.report.workers;
+        let mut stats = SelfPlayStats {
+            games: self.games,
+            workers,
+            ..SelfPlayStats::default()
+        };
+        let mut finished = Vec::with_capacity(self.games);
+        for (task, block) in out.into_values()?.into_iter().enumerate() {
+            let block = block.map_err(|why| MctsError::Evaluator(format!("task {task}: {why}")))?;
+            stats.moves += block.moves as usize;
+            stats.evaluations += block.evaluations;
+            stats.network_calls += block.calls;
+            finished.extend(block.games);
+        }
+        let games = stats.count(finished);
+        stats.seconds = t0.elapsed().as_secs_f64();
+        Ok((games, stats))
+    }
+}
+
+impl<G: Game + Symmetry> par_core::Job for SelfPlayJob<G> {
+    /// The task's games, or why it failed.
+    type Output = Result<GamesBlock, String>;
+    fn run(&self, ctx: &mut par_core::TaskContext) -> Self::Output {
+        self.play_block(ctx.index).map_err(|e| e.to_string())
+    }
+}
+
+impl<G> par_core::RemoteJob for SelfPlayJob<G>
+where
+    G: Game + Symmetry + Serialize + serde::de::DeserializeOwned,
+{
+    const NAME: &'static str = "mcts.alphazero.self-play";
 }
 
 /// One game or episode in progress on a self-play worker, as [`drive`] sees it.

@@ -27,9 +27,10 @@
 //! A crate that runs on MPI adds `benches/mpi.rs` (`harness = false`, `required-features =
 //! ["mpi"]`) whose `main` is `run_mpi_scenario("<crate>-mpi", TARGETS, measure, metrics)`:
 //! `measure` builds its job (mfg K = 40, mpc segments, mcts self-play) and calls
-//! [`measure_row`] for each; `metrics` reads the rows with [`find_row`] and pushes the crate's
-//! declared metrics (for example `mpi_vs_threads_efficiency_gap_mfg`); then it adds its line to
-//! `MPI_BENCHES` in `xtask/src/bench.rs`.
+//! [`measure_row`] for each; `metrics` pushes the crate's declared metrics from the rows with
+//! [`push_row_metric`] (for example `mpi_vs_threads_efficiency_gap_mfg`, an
+//! [`efficiency_gap_points`]); then it adds its line to `MPI_REGISTRY` in
+//! `xtask/src/bench.rs`.
 //!
 //! # The scaling model
 //!
@@ -65,8 +66,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    BenchArgs, Declared, Interleave, Machine, Plot, ScenarioError, ScenarioReport, ScenarioRun,
-    Series, Stats, Table,
+    BenchArgs, Better, Declared, Interleave, Machine, Metric, Plot, ScenarioError, ScenarioReport,
+    ScenarioRun, Series, Stats, Table,
 };
 use crate::{ExecConfig, ExecError, Executor, Mode, MpiSchedule, Progress, RemoteJob, RunReport};
 
@@ -255,6 +256,76 @@ pub fn ranks_cell(ranks: usize, cores: usize) -> String {
     } else {
         ranks.to_string()
     }
+}
+
+/// Threads efficiency minus MPI (dynamic schedule) efficiency of `row`, in points (the
+/// medians of the paired per-repetition efficiencies): positive when MPI is the less
+/// efficient. A target "MPI within N points of Threads" is `gap <= N` ([`Better::Lower`]); an
+/// MPI run more efficient than the threads gives a negative gap, which meets it.
+pub fn efficiency_gap_points(row: &MpiRow) -> f64 {
+    100.0 * (row.threads_efficiency.median - row.dynamic_efficiency.median)
+}
+
+/// A figure of one row, for a crate's declared metrics ([`push_row_metric`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowMetric {
+    /// [`efficiency_gap_points`] (points, lower is better).
+    EfficiencyGap,
+    /// The MPI (dynamic) efficiency (ratio).
+    MpiEfficiency,
+    /// The threads efficiency at as many workers (ratio).
+    ThreadsEfficiency,
+    /// [`MpiRow::overhead_per_task_s`] in microseconds.
+    OverheadPerTaskUs,
+    /// [`MpiRow::comm_per_task_s`] in microseconds.
+    CommPerTaskUs,
+    /// [`MpiRow::gather_per_task_s`] in microseconds.
+    GatherPerTaskUs,
+}
+
+/// Pushes the declared metric `name`: `what` of the row of `workload` at `ranks` ranks, with
+/// the workload and rank count recorded beside it, or the metric marked not measured when no
+/// such row was measured (a part missing, or a failed run).
+///
+/// # Panics
+/// When no row matches and `name` is not declared in `report` (a bug in the scenario).
+pub fn push_row_metric(
+    report: &mut ScenarioReport,
+    name: &str,
+    what: RowMetric,
+    rows: &[MpiRow],
+    workload: &str,
+    ranks: usize,
+) {
+    let Some(r) = find_row(rows, workload, ranks) else {
+        report.not_measured(
+            name,
+            format!("no row of `{workload}` at {ranks} rank(s) among the parts"),
+        );
+        return;
+    };
+    let metric = match what {
+        RowMetric::EfficiencyGap => {
+            Metric::new(name, efficiency_gap_points(r), "points", Better::Lower)
+        }
+        RowMetric::MpiEfficiency => Metric::efficiency(name, r.dynamic_efficiency),
+        RowMetric::ThreadsEfficiency => Metric::efficiency(name, r.threads_efficiency),
+        RowMetric::OverheadPerTaskUs => {
+            Metric::new(name, r.overhead_per_task_s * 1e6, "us", Better::Lower)
+        }
+        RowMetric::CommPerTaskUs => Metric::new(name, r.comm_per_task_s * 1e6, "us", Better::Lower),
+        RowMetric::GatherPerTaskUs => {
+            Metric::new(name, r.gather_per_task_s * 1e6, "us", Better::Lower)
+        }
+    };
+    let over = if r.ranks > r.cores {
+        format!(", over-subscribed: {} cores", r.cores)
+    } else {
+        String::new()
+    };
+    report.push(metric.with_workload(format!(
+        "{workload}, {ranks} rank(s) against {ranks} thread(s){over}"
+    )));
 }
 
 /// The modelled efficiency of `N` tasks on `R` ranks from a measured row (see the module
@@ -645,6 +716,37 @@ mod tests {
         assert_eq!(model_row(&only_over, "w").map(|r| r.ranks), Some(4));
         assert_eq!(report.plots[0].series[0].points.len(), 8);
         assert!(report.notes.iter().any(|n| n.contains("over-subscribe")));
+    }
+
+    #[test]
+    fn row_metrics_name_their_workload_or_say_why_they_are_missing() {
+        let declared = [
+            Declared::new("gap", "points", Better::Lower, "gap").target(5.0),
+            Declared::new("eff", "ratio", Better::Higher, "efficiency"),
+            Declared::new("gone", "us", Better::Lower, "no such row"),
+        ];
+        let mut report = ScenarioReport::new("mpi", true).with_declared(&declared);
+        let rows = [row(2), row(4)];
+        push_row_metric(&mut report, "gap", RowMetric::EfficiencyGap, &rows, "w", 2);
+        push_row_metric(&mut report, "eff", RowMetric::MpiEfficiency, &rows, "w", 4);
+        push_row_metric(&mut report, "gone", RowMetric::CommPerTaskUs, &rows, "w", 8);
+        let gap = report.metric("gap").expect("pushed");
+        assert!((gap.value.expect("measured") - 5.0).abs() < 1e-9, "{gap:?}");
+        assert_eq!(gap.better, Better::Lower);
+        assert!(
+            gap.workload
+                .as_deref()
+                .is_some_and(|w| w.contains("2 rank(s)"))
+        );
+        let eff = report.metric("eff").expect("pushed");
+        assert_eq!(eff.value, Some(0.9));
+        assert!(
+            eff.workload
+                .as_deref()
+                .is_some_and(|w| w.contains("over-subscribed"))
+        );
+        let gone = report.metric("gone").expect("pushed");
+        assert!(gone.value.is_none() && gone.not_measured.is_some());
     }
 
     #[test]

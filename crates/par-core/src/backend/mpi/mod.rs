@@ -121,8 +121,10 @@ impl Backend for Mpi {
         let total_threads = self.threads * self.rt.size;
         let shared = Shared::default();
         let (tx, rx) = mpsc::channel();
+        let received = |index: usize, output: &J::Output| job.received_on_root(index, output);
         let mut driver = Driver::<J::Output> {
             comm,
+            received: &received,
             n: hello.n,
             schedule: hello.schedule,
             threads: self.threads,
@@ -641,6 +643,8 @@ fn error_of(cause: Cause, seen_by: usize) -> ExecError {
 /// The driver of one run on one rank.
 struct Driver<'a, T> {
     comm: Comm,
+    /// Rank 0: the job's [`RemoteJob::received_on_root`], for each result from another rank.
+    received: &'a dyn Fn(usize, &T),
     n: usize,
     schedule: MpiSchedule,
     threads: usize,
@@ -917,6 +921,9 @@ impl<T: Serialize + DeserializeOwned + Send> Driver<'_, T> {
                         }),
                         _ => Outcome::decode_failure(&outcome, index),
                     };
+                    if let Ok(value) = &result {
+                        (self.received)(index, value);
+                    }
                     self.slots[index] = Some(result);
                     self.wire[index] = Some(outcome);
                     self.done += 1;

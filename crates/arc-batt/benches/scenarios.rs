@@ -126,6 +126,11 @@ const TARGETS: &[Declared] = &[
     .target(0.9),
 ];
 
+/// The allocator of the `solve` example, so that the rates measured here are the rates a user
+/// gets.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn data_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("ARC_DATA").map_or_else(
         || {

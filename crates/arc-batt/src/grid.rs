@@ -10,6 +10,7 @@
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -56,12 +57,29 @@ pub enum GridError {
 }
 
 /// An immutable ARC grid (see the [module docs](self)).
-#[derive(Clone)]
 pub struct Grid {
     h: u8,
     w: u8,
+    /// The most frequent colour once computed ([`UNKNOWN`] before): primitives ask for the
+    /// background of the same grid again and again.
+    most: AtomicU8,
     hash: u64,
     cells: Arc<[u8]>,
+}
+
+/// [`Grid::most`] not yet computed.
+const UNKNOWN: u8 = u8::MAX;
+
+impl Clone for Grid {
+    fn clone(&self) -> Self {
+        Self {
+            h: self.h,
+            w: self.w,
+            most: AtomicU8::new(self.most.load(Ordering::Relaxed)),
+            hash: self.hash,
+            cells: Arc::clone(&self.cells),
+        }
+    }
 }
 
 fn hash_cells(h: u8, w: u8, cells: &[u8]) -> u64 {
@@ -162,6 +180,7 @@ impl Grid {
             return Self {
                 h,
                 w,
+                most: AtomicU8::new(UNKNOWN),
                 hash: hash_cells(h, w, &[]),
                 cells: Arc::from(Vec::new()),
             };
@@ -171,6 +190,7 @@ impl Grid {
         Self {
             h,
             w,
+            most: AtomicU8::new(UNKNOWN),
             hash: hash_cells(h, w, &cells),
             cells: Arc::from(cells),
         }
@@ -255,6 +275,10 @@ impl Grid {
 
     /// The most frequent colour (ties go to the smallest colour); 0 for the empty grid.
     pub fn most_colour(&self) -> u8 {
+        let known = self.most.load(Ordering::Relaxed);
+        if known != UNKNOWN {
+            return known;
+        }
         let h = self.histogram();
         let mut best = 0;
         for c in 1..COLOURS {
@@ -262,6 +286,7 @@ impl Grid {
                 best = c;
             }
         }
+        self.most.store(best as u8, Ordering::Relaxed);
         best as u8
     }
 

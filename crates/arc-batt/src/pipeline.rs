@@ -177,9 +177,9 @@ pub struct RunResults {
     pub journal_errors: Vec<String>,
 }
 
-/// One finished task search as the journal keeps it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct JournalRecord {
+/// What a journal record is reused for: the same task content, settings, library and code.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+struct JournalKey {
     /// The task id.
     task: String,
     /// [`Task::digest`] in hexadecimal.
@@ -188,26 +188,43 @@ struct JournalRecord {
     config: String,
     /// [`Library::digest`] in hexadecimal.
     library: String,
+    /// The identity of the code that computed the result (see [`solve_all_resumable`]).
+    code: String,
+}
+
+/// One finished task search as the journal keeps it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct JournalRecord {
+    #[serde(flatten)]
+    key: JournalKey,
     /// The result.
     result: TaskResult,
 }
 
-impl JournalRecord {
-    fn key(task: &Task, config: &SearchConfig, library: u64) -> (String, String, String, String) {
-        (
-            task.id.clone(),
-            format!("{:016x}", task.digest()),
-            serde_json::to_string(config).unwrap_or_default(),
-            format!("{library:016x}"),
-        )
+/// The journal of a run and what its records are keyed with beside each task's own part.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct JournalTarget {
+    path: PathBuf,
+    library: String,
+    code: String,
+}
+
+impl JournalTarget {
+    fn key(&self, task: &Task, config: &SearchConfig) -> JournalKey {
+        JournalKey {
+            task: task.id.clone(),
+            digest: format!("{:016x}", task.digest()),
+            config: serde_json::to_string(config).unwrap_or_default(),
+            library: self.library.clone(),
+            code: self.code.clone(),
+        }
     }
 }
 
 /// Where finished task searches are appended, and those read back.
 struct Resume {
-    path: PathBuf,
-    library: u64,
-    done: FxHashMap<(String, String, String, String), TaskResult>,
+    target: JournalTarget,
+    done: FxHashMap<JournalKey, TaskResult>,
 }
 
 impl Resume {
@@ -215,7 +232,7 @@ impl Resume {
     /// search that ran to a deterministic end (complete, budget or memory: the same settings
     /// would give the same result). A search stopped by the wall-clock guard or one that
     /// failed is run again.
-    fn open(path: &Path, library: &Library) -> Result<(Self, usize), ArcError> {
+    fn open(path: &Path, library: &Library, code: &str) -> Result<(Self, usize), ArcError> {
         let (_, read) = Journal::open::<JournalRecord>(path).map_err(|error| ArcError::Io {
             path: path.to_path_buf(),
             error,
@@ -226,17 +243,15 @@ impl Resume {
             if matches!(r.result.status.as_str(), "complete" | "budget" | "memory")
                 && r.result.error.is_none()
             {
-                done.insert((r.task, r.digest, r.config, r.library), r.result);
+                done.insert(r.key, r.result);
             }
         }
-        Ok((
-            Self {
-                path: path.to_path_buf(),
-                library: library.digest(),
-                done,
-            },
-            skipped,
-        ))
+        let target = JournalTarget {
+            path: path.to_path_buf(),
+            library: format!("{:016x}", library.digest()),
+            code: code.to_string(),
+        };
+        Ok((Self { target, done }, skipped))
     }
 }
 
@@ -249,8 +264,7 @@ pub struct SolveJob {
     tasks: Vec<Task>,
     configs: Vec<SearchConfig>,
     library: Library,
-    /// The journal and the library digest its records carry.
-    journal: Option<(PathBuf, u64)>,
+    journal: Option<JournalTarget>,
 }
 
 /// A task's result and, when its journal record could not be appended, why.
@@ -268,16 +282,12 @@ impl Job for SolveJob {
     fn run(&self, ctx: &mut TaskContext) -> Solved {
         let (task, config) = (&self.tasks[ctx.index], &self.configs[ctx.index]);
         let result = solve_task(task, config, &self.library);
-        let journal_error = self.journal.as_ref().and_then(|(path, library)| {
-            let (task, digest, config, library) = JournalRecord::key(task, config, *library);
+        let journal_error = self.journal.as_ref().and_then(|target| {
             let record = JournalRecord {
-                task,
-                digest,
-                config,
-                library,
+                key: target.key(task, config),
                 result: result.clone(),
             };
-            Journal::appender(path)
+            Journal::appender(&target.path)
                 .append(&record)
                 .err()
                 .map(|e| format!("task {}: {e}", result.task))
@@ -312,7 +322,7 @@ fn run_pass(
     let mut slots: Vec<Option<TaskResult>> = vec![None; tasks.len()];
     if let Some(r) = resume {
         for (i, (t, c)) in tasks.iter().zip(cfgs).enumerate() {
-            slots[i] = r.done.get(&JournalRecord::key(t, c, r.library)).cloned();
+            slots[i] = r.done.get(&r.target.key(t, c)).cloned();
         }
     }
     let resumed = slots.iter().filter(|s| s.is_some()).count();
@@ -324,7 +334,7 @@ fn run_pass(
             tasks: todo.iter().map(|&i| tasks[i].clone()).collect(),
             configs: todo.iter().map(|&i| cfgs[i].clone()).collect(),
             library: library.clone(),
-            journal: resume.map(|r| (r.path.clone(), r.library)),
+            journal: resume.map(|r| r.target.clone()),
         };
         let out = exec.run(&job, todo.len())?;
         for (&i, r) in todo.iter().zip(out.results) {
@@ -362,14 +372,18 @@ pub fn solve_all(
 /// a run killed part-way loses no finished task, and because the budget is counted in work
 /// units the resumed results equal an uninterrupted run's. Searches stopped by the wall-clock
 /// guard and failed ones are run again.
+///
+/// `code` names the code that searches (a binary passes a digest of its executable, say):
+/// records another code computed are not reused, so a rebuilt program searches again.
 pub fn solve_all_resumable(
     exec: &Executor,
     tasks: &[Task],
     cfg: &RunConfig,
     library: &Library,
     journal: &Path,
+    code: &str,
 ) -> Result<RunResults, ArcError> {
-    solve_with(exec, tasks, cfg, library, Some(journal))
+    solve_with(exec, tasks, cfg, library, Some((journal, code)))
 }
 
 fn solve_with(
@@ -377,7 +391,7 @@ fn solve_with(
     tasks: &[Task],
     cfg: &RunConfig,
     library: &Library,
-    journal: Option<&Path>,
+    journal: Option<(&Path, &str)>,
 ) -> Result<RunResults, ArcError> {
     cfg.search.validate()?;
     if tasks.is_empty() {
@@ -387,8 +401,8 @@ fn solve_with(
         });
     }
     let (resume, journal_skipped) = match journal {
-        Some(path) => {
-            let (r, skipped) = Resume::open(path, library)?;
+        Some((path, code)) => {
+            let (r, skipped) = Resume::open(path, library, code)?;
             (Some(r), skipped)
         }
         None => (None, 0),
@@ -611,7 +625,8 @@ mod tests {
                 shared_budget,
             };
             let plain = solve_all(&exec(2), &ts, &cfg, &Library::new()).unwrap();
-            let first = solve_all_resumable(&exec(2), &ts, &cfg, &Library::new(), &path).unwrap();
+            let first =
+                solve_all_resumable(&exec(2), &ts, &cfg, &Library::new(), &path, "test").unwrap();
             assert_eq!(first.resumed, 0);
             assert_eq!(timeless(&first.results), timeless(&plain.results));
             // A kill in the middle of the second record: the first is kept, the torn one is
@@ -619,11 +634,13 @@ mod tests {
             let text = std::fs::read_to_string(&path).unwrap();
             let first_line = text.lines().next().unwrap();
             std::fs::write(&path, format!("{first_line}\n{{\"task\": \"up\", \"dig")).unwrap();
-            let again = solve_all_resumable(&exec(1), &ts, &cfg, &Library::new(), &path).unwrap();
+            let again =
+                solve_all_resumable(&exec(1), &ts, &cfg, &Library::new(), &path, "test").unwrap();
             assert_eq!(again.resumed, 1, "shared budget {shared_budget}");
             assert_eq!(again.journal_skipped, 1);
             assert_eq!(timeless(&again.results), timeless(&plain.results));
-            let done = solve_all_resumable(&exec(2), &ts, &cfg, &Library::new(), &path).unwrap();
+            let done =
+                solve_all_resumable(&exec(2), &ts, &cfg, &Library::new(), &path, "test").unwrap();
             assert_eq!(done.resumed, 2);
             assert!(done.reports.is_empty(), "nothing left to run");
             assert_eq!(timeless(&done.results), timeless(&plain.results));
@@ -635,12 +652,16 @@ mod tests {
                 },
                 shared_budget,
             };
-            let other =
-                solve_all_resumable(&exec(2), &ts, &longer, &Library::new(), &path).unwrap();
+            let other = solve_all_resumable(&exec(2), &ts, &longer, &Library::new(), &path, "test")
+                .unwrap();
             assert_eq!(other.resumed, 0);
             let mut lib = Library::new();
             lib.add("x", 1, "x1 = rot90(I)".parse().unwrap());
-            let with_lib = solve_all_resumable(&exec(2), &ts, &cfg, &lib, &path).unwrap();
+            let rebuilt =
+                solve_all_resumable(&exec(2), &ts, &cfg, &Library::new(), &path, "other code")
+                    .unwrap();
+            assert_eq!(rebuilt.resumed, 0, "another code searches again");
+            let with_lib = solve_all_resumable(&exec(2), &ts, &cfg, &lib, &path, "test").unwrap();
             assert_eq!(with_lib.resumed, 0);
         }
         // A record of a search the wall-clock guard stopped is not a result: searched again.
@@ -652,14 +673,15 @@ mod tests {
             },
             ..RunConfig::default()
         };
-        solve_all_resumable(&exec(1), &ts, &cfg, &Library::new(), &path).unwrap();
+        solve_all_resumable(&exec(1), &ts, &cfg, &Library::new(), &path, "test").unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         std::fs::write(
             &path,
             text.replace("\"status\":\"complete\"", "\"status\":\"wall_clock\""),
         )
         .unwrap();
-        let again = solve_all_resumable(&exec(1), &ts, &cfg, &Library::new(), &path).unwrap();
+        let again =
+            solve_all_resumable(&exec(1), &ts, &cfg, &Library::new(), &path, "test").unwrap();
         assert_eq!(again.resumed, 0);
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -675,7 +697,11 @@ mod tests {
             tasks: ts.clone(),
             configs: vec![SearchConfig::default(); 2],
             library: library.clone(),
-            journal: Some(("j.jsonl".into(), library.digest())),
+            journal: Some(JournalTarget {
+                path: "j.jsonl".into(),
+                library: format!("{:016x}", library.digest()),
+                code: "test".into(),
+            }),
         };
         let back: SolveJob = postcard::from_bytes(&postcard::to_stdvec(&job).unwrap()).unwrap();
         assert_eq!(back.tasks, ts);

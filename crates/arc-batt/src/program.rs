@@ -176,13 +176,14 @@ fn eval_lines(lines: &[Line], input: &Grid) -> Vec<Value> {
 /// Applies one line given the input and the earlier values (a missing value reads as the
 /// empty grid).
 fn apply_line(line: &Line, input: &Value, vals: &[Value]) -> Value {
-    let none = Value::empty(Type::Grid);
+    static NONE: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| Value::empty(Type::Grid));
+    let none: &Value = &NONE;
     let args: smallvec::SmallVec<[&Value; 4]> = line
         .args
         .iter()
         .map(|a| match a {
             Arg::Input => input,
-            Arg::Line(j) => vals.get(*j).unwrap_or(&none),
+            Arg::Line(j) => vals.get(*j).unwrap_or(none),
             Arg::Lit(v) => v,
         })
         .collect();

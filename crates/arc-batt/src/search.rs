@@ -22,8 +22,9 @@
 //!
 //! The budget is counted in work units (cells touched by primitives, a fixed nominal rate
 //! per second), so a task's result does not depend on the machine's load or on how many
-//! tasks run beside it; a wall-clock guard at six times the budget stops a search that
-//! runs far slower than the nominal rate, and the task reports which limit stopped it.
+//! tasks run beside it; a wall-clock guard at six times the budget
+//! ([`SearchConfig::wall_factor`]) stops a search that runs far slower than the nominal rate,
+//! and the task reports which limit stopped it.
 
 use std::time::Instant;
 
@@ -67,6 +68,10 @@ pub struct SearchConfig {
     pub memory_mb: f64,
     /// Mutants tried per near-miss library program. Default 60.
     pub mutants_per_program: usize,
+    /// The wall-clock guard: a search stops after this many times its budget in seconds
+    /// (plus 0.1 s), whatever work it has done. Default 6; a large value leaves the budget
+    /// alone in charge, so that results do not depend on the machine's load.
+    pub wall_factor: f64,
 }
 
 impl Default for SearchConfig {
@@ -76,6 +81,7 @@ impl Default for SearchConfig {
             max_depth: 3,
             memory_mb: 1024.0,
             mutants_per_program: 60,
+            wall_factor: 6.0,
         }
     }
 }
@@ -100,6 +106,12 @@ impl SearchConfig {
             return bad(
                 "memory_mb",
                 format!("must be in [16, 1e6] MB, got {}", self.memory_mb),
+            );
+        }
+        if !(self.wall_factor.is_finite() && (1.0..=1.0e6).contains(&self.wall_factor)) {
+            return bad(
+                "wall_factor",
+                format!("must be in [1, 1e6], got {}", self.wall_factor),
             );
         }
         if self.mutants_per_program > 10_000 {
@@ -192,7 +204,7 @@ impl Space {
             wall_hit: false,
             byte_limit: (cfg.memory_mb * 1e6) as usize,
             started: Instant::now(),
-            wall_limit_s: 6.0 * cfg.budget_s + 0.1,
+            wall_limit_s: cfg.wall_factor * cfg.budget_s + 0.1,
             stop: None,
             solutions: Vec::new(),
             library_mark: false,
@@ -587,9 +599,9 @@ impl Fragment {
 
     /// Applies the fragment to node `x`; the result node.
     pub fn apply(&self, space: &mut Space, x: u32, depth: u8) -> Option<u32> {
-        let mut ids: Vec<u32> = Vec::with_capacity(self.lines.len());
+        let mut ids: smallvec::SmallVec<[u32; 8]> = smallvec::SmallVec::new();
         for (prim, args) in &self.lines {
-            let sargs: Vec<SArg> = args
+            let sargs: smallvec::SmallVec<[SArg; 4]> = args
                 .iter()
                 .map(|a| match a {
                     FArg::Hole => SArg::Node(x),
@@ -1167,6 +1179,14 @@ mod tests {
             },
             SearchConfig {
                 memory_mb: 1.0,
+                ..SearchConfig::default()
+            },
+            SearchConfig {
+                wall_factor: f64::NAN,
+                ..SearchConfig::default()
+            },
+            SearchConfig {
+                wall_factor: 0.5,
                 ..SearchConfig::default()
             },
         ] {

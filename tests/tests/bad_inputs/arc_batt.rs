@@ -244,6 +244,16 @@ pub fn cases() -> Vec<Case> {
             &["--max-depth", "maximum 4"],
         ),
         refuses(
+            "NaN wall-clock factor",
+            &option("--wall-factor", "NaN"),
+            &["--wall-factor", "not a finite number"],
+        ),
+        refuses(
+            "wall-clock factor below 1",
+            &option("--wall-factor", "0.5"),
+            &["--wall-factor", "minimum 1"],
+        ),
+        refuses(
             "NaN memory",
             &with_tasks(&["--memory-mb", "NaN"]),
             &["--memory-mb"],

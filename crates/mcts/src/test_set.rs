@@ -541,7 +541,11 @@ mod tests {
             seed: 5,
             ..UctConfig::default()
         };
-        let parallel = ParallelConfig::default();
+        let parallel = ParallelConfig {
+            // one search thread: a tree-parallel search is not reproducible
+            threads: 1,
+            ..ParallelConfig::default()
+        };
         let budget = SearchBudget::Simulations(300);
         let judged = JudgedPosition::judge_all(&mut Solver::new(), &set);
         let want = uct_mistakes(&judged, &base, &parallel, budget).unwrap();

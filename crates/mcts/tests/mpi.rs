@@ -62,7 +62,11 @@ fn pons_is_identical_to_sequential(mode: Mode) -> Check {
         ..UctConfig::default()
     };
     let budget = SearchBudget::Simulations(500);
-    let parallel = ParallelConfig::default();
+    let parallel = ParallelConfig {
+        // one search thread: a tree-parallel search is not reproducible
+        threads: 1,
+        ..ParallelConfig::default()
+    };
     let judged = JudgedPosition::judge_all(&mut Solver::new(), &set);
     let want = uct_mistakes(&judged, &base, &parallel, budget).map_err(|e| e.to_string())?;
     let job = PonsJob::new(&set, base, parallel, budget);

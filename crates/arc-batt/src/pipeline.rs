@@ -45,6 +45,10 @@ pub struct TaskResult {
     pub programs: Vec<String>,
     /// Whether the best candidate reproduces every demonstration.
     pub fits_demos: bool,
+    /// Whether the best candidate's fit is trusted to generalise: false when only a learned
+    /// table that failed cross-validation makes it fit (see [`crate::search::Node::trusted`]).
+    #[serde(default)]
+    pub trusted: bool,
     /// Whether the best candidate came from the library (or a mutant of it).
     pub from_library: bool,
     /// Why the search stopped (`failed` when the task's search itself failed).
@@ -77,6 +81,7 @@ impl TaskResult {
             program: None,
             programs: Vec::new(),
             fits_demos: false,
+            trusted: false,
             from_library: false,
             status: "failed".into(),
             seconds: 0.0,
@@ -125,6 +130,7 @@ pub fn solve_task(task: &Task, cfg: &SearchConfig, library: &Library) -> TaskRes
         program: programs.first().cloned(),
         programs,
         fits_demos: best.is_some_and(|n| usize::from(n.exact) == n_train),
+        trusted: best.is_some_and(|n| usize::from(n.exact) == n_train && n.trusted),
         from_library: best.is_some_and(|n| n.from_library),
         status: status_name(found.status).into(),
         seconds: start.elapsed().as_secs_f64(),

@@ -1715,15 +1715,123 @@ pub struct LocalRule {
 }
 
 /// Number of feature kinds of [`LocalRule`].
-pub const RULE_KINDS: u8 = 7;
+pub const RULE_KINDS: u8 = 20;
+
+/// The low bits of a colour-free key (kinds 13–19): the cell belongs to an object, whatever
+/// its colour.
+const ANY_COLOUR: u64 = 15;
+
+/// Per-cell features of the multi-coloured 8-connected objects of `g` (0 for background
+/// cells, otherwise 1 plus the object's feature): 7 its shape (positions in its bounding box,
+/// colours aside, hashed to 32 bits), 8 whether it encloses background, 9 its size's rank from
+/// the largest (equal sizes share a rank; 3 and above count as 3), 10 the same from the
+/// smallest, 11 its bounding box's height and width (above 15 count as 15), 12 whether it
+/// touches the grid's border.
+fn object_features(g: &Grid, kind: u8) -> Vec<u64> {
+    let (h, w) = g.shape();
+    let objs = components(g, MULTI8);
+    let mut sizes: Vec<usize> = objs.iter().map(Object::size).collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    let mut feat = vec![0u64; h * w];
+    for o in &objs {
+        let (top, left, bottom, right) = o.bbox();
+        let f = match kind {
+            7 => {
+                use std::hash::Hasher;
+                let mut s = rustc_hash::FxHasher::default();
+                for x in o.cells() {
+                    s.write_u8(x.r - top as u8);
+                    s.write_u8(x.c - left as u8);
+                }
+                s.finish() & 0xffff_ffff
+            }
+            8 => u64::from(encloses_background(o)),
+            9 => {
+                let larger = sizes.iter().filter(|&&n| n > o.size()).count();
+                larger.min(3) as u64
+            }
+            10 => {
+                let smaller = sizes.iter().filter(|&&n| n < o.size()).count();
+                smaller.min(3) as u64
+            }
+            11 => (o.height().min(15) << 4 | o.width().min(15)) as u64,
+            _ => u64::from(top == 0 || left == 0 || bottom + 1 == h || right + 1 == w),
+        };
+        for x in o.cells() {
+            feat[usize::from(x.r) * w + usize::from(x.c)] = f + 1;
+        }
+    }
+    feat
+}
+
+/// Whether some cell of the object's bounding box outside the object cannot reach the box's
+/// edge through such cells (4-connected): a hole.
+fn encloses_background(o: &Object) -> bool {
+    let (top, left, _, _) = o.bbox();
+    let (h, w) = (o.height(), o.width());
+    let mut inside = vec![false; h * w];
+    for x in o.cells() {
+        inside[(usize::from(x.r) - top) * w + usize::from(x.c) - left] = true;
+    }
+    let mut reached = vec![false; h * w];
+    let mut stack: Vec<(usize, usize)> = Vec::new();
+    for r in 0..h {
+        for c in 0..w {
+            if (r == 0 || c == 0 || r + 1 == h || c + 1 == w) && !inside[r * w + c] {
+                reached[r * w + c] = true;
+                stack.push((r, c));
+            }
+        }
+    }
+    while let Some((r, c)) = stack.pop() {
+        for (dr, dc) in [(-1i32, 0i32), (1, 0), (0, -1), (0, 1)] {
+            let (nr, nc) = (r as i32 + dr, c as i32 + dc);
+            if nr < 0 || nc < 0 || nr >= h as i32 || nc >= w as i32 {
+                continue;
+            }
+            let i = nr as usize * w + nc as usize;
+            if !inside[i] && !reached[i] {
+                reached[i] = true;
+                stack.push((nr as usize, nc as usize));
+            }
+        }
+    }
+    inside.iter().zip(&reached).any(|(&i, &r)| !i && !r)
+}
 
 /// The keys of every cell of `g` under feature `kind`, row-major: kinds 0–3 as
 /// [`rule_key`]; 4 the cell's colour and the size of its single-coloured 4-connected
 /// component (sizes above 15 count as 15); 5 the colour and the size of its multi-coloured
 /// 8-connected non-background component (0 for background); 6 the colour and the sets of
-/// colours among its orthogonal and among its diagonal neighbours.
+/// colours among its orthogonal and among its diagonal neighbours; 7 to 12 the colour and a
+/// feature of the object the cell belongs to (see `object_features`); 13 to 19 the same
+/// features as 7 to 12 and 5 without the colour of object cells (so that a rule learned on
+/// objects of some colours applies to objects of others; background cells keep their colour
+/// in the key).
 pub fn rule_keys(g: &Grid, kind: u8) -> Vec<u64> {
     let (h, w) = g.shape();
+    if kind >= 13 {
+        let base = if kind == 19 { 5 } else { kind - 6 };
+        return rule_keys(g, base)
+            .into_iter()
+            .map(|k| {
+                if k >> 4 == 0 {
+                    k
+                } else {
+                    ANY_COLOUR | (k >> 4) << 4
+                }
+            })
+            .collect();
+    }
+    if kind >= 7 {
+        return g
+            .cells()
+            .iter()
+            .zip(object_features(g, kind))
+            .map(|(&v, f)| u64::from(v) | f << 4)
+            .collect();
+    }
     if kind == 6 {
         let mut out = Vec::with_capacity(h * w);
         for r in 0..h {
@@ -1829,23 +1937,83 @@ pub fn rule_key(g: &Grid, r: usize, c: usize, kind: u8) -> u64 {
     }
 }
 
+/// What the demonstrations say about the cells of one key: they all keep their colour, they
+/// all end in one colour (some may have had it already), or both (every one had that colour
+/// and kept it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Keep,
+    Colour(u8),
+    KeepOrColour(u8),
+}
+
+impl Target {
+    /// Adds a cell that was `was` and becomes `v`; false when the key's cells disagree.
+    fn merge_into(table: &mut rustc_hash::FxHashMap<u64, Target>, k: u64, was: u8, v: u8) -> bool {
+        let cell = if v == was {
+            Target::KeepOrColour(v)
+        } else {
+            Target::Colour(v)
+        };
+        let Some(t) = table.get_mut(&k) else {
+            table.insert(k, cell);
+            return true;
+        };
+        let merged = match (*t, cell) {
+            (Target::KeepOrColour(c), Target::KeepOrColour(d)) if c == d => Target::KeepOrColour(c),
+            (Target::KeepOrColour(_) | Target::Keep, Target::KeepOrColour(_)) => Target::Keep,
+            (
+                Target::KeepOrColour(c) | Target::Colour(c),
+                Target::Colour(d) | Target::KeepOrColour(d),
+            ) if c == d => Target::Colour(c),
+            _ => return false,
+        };
+        *t = merged;
+        true
+    }
+
+    /// The colour the key's cells become, or `None` when they keep theirs.
+    fn colour(self) -> Option<u8> {
+        match self {
+            Target::Colour(c) => Some(c),
+            Target::Keep | Target::KeepOrColour(_) => None,
+        }
+    }
+}
+
 impl LocalRule {
     /// Learns the rule of feature `kind` that maps every `srcs[i]` onto `outs[i]` (same
     /// shapes), when one exists and its table covers every key of the `tests` grids; identity
     /// rules (every key keeps its colour) are not rules.
     pub fn learn(srcs: &[&Grid], outs: &[&Grid], tests: &[&Grid], kind: u8) -> Option<Self> {
-        let mut table: rustc_hash::FxHashMap<u64, u8> = rustc_hash::FxHashMap::default();
+        Self::learn_validated(srcs, outs, tests, kind).map(|(rule, _)| rule)
+    }
+
+    /// [`LocalRule::learn`], and whether the rule is cross-validated: for every demonstration,
+    /// the rule learned from the others alone reproduces it (a rule that only memorises each
+    /// demonstration's own cells fails this, one that generalises passes). A single
+    /// demonstration cannot be cross-validated.
+    pub fn learn_validated(
+        srcs: &[&Grid],
+        outs: &[&Grid],
+        tests: &[&Grid],
+        kind: u8,
+    ) -> Option<(Self, bool)> {
+        let mut keys = Vec::with_capacity(srcs.len());
+        let mut table: rustc_hash::FxHashMap<u64, Target> = rustc_hash::FxHashMap::default();
         let mut changes = false;
         for (s, o) in srcs.iter().zip(outs) {
             if s.shape() != o.shape() || s.is_empty() {
                 return None;
             }
-            for ((k, &v), &was) in rule_keys(s, kind).into_iter().zip(o.cells()).zip(s.cells()) {
+            let k = rule_keys(s, kind);
+            for ((&k, &v), &was) in k.iter().zip(o.cells()).zip(s.cells()) {
                 changes |= v != was;
-                if *table.entry(k).or_insert(v) != v {
+                if !Target::merge_into(&mut table, k, was, v) {
                     return None;
                 }
             }
+            keys.push(k);
         }
         if !changes {
             return None;
@@ -1855,12 +2023,32 @@ impl LocalRule {
                 return None;
             }
         }
+        let validated = srcs.len() >= 2
+            && (0..srcs.len()).all(|d| {
+                // The others' table (consistent: a part of a consistent table).
+                let mut part: rustc_hash::FxHashMap<u64, Target> = rustc_hash::FxHashMap::default();
+                for (e, ((k, s), o)) in keys.iter().zip(srcs).zip(outs).enumerate() {
+                    if e != d {
+                        for ((&k, &was), &v) in k.iter().zip(s.cells()).zip(o.cells()) {
+                            Target::merge_into(&mut part, k, was, v);
+                        }
+                    }
+                }
+                keys[d]
+                    .iter()
+                    .zip(srcs[d].cells())
+                    .zip(outs[d].cells())
+                    .all(|((k, &was), &want)| {
+                        part.get(k).and_then(|t| t.colour()).unwrap_or(was) == want
+                    })
+            });
         let mut table: Vec<(u64, u8)> = table
             .into_iter()
+            .filter_map(|(k, t)| t.colour().map(|c| (k, c)))
             .filter(|&(k, v)| (k & 15) as u8 != v)
             .collect();
         table.sort_unstable();
-        Some(Self { kind, table })
+        Some((Self { kind, table }, validated))
     }
 
     /// The text form `<kind:key=colour,...>` (keys in hexadecimal).
@@ -1925,12 +2113,102 @@ mod rule_tests {
             LocalRule::learn(&[&src], &[&src], &[&src], 0).is_none(),
             "identity"
         );
-        assert!(LocalRule::parse("<9:1=2>").is_none());
+        assert!(LocalRule::parse("<99:1=2>").is_none());
         // Objects recoloured by size: singletons become 3, pairs 4.
         let src = Grid::from_rows(&[vec![1, 0, 1, 1], vec![0, 0, 0, 0]]).unwrap();
         let out = Grid::from_rows(&[vec![3, 0, 4, 4], vec![0, 0, 0, 0]]).unwrap();
         let test = Grid::from_rows(&[vec![1, 1, 0, 1], vec![0, 0, 0, 0]]).unwrap();
         let rule = LocalRule::learn(&[&src], &[&out], &[&test], 5).unwrap();
         assert_eq!(apply_rule(&test, &rule).row(0), &[4, 4, 0, 3]);
+    }
+
+    #[test]
+    fn rules_are_cross_validated_on_the_demonstrations() {
+        let g = |rows: &[&[i64]]| Grid::from_rows(rows).unwrap();
+        // Objects with a hole become 2, in both demonstrations: validated.
+        let a = g(&[
+            &[1, 1, 1, 0, 1],
+            &[1, 0, 1, 0, 0],
+            &[1, 1, 1, 0, 0],
+            &[0, 0, 0, 0, 0],
+        ]);
+        let a_out = g(&[
+            &[2, 2, 2, 0, 1],
+            &[2, 0, 2, 0, 0],
+            &[2, 2, 2, 0, 0],
+            &[0, 0, 0, 0, 0],
+        ]);
+        let b = g(&[
+            &[1, 0, 0, 0, 0],
+            &[0, 0, 1, 1, 1],
+            &[0, 0, 1, 0, 1],
+            &[0, 0, 1, 1, 1],
+        ]);
+        let b_out = g(&[
+            &[1, 0, 0, 0, 0],
+            &[0, 0, 2, 2, 2],
+            &[0, 0, 2, 0, 2],
+            &[0, 0, 2, 2, 2],
+        ]);
+        let (rule, ok) =
+            LocalRule::learn_validated(&[&a, &b], &[&a_out, &b_out], &[&b], 8).unwrap();
+        assert!(ok, "{rule:?}");
+        assert_eq!(LocalRule::parse(&rule.text()), Some(rule.clone()));
+        // A rule that only memorises: each demonstration's change is seen in it alone.
+        let c = g(&[&[3, 0], &[0, 0]]);
+        let c_out = g(&[&[3, 5], &[0, 0]]);
+        let d = g(&[&[0, 0], &[0, 4]]);
+        let d_out = g(&[&[0, 0], &[6, 4]]);
+        let (_, ok) = LocalRule::learn_validated(&[&c, &d], &[&c_out, &d_out], &[], 0).unwrap();
+        assert!(!ok);
+        let (_, ok) = LocalRule::learn_validated(&[&a], &[&a_out], &[], 8).unwrap();
+        assert!(!ok, "one demonstration cannot validate");
+        // Colour-free: objects with a hole become 2, whatever their colour (3 and 4 in the
+        // demonstrations, 6 in the test); a rule keyed on the colour cannot say so.
+        let a = g(&[
+            &[3, 3, 3, 0, 4],
+            &[3, 0, 3, 0, 0],
+            &[3, 3, 3, 0, 0],
+            &[0, 0, 0, 0, 0],
+        ]);
+        let a_out = g(&[
+            &[2, 2, 2, 0, 4],
+            &[2, 0, 2, 0, 0],
+            &[2, 2, 2, 0, 0],
+            &[0, 0, 0, 0, 0],
+        ]);
+        let b = g(&[
+            &[3, 0, 0, 0, 0],
+            &[0, 0, 4, 4, 4],
+            &[0, 0, 4, 0, 4],
+            &[0, 0, 4, 4, 4],
+        ]);
+        let b_out = g(&[
+            &[3, 0, 0, 0, 0],
+            &[0, 0, 2, 2, 2],
+            &[0, 0, 2, 0, 2],
+            &[0, 0, 2, 2, 2],
+        ]);
+        let test = g(&[
+            &[6, 6, 6, 0, 0],
+            &[6, 0, 6, 0, 6],
+            &[6, 6, 6, 0, 0],
+            &[0, 0, 0, 0, 0],
+        ]);
+        assert!(LocalRule::learn(&[&a, &b], &[&a_out, &b_out], &[&test], 8).is_none());
+        let (rule, ok) =
+            LocalRule::learn_validated(&[&a, &b], &[&a_out, &b_out], &[&test], 14).unwrap();
+        assert!(ok, "{rule:?}");
+        let want = g(&[
+            &[2, 2, 2, 0, 0],
+            &[2, 0, 2, 0, 6],
+            &[2, 2, 2, 0, 0],
+            &[0, 0, 0, 0, 0],
+        ]);
+        assert_eq!(apply_rule(&test, &rule), want);
+        for kind in 7..RULE_KINDS {
+            assert_eq!(rule_keys(&a, kind).len(), 20, "kind {kind}");
+            assert_eq!(rule_keys(&Grid::empty(), kind), Vec::<u64>::new());
+        }
     }
 }

@@ -1,7 +1,10 @@
 //! Scoring, assembly and prediction.
 //!
-//! - A candidate that reproduces every demonstration output exactly is a solution; the rest
-//!   are ranked by demonstrations reproduced, then partial credit
+//! - A candidate that reproduces every demonstration output exactly is a solution; a
+//!   solution whose value only a learned table gives (a colour substitution, a cell-wise rule)
+//!   or a piece assembly is trusted only when it cross-validates (learned or assembled from all
+//!   demonstrations but one, it reproduces that one, for each); trusted solutions rank first, then the rest by
+//!   demonstrations reproduced, then partial credit
 //!   ([`crate::search::partial_credit`]: cell agreement when the shapes agree, colour-set
 //!   overlap otherwise), then simplicity (fewer program lines, smaller depth), then the order
 //!   found. Only demonstration outputs enter any choice; test outputs are never read here.
@@ -71,6 +74,29 @@ pub fn learn_colour_map(vals: &[Value], outs: &[Grid]) -> Option<ColourMap> {
     (map != ColourMap::IDENTITY).then_some(map)
 }
 
+/// Whether the colour substitution learned from every demonstration but one reproduces that
+/// one, for each demonstration: colours a demonstration alone shows are memorised, not
+/// learned. A single demonstration cannot be cross-validated.
+pub fn colour_map_cross_validates(vals: &[Value], outs: &[Grid]) -> bool {
+    vals.len() >= 2
+        && (0..vals.len()).all(|d| {
+            let mut m: [Option<u8>; 10] = [None; 10];
+            for (e, (v, o)) in vals.iter().zip(outs).enumerate() {
+                if e != d {
+                    for (&a, &b) in v.grid().cells().iter().zip(o.cells()) {
+                        m[usize::from(a)] = Some(b);
+                    }
+                }
+            }
+            vals[d]
+                .grid()
+                .cells()
+                .iter()
+                .zip(outs[d].cells())
+                .all(|(&a, &b)| m[usize::from(a)].unwrap_or(a) == b)
+        })
+}
+
 const WORDS: usize = 15; // 900 cells per demonstration
 
 /// Adds colour-substituted and piece-assembled candidates to the space.
@@ -93,7 +119,9 @@ pub fn assemble(space: &mut Space) {
     for &id in &map_sources {
         let vals = space.nodes()[id as usize].vals[..n_train].to_vec();
         if let Some(m) = learn_colour_map(&vals, &outs) {
+            space.untrusted_mark = !colour_map_cross_validates(&vals, &outs);
             space.apply(remap, &[SArg::Node(id), SArg::Lit(Value::Map(m))], 1);
+            space.untrusted_mark = false;
         }
         if !space.solutions().is_empty() || space.stopped().is_some() {
             return;
@@ -114,15 +142,17 @@ pub fn assemble(space: &mut Space) {
         let srcs: Vec<&Grid> = node.vals[..n_train].iter().map(Value::grid).collect();
         let tests: Vec<&Grid> = node.vals[n_train..].iter().map(Value::grid).collect();
         let outs_ref: Vec<&Grid> = outs.iter().collect();
-        let rules: Vec<LocalRule> = (0..RULE_KINDS)
-            .filter_map(|k| LocalRule::learn(&srcs, &outs_ref, &tests, k))
+        let rules: Vec<(LocalRule, bool)> = (0..RULE_KINDS)
+            .filter_map(|k| LocalRule::learn_validated(&srcs, &outs_ref, &tests, k))
             .collect();
-        for rule in rules {
+        for (rule, validated) in rules {
+            space.untrusted_mark = !validated;
             space.apply(
                 rule_prim,
                 &[SArg::Node(id), SArg::Lit(Value::Rule(Arc::new(rule)))],
                 1,
             );
+            space.untrusted_mark = false;
         }
         if space.stopped().is_some() || !space.solutions().is_empty() {
             return;
@@ -173,37 +203,60 @@ pub fn assemble(space: &mut Space) {
         if !fixable {
             continue;
         }
-        let mut chosen = Vec::new();
-        for _ in 0..4 {
-            if wrong.iter().all(|&w| w == 0) {
-                break;
+        // Up to four pieces, greedily, each covering the most wrong cells left; the pieces
+        // chosen (indices into `pieces`) and the wrong cells they leave.
+        let greedy = |mut wrong: Vec<u64>| -> (Vec<usize>, Vec<u64>) {
+            let mut chosen = Vec::new();
+            for _ in 0..4 {
+                if wrong.iter().all(|&w| w == 0) {
+                    break;
+                }
+                let best = pieces
+                    .iter()
+                    .enumerate()
+                    .map(|(k, (id, m))| {
+                        let gain: u32 = m
+                            .iter()
+                            .zip(&wrong)
+                            .map(|(a, b)| (a & b).count_ones())
+                            .sum();
+                        (gain, *id, k)
+                    })
+                    .filter(|(gain, _, _)| *gain > 0)
+                    .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+                let Some((_, _, k)) = best else { break };
+                for (w, x) in wrong.iter_mut().zip(&pieces[k].1) {
+                    *w &= !x;
+                }
+                chosen.push(k);
             }
-            let best = pieces
-                .iter()
-                .map(|(id, m)| {
-                    let gain: u32 = m
-                        .iter()
-                        .zip(&wrong)
-                        .map(|(a, b)| (a & b).count_ones())
-                        .sum();
-                    (gain, *id, m)
-                })
-                .filter(|(gain, _, _)| *gain > 0)
-                .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-            let Some((_, id, m)) = best else { break };
-            for (w, x) in wrong.iter_mut().zip(m) {
-                *w &= !x;
-            }
-            chosen.push(id);
-        }
-        if wrong.iter().all(|&w| w == 0) && !chosen.is_empty() {
+            (chosen, wrong)
+        };
+        let (chosen, left) = greedy(wrong.clone());
+        if left.iter().all(|&w| w == 0) && !chosen.is_empty() {
+            // Cross-validation: the pieces chosen for the other demonstrations alone must mend
+            // each demonstration too (pieces never paint a wrong cell, so covering its wrong
+            // cells is enough).
+            let validated = n_train >= 2
+                && (0..n_train).all(|d| {
+                    let own = d * WORDS..(d + 1) * WORDS;
+                    let mut others = wrong.clone();
+                    others[own.clone()].fill(0);
+                    let (picked, _) = greedy(others);
+                    own.enumerate().all(|(k, i)| {
+                        let cover = picked.iter().fold(0u64, |acc, &p| acc | pieces[p].1[i]);
+                        wrong[d * WORDS + k] & !cover == 0
+                    })
+                });
+            space.untrusted_mark = !validated;
             let mut acc = base;
-            for id in chosen {
-                match space.apply(overlay, &[SArg::Node(acc), SArg::Node(id)], 1) {
+            for k in chosen {
+                match space.apply(overlay, &[SArg::Node(acc), SArg::Node(pieces[k].0)], 1) {
                     Some(next) => acc = next,
                     None => break,
                 }
             }
+            space.untrusted_mark = false;
             if !space.solutions().is_empty() {
                 return;
             }
@@ -220,10 +273,13 @@ pub fn rank(space: &Space) -> Vec<u32> {
         .filter(|(_, n)| n.vals[0].ty() == Type::Grid)
         .map(|(i, _)| i as u32)
         .collect();
+    let n_train = space.n_train();
+    let trusted_fit = |n: &crate::search::Node| n.trusted && usize::from(n.exact) == n_train;
     ids.sort_by(|&a, &b| {
         let (na, nb) = (&space.nodes()[a as usize], &space.nodes()[b as usize]);
-        nb.exact
-            .cmp(&na.exact)
+        trusted_fit(nb)
+            .cmp(&trusted_fit(na))
+            .then(nb.exact.cmp(&na.exact))
             .then(nb.partial.total_cmp(&na.partial))
             .then(na.cost.cmp(&nb.cost))
             .then(na.depth.cmp(&nb.depth))

@@ -155,6 +155,11 @@ pub struct Node {
     pub exact: u8,
     /// Whether it came from the library or its mutants.
     pub from_library: bool,
+    /// Whether its value can be trusted to generalise: false for a value that only a learned
+    /// table (a colour substitution or a cell-wise rule) gives whose cross-validation on the
+    /// demonstrations failed. Such a value never counts as a solution that stops the search,
+    /// and ranks below trusted ones that fit as well.
+    pub trusted: bool,
 }
 
 /// The search space of one task (see the [module docs](self)).
@@ -181,6 +186,8 @@ pub struct Space {
     stop: Option<Status>,
     solutions: Vec<u32>,
     library_mark: bool,
+    /// Values inserted while set are not trusted (see [`Node::trusted`]).
+    pub(crate) untrusted_mark: bool,
 }
 
 impl Space {
@@ -208,6 +215,7 @@ impl Space {
             stop: None,
             solutions: Vec::new(),
             library_mark: false,
+            untrusted_mark: false,
         };
         s.insert(inputs.into_boxed_slice(), Expr::Input, 0, 0);
         s
@@ -236,7 +244,7 @@ impl Space {
         self.stop
     }
 
-    /// Nodes that reproduce every demonstration, in the order found.
+    /// Trusted nodes that reproduce every demonstration, in the order found.
     pub fn solutions(&self) -> &[u32] {
         &self.solutions
     }
@@ -312,7 +320,17 @@ impl Space {
         });
         if let Some(ids) = self.by_value.get(&h) {
             for &id in ids {
-                if self.nodes[id as usize].vals == vals {
+                let node = &self.nodes[id as usize];
+                if node.vals == vals {
+                    if !node.trusted && !self.untrusted_mark {
+                        // A trusted expression gives the same value: the value is trusted.
+                        let fits = node.vals[0].ty() == Type::Grid
+                            && usize::from(node.exact) == self.n_train;
+                        self.nodes[id as usize].trusted = true;
+                        if fits {
+                            self.solutions.push(id);
+                        }
+                    }
                     return id;
                 }
             }
@@ -326,7 +344,11 @@ impl Space {
         };
         self.bytes += vals.iter().map(Value::bytes).sum::<usize>() + 96;
         self.peak_bytes = self.peak_bytes.max(self.bytes);
-        if is_grid && usize::from(exact) == self.n_train && id != Self::INPUT {
+        if is_grid
+            && usize::from(exact) == self.n_train
+            && id != Self::INPUT
+            && !self.untrusted_mark
+        {
             self.solutions.push(id);
         }
         self.nodes.push(Node {
@@ -337,6 +359,7 @@ impl Space {
             partial,
             exact,
             from_library: self.library_mark,
+            trusted: !self.untrusted_mark,
         });
         self.by_value.entry(h).or_default().push(id);
         id

@@ -122,8 +122,7 @@ fn self_play_is_identical_to_sequential(mode: Mode) -> Check {
 type CheckFn = fn(Mode) -> Check;
 
 fn main() -> ExitCode {
-    let mut failed = 0;
-    let mut passed = 0;
+    let mut tally = par_core::mpi::CheckTally::new();
     let modes = [
         Mode::Mpi {
             threads_per_rank: 1,
@@ -150,33 +149,8 @@ fn main() -> ExitCode {
             ),
         ];
         for (name, check) in checks {
-            match check(mode) {
-                Ok(()) => {
-                    passed += 1;
-                    if par_core::mpi::is_root() {
-                        println!("test {name} [{mode}] ... ok");
-                    }
-                }
-                Err(why) => {
-                    failed += 1;
-                    println!(
-                        "test {name} [{mode}] ... FAILED on rank {}: {why}",
-                        par_core::mpi::rank()
-                    );
-                }
-            }
+            tally.record(name, mode, check(mode));
         }
     }
-    if par_core::mpi::is_root() || failed > 0 {
-        println!(
-            "rank {} of {}: {passed} passed, {failed} failed",
-            par_core::mpi::rank(),
-            par_core::mpi::size()
-        );
-    }
-    if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    tally.finish()
 }

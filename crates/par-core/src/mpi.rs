@@ -65,6 +65,68 @@ pub fn is_root() -> bool {
     rank() == 0
 }
 
+/// The tally of a test binary that runs its checks on every rank (`harness = false`, started
+/// by `mpirun`, as the MPI tests of `cargo xtask test` are): rank 0 prints each passing check,
+/// any rank prints its own failures with its rank, and [`CheckTally::finish`] gives the exit
+/// status, so that the launcher fails the job when any rank failed a check.
+#[derive(Debug, Default)]
+pub struct CheckTally {
+    passed: usize,
+    failed: usize,
+}
+
+impl CheckTally {
+    /// An empty tally.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records check `name`, run under `mode` (any label), with its outcome.
+    pub fn record(
+        &mut self,
+        name: &str,
+        mode: impl std::fmt::Display,
+        outcome: Result<(), String>,
+    ) {
+        match outcome {
+            Ok(()) => {
+                self.passed += 1;
+                if is_root() {
+                    println!("test {name} [{mode}] ... ok");
+                }
+            }
+            Err(why) => {
+                self.failed += 1;
+                println!("test {name} [{mode}] ... FAILED on rank {}: {why}", rank());
+            }
+        }
+    }
+
+    /// Checks failed so far on this rank.
+    pub fn failed(&self) -> usize {
+        self.failed
+    }
+
+    /// Prints this rank's counts (rank 0 always, other ranks when they failed a check) and
+    /// returns success when no check failed on this rank.
+    pub fn finish(self) -> std::process::ExitCode {
+        if is_root() || self.failed > 0 {
+            println!(
+                "rank {} of {}: {} passed, {} failed",
+                rank(),
+                size(),
+                self.passed,
+                self.failed
+            );
+        }
+        if self.failed == 0 {
+            std::process::ExitCode::SUCCESS
+        } else {
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 /// Ranks of this job on this node, from the launcher's environment (Open MPI's
 /// `OMPI_COMM_WORLD_LOCAL_SIZE`, MPICH's `MPI_LOCALNRANKS`, Slurm's `SLURM_NTASKS_PER_NODE`),
 /// 1 when none is set.

@@ -279,8 +279,7 @@ fn main() -> ExitCode {
             default_hook(info);
         }
     }));
-    let mut failed = 0;
-    let mut passed = 0;
+    let mut tally = par_core::mpi::CheckTally::new();
     for schedule in [MpiSchedule::Dynamic, MpiSchedule::Static] {
         for threads_per_rank in [1, 2] {
             let mode = Mode::Mpi {
@@ -305,34 +304,9 @@ fn main() -> ExitCode {
                 ("rank_0_shares_its_value", rank_0_shares_its_value),
             ];
             for (name, check) in checks {
-                match check(mode) {
-                    Ok(()) => {
-                        passed += 1;
-                        if par_core::mpi::is_root() {
-                            println!("test {name} [{mode}] ... ok");
-                        }
-                    }
-                    Err(why) => {
-                        failed += 1;
-                        println!(
-                            "test {name} [{mode}] ... FAILED on rank {}: {why}",
-                            par_core::mpi::rank()
-                        );
-                    }
-                }
+                tally.record(name, mode, check(mode));
             }
         }
     }
-    if par_core::mpi::is_root() || failed > 0 {
-        println!(
-            "rank {} of {}: {passed} passed, {failed} failed",
-            par_core::mpi::rank(),
-            par_core::mpi::size()
-        );
-    }
-    if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    tally.finish()
 }

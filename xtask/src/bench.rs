@@ -235,6 +235,12 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
         Some(crate::setup::ensure_onnxruntime(root)?)
     };
 
+    // The plain scenarios are built in one cargo invocation (one feature resolution for all of
+    // them, so that no package's build undoes another's) and their executables run directly.
+    let built = match &ort_library {
+        Some(ort) if !args.mpi => Some(build_scenarios(root, &selected, ort)),
+        _ => None,
+    };
     let mut summaries = Vec::new();
     for scenario in selected {
         let json = out_dir.join(format!("{}.json", scenario.name));
@@ -250,7 +256,18 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
                 (ScenarioStatus::Skipped(why), None)
             }
             Some(ort) if args.mpi => run_mpi_scenario(root, scenario, args, &out_dir, &json, ort),
-            Some(ort) => run_scenario(root, scenario, args, &out_dir, &json, ort),
+            Some(ort) => {
+                let exe = match &built {
+                    Some(Ok(exes)) => exes
+                        .iter()
+                        .find(|(name, _)| *name == scenario.name)
+                        .map(|(_, exe)| exe.as_path())
+                        .ok_or_else(|| format!("the build listed no bench `{}`", scenario.bench)),
+                    Some(Err(e)) => Err(e.clone()),
+                    None => Err("not built".to_string()),
+                };
+                run_scenario(root, scenario, args, &out_dir, &json, ort, exe)
+            }
         };
         summaries.push(load_and_plot(
             scenario, status, wall, &json, &out_dir, args.full,
@@ -329,6 +346,74 @@ fn display(path: &Path) -> String {
     path.display().to_string()
 }
 
+/// Builds the bench targets of `scenarios` whose source exists in one `cargo bench --no-run`
+/// and returns each scenario's executable, or why the build failed.
+fn build_scenarios(
+    root: &Path,
+    scenarios: &[&Scenario],
+    ort_library: &Path,
+) -> Result<Vec<(&'static str, PathBuf)>, String> {
+    let present: Vec<&Scenario> = scenarios
+        .iter()
+        .copied()
+        .filter(|s| root.join(s.source()).is_file())
+        .collect();
+    if present.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut build = crate::cargo_command(root, ort_library);
+    build.arg("bench");
+    for s in &present {
+        build.args(["-p", s.package]);
+    }
+    for bench in present
+        .iter()
+        .map(|s| s.bench)
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        build.args(["--bench", bench]);
+    }
+    build.args(["--no-run", "--message-format=json-render-diagnostics"]);
+    let names: Vec<&str> = present.iter().map(|s| s.name).collect();
+    println!(
+        "==> building the scenarios {} in one cargo build",
+        names.join(", ")
+    );
+    let start = Instant::now();
+    let output = build
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("could not start cargo: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("building the scenarios failed ({})", output.status));
+    }
+    println!("    built in {}", crate::seconds(start.elapsed()));
+    let messages = String::from_utf8_lossy(&output.stdout);
+    let artifacts: Vec<serde_json::Value> = messages
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|m| m["reason"] == "compiler-artifact")
+        .collect();
+    present
+        .iter()
+        .map(|s| {
+            let source = root.join(s.source());
+            let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+            let wanted = canonical(&source);
+            artifacts
+                .iter()
+                .filter(|m| {
+                    m["target"]["src_path"]
+                        .as_str()
+                        .is_some_and(|p| canonical(Path::new(p)) == wanted)
+                })
+                .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+                .map(|exe| (s.name, exe))
+                .ok_or_else(|| format!("the build gave no executable for {}", display(&source)))
+        })
+        .collect()
+}
+
 /// Runs one scenario's bench target, streaming its output, and returns its status and wall time.
 fn run_scenario(
     root: &Path,
@@ -337,6 +422,7 @@ fn run_scenario(
     out_dir: &Path,
     json: &Path,
     ort_library: &Path,
+    exe: Result<&Path, String>,
 ) -> (ScenarioStatus, Option<Duration>) {
     // A stale file from an earlier run must not pass for this run's results.
     if let Err(e) = std::fs::remove_file(json)
@@ -347,27 +433,21 @@ fn run_scenario(
             None,
         );
     }
-    let target = ["bench", "-p", scenario.package, "--bench", scenario.bench];
-    // Build first, so that the recorded wall time is the scenario's own.
-    let mut build = crate::cargo_command(root, ort_library);
-    build.args(target).arg("--no-run");
-    println!("==> {}: cargo {} --no-run", scenario.name, target.join(" "));
-    let start = Instant::now();
-    if let Err(e) = crate::run_streaming(
-        &mut build,
-        &format!("building scenario `{}`", scenario.name),
-    ) {
-        return (ScenarioStatus::Failed(format!("{e:#}")), None);
-    }
-    println!("    built in {}", crate::seconds(start.elapsed()));
-
-    let mut cmd = crate::cargo_command(root, ort_library);
+    let exe = match exe {
+        Ok(exe) => exe,
+        Err(why) => return (ScenarioStatus::Failed(why), None),
+    };
+    // As `cargo bench` runs it: from the package's folder, with `--bench` first.
+    let mut cmd = std::process::Command::new(exe);
     let scenario_args = scenario_args(args, out_dir);
-    cmd.args(target).arg("--").args(&scenario_args);
+    cmd.current_dir(root.join(scenario.dir))
+        .env("ORT_DYLIB_PATH", ort_library)
+        .arg("--bench")
+        .args(&scenario_args);
     println!(
-        "==> {}: cargo {} -- {}",
+        "==> {}: {} --bench {}",
         scenario.name,
-        target.join(" "),
+        display(exe),
         scenario_args.join(" ")
     );
     let start = Instant::now();

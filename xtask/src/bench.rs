@@ -388,27 +388,28 @@ fn build_scenarios(
         return Err(format!("building the scenarios failed ({})", output.status));
     }
     println!("    built in {}", crate::seconds(start.elapsed()));
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    // (source, executable) of every artifact that is an executable, sources canonical once.
     let messages = String::from_utf8_lossy(&output.stdout);
-    let artifacts: Vec<serde_json::Value> = messages
+    let executables: Vec<(PathBuf, PathBuf)> = messages
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .filter(|m| m["reason"] == "compiler-artifact")
+        .filter_map(|m| {
+            let exe = m["executable"].as_str()?;
+            let source = m["target"]["src_path"].as_str()?;
+            Some((canonical(Path::new(source)), PathBuf::from(exe)))
+        })
         .collect();
     present
         .iter()
         .map(|s| {
             let source = root.join(s.source());
-            let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
             let wanted = canonical(&source);
-            artifacts
+            executables
                 .iter()
-                .filter(|m| {
-                    m["target"]["src_path"]
-                        .as_str()
-                        .is_some_and(|p| canonical(Path::new(p)) == wanted)
-                })
-                .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-                .map(|exe| (s.name, exe))
+                .find(|(src, _)| *src == wanted)
+                .map(|(_, exe)| (s.name, exe.clone()))
                 .ok_or_else(|| format!("the build gave no executable for {}", display(&source)))
         })
         .collect()

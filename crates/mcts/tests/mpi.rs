@@ -21,7 +21,7 @@ use mcts::alphazero::{Mlp, NetShape};
 use mcts::root_parallel::RootSearchJob;
 use mcts::test_set::{JudgedPosition, PonsJob, SearchBudget, generated_set, uct_mistakes};
 use mcts::{Connect4, Encode, ParallelConfig, RootParallelUct, Solver, TicTacToe, UctConfig};
-use par_core::{ExecConfig, Executor, Mode, MpiSchedule, Progress};
+use par_core::{ExecConfig, Executor, Mode, Progress};
 
 type Check = Result<(), String>;
 
@@ -123,17 +123,7 @@ type CheckFn = fn(Mode) -> Check;
 
 fn main() -> ExitCode {
     let mut tally = par_core::mpi::CheckTally::new();
-    let modes = [
-        Mode::Mpi {
-            threads_per_rank: 1,
-            schedule: MpiSchedule::Dynamic,
-        },
-        Mode::Mpi {
-            threads_per_rank: 2,
-            schedule: MpiSchedule::Static,
-        },
-    ];
-    for mode in modes {
+    for mode in par_core::mpi::check_modes() {
         let checks: [(&str, CheckFn); 3] = [
             (
                 "root_parallel_is_identical_to_sequential",

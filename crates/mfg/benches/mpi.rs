@@ -19,7 +19,7 @@ use mfg::MfgConfig;
 use mfg::closed_form::LqGame;
 use mfg::common_noise::{CommonNoiseJob, NoiseConfig};
 use mfg::noise::{NoiseProcess, Sampling};
-use mfg::sweep::{Axis, SweepConfig, SweepJob, SweepParam};
+use mfg::sweep::{SweepConfig, SweepJob};
 use par_core::bench::mpi::{MpiRow, RowMetric, measure_row, push_row_metric, run_mpi_scenario};
 use par_core::bench::{BenchArgs, Better, Declared, ScenarioError, ScenarioRun};
 
@@ -91,28 +91,11 @@ fn common_noise(paths: usize, n: usize) -> Result<CommonNoiseJob, ScenarioError>
 
 /// The `sweep` example's built-in 3 x 3 x 3 sweep on an n x n grid.
 fn sweep(n: usize) -> SweepConfig {
-    SweepConfig {
-        base: MfgConfig {
-            nx: n,
-            nt: n,
-            ..MfgConfig::default()
-        },
-        axes: vec![
-            Axis {
-                param: SweepParam::Sigma,
-                values: vec![0.3, 0.5, 0.8],
-            },
-            Axis {
-                param: SweepParam::CouplingEps,
-                values: vec![0.5, 1.0, 2.0],
-            },
-            Axis {
-                param: SweepParam::TerminalC,
-                values: vec![0.0, 1.0, 4.0],
-            },
-        ],
-        run_timeout_s: None,
-    }
+    SweepConfig::sigma_eps_c_27(MfgConfig {
+        nx: n,
+        nt: n,
+        ..MfgConfig::default()
+    })
 }
 
 fn noise_label(n: usize) -> String {

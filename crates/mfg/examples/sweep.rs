@@ -33,7 +33,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::Parser;
 use mfg::MfgConfig;
-use mfg::sweep::{Axis, Outcome, PointOutput, SweepConfig, SweepJob, SweepParam, SweepResult};
+use mfg::sweep::{Outcome, PointOutput, SweepConfig, SweepJob, SweepResult};
 use par_cli::numbers::{count_in, seconds};
 use par_cli::output_files::{check_writable_on_root, write_atomic, write_json};
 use par_cli::{ExecArgs, RunRecord};
@@ -92,24 +92,7 @@ struct Args {
 
 /// The built-in sweep: the LQ mean-target game over sigma, eps and c.
 fn built_in() -> SweepConfig {
-    SweepConfig {
-        base: MfgConfig::default(),
-        axes: vec![
-            Axis {
-                param: SweepParam::Sigma,
-                values: vec![0.3, 0.5, 0.8],
-            },
-            Axis {
-                param: SweepParam::CouplingEps,
-                values: vec![0.5, 1.0, 2.0],
-            },
-            Axis {
-                param: SweepParam::TerminalC,
-                values: vec![0.0, 1.0, 4.0],
-            },
-        ],
-        run_timeout_s: None,
-    }
+    SweepConfig::sigma_eps_c_27(MfgConfig::default())
 }
 
 /// `OUT.jsonl` -> `OUT.<suffix>`.

@@ -551,6 +551,25 @@ impl TryFrom<Wire> for SweepJob {
 }
 
 impl SweepConfig {
+    /// The 3 x 3 x 3 sweep over sigma (0.3, 0.5, 0.8), the coupling eps (0.5, 1, 2) and the
+    /// terminal weight c (0, 1, 4) from `base`: the `sweep` example's built-in sweep, which the
+    /// MPI bench measures too.
+    pub fn sigma_eps_c_27(base: MfgConfig) -> Self {
+        let axis = |param, values: [f64; 3]| Axis {
+            param,
+            values: values.to_vec(),
+        };
+        Self {
+            base,
+            axes: vec![
+                axis(SweepParam::Sigma, [0.3, 0.5, 0.8]),
+                axis(SweepParam::CouplingEps, [0.5, 1.0, 2.0]),
+                axis(SweepParam::TerminalC, [0.0, 1.0, 4.0]),
+            ],
+            run_timeout_s: None,
+        }
+    }
+
     /// Number of points (saturating at `usize::MAX`; [`SweepConfig::validate`] refuses more than
     /// [`MAX_POINTS`]).
     pub fn len(&self) -> usize {

@@ -25,7 +25,7 @@ use mfg::common_noise::{CommonNoiseJob, CommonNoiseResult, NoiseConfig};
 use mfg::noise::{NoiseProcess, Sampling};
 use mfg::sweep::{Axis, SweepConfig, SweepJob, SweepParam, SweepRecord, SweepResult};
 use par_core::journal::Journal;
-use par_core::{ExecConfig, Executor, Mode, MpiSchedule, Progress};
+use par_core::{ExecConfig, Executor, Mode, Progress};
 
 type Check = Result<(), String>;
 
@@ -295,17 +295,7 @@ type CheckFn = fn(Mode) -> Check;
 
 fn main() -> ExitCode {
     let mut tally = par_core::mpi::CheckTally::new();
-    let modes = [
-        Mode::Mpi {
-            threads_per_rank: 1,
-            schedule: MpiSchedule::Dynamic,
-        },
-        Mode::Mpi {
-            threads_per_rank: 2,
-            schedule: MpiSchedule::Static,
-        },
-    ];
-    for mode in modes {
+    for mode in par_core::mpi::check_modes() {
         let checks: [(&str, CheckFn); 4] = [
             (
                 "common_noise_is_identical_to_sequential",

@@ -23,7 +23,7 @@ use std::process::ExitCode;
 use mpc::Segment;
 use mpc::cem::MpcConfig;
 use mpc::eval::{ControllerSpec, EvalConfig, Evaluation, evaluate, evaluate_resumable};
-use par_core::{Executor, Mode, MpiSchedule};
+use par_core::{Executor, Mode};
 
 type Check = Result<(), String>;
 
@@ -233,17 +233,7 @@ type CheckFn = fn(Mode) -> Check;
 fn main() -> ExitCode {
     common::load_model(&mpc::fixture::fixture_model_path());
     let mut tally = par_core::mpi::CheckTally::new();
-    let modes = [
-        Mode::Mpi {
-            threads_per_rank: 1,
-            schedule: MpiSchedule::Dynamic,
-        },
-        Mode::Mpi {
-            threads_per_rank: 2,
-            schedule: MpiSchedule::Static,
-        },
-    ];
-    for mode in modes {
+    for mode in par_core::mpi::check_modes() {
         let checks: [(&str, CheckFn); 3] = [
             ("identical_to_sequential", identical_to_sequential),
             (

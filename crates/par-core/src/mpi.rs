@@ -65,6 +65,24 @@ pub fn is_root() -> bool {
     rank() == 0
 }
 
+/// The two MPI modes a crate's MPI test binary checks its jobs under: one thread per rank with
+/// dynamic chunks from rank 0, and two threads per rank with static blocks (together they
+/// cover both schedules and hybrid MPI + threads).
+#[cfg(feature = "mpi")]
+pub fn check_modes() -> [crate::Mode; 2] {
+    use crate::{Mode, MpiSchedule};
+    [
+        Mode::Mpi {
+            threads_per_rank: 1,
+            schedule: MpiSchedule::Dynamic,
+        },
+        Mode::Mpi {
+            threads_per_rank: 2,
+            schedule: MpiSchedule::Static,
+        },
+    ]
+}
+
 /// The tally of a test binary that runs its checks on every rank (`harness = false`, started
 /// by `mpirun`, as the MPI tests of `cargo xtask test` are): rank 0 prints each passing check,
 /// any rank prints its own failures with its rank, and [`CheckTally::finish`] gives the exit

@@ -13,6 +13,9 @@ use std::collections::HashMap;
 use crate::grid::{COLOURS, Grid, GridBuf, MAX_SIDE};
 use crate::object::{Cell, Connectivity, Object, components, partition, sort_objects};
 
+mod blocks;
+pub use blocks::{count_nonzero, dedup, downscale_fg, halves, symmetries, top_left, unrepeat};
+
 /// A key function on objects, for [`argmax`], [`argmin`] and [`filter_eq`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ObjKey {
@@ -98,11 +101,19 @@ pub enum GridKey {
     Colours,
     /// Number of cells of the grid's least frequent colour.
     Rarest,
+    /// Number of symmetries that leave the grid unchanged ([`symmetries`]).
+    Symmetries,
 }
 
 impl GridKey {
     /// Every key, in a fixed order.
-    pub const ALL: [Self; 4] = [Self::Area, Self::NonZero, Self::Colours, Self::Rarest];
+    pub const ALL: [Self; 5] = [
+        Self::Area,
+        Self::NonZero,
+        Self::Colours,
+        Self::Rarest,
+        Self::Symmetries,
+    ];
 
     /// The key's name in program text.
     pub fn name(self) -> &'static str {
@@ -111,6 +122,7 @@ impl GridKey {
             Self::NonZero => "nonzero",
             Self::Colours => "colours",
             Self::Rarest => "rarest",
+            Self::Symmetries => "symmetries",
         }
     }
 
@@ -131,6 +143,7 @@ impl GridKey {
                 .filter(|&&n| n > 0)
                 .min()
                 .map_or(0, |&n| usize::from(n)),
+            Self::Symmetries => return symmetries(g),
         };
         v as i32
     }
@@ -1615,7 +1628,7 @@ pub fn kronecker(a: &Grid, b: &Grid) -> Grid {
 
 /// Fills the cells of colour `hole` from the smallest periodic pattern that agrees with every
 /// other cell: first the diagonal periods (colour fixed along `(r + c) mod k` or
-/// `(r - c) mod k`, k = 2..6), then rectangular tilings (`r mod a`, `c mod b`, a, b ≤ 8), each
+/// `(r - c) mod k`, k = 2..6), then rectangular tilings (`r mod a`, `c mod b`, a, b ≤ 8, or up to 15 where the period repeats at least twice), each
 /// period class holding at least one known cell. The grid unchanged when no period fits.
 pub fn complete_pattern(g: &Grid, hole: u8) -> Grid {
     let (h, w) = g.shape();
@@ -1651,13 +1664,15 @@ pub fn complete_pattern(g: &Grid, hole: u8) -> Grid {
             return out;
         }
     }
-    for area in 2..=64usize {
-        for a in 1..=8usize {
-            if area % a != 0 || area / a > 8 {
+    // A period up to 8, or up to 15 where it repeats at least twice; smallest area first.
+    let side_ok = |p: usize, n: usize| (p <= 8 && p <= n) || (p <= 15 && 2 * p <= n);
+    for area in 2..=225usize {
+        for a in 1..=15usize {
+            if area % a != 0 {
                 continue;
             }
             let b = area / a;
-            if a > h || b > w {
+            if !side_ok(a, h) || !side_ok(b, w) {
                 continue;
             }
             if let Some(out) = try_period(a * b, &|r, c| (r % a) * b + c % b) {

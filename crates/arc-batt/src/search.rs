@@ -562,9 +562,11 @@ pub fn partial_credit(got: &Grid, want: &Grid) -> f32 {
     }
 }
 
-/// What a task's colours allow as literal arguments.
+/// What a task's colours (and its outputs' shape) allow as literal arguments.
 #[derive(Debug, Clone)]
 pub struct TaskColours {
+    /// The shape every demonstration output shares, if they share one.
+    pub out_shape: Option<(usize, usize)>,
     /// Colours of the inputs (demonstrations and tests).
     pub input: Vec<u8>,
     /// Colours of the demonstration outputs.
@@ -586,7 +588,10 @@ impl TaskColours {
         );
         let out = mask(&mut task.train.iter().map(|p| &p.output));
         let list = |m: u16| (0..10u8).filter(|c| m & (1 << c) != 0).collect::<Vec<u8>>();
+        let first = task.train.first().map(|p| p.output.shape());
+        let out_shape = first.filter(|&s| task.train.iter().all(|p| p.output.shape() == s));
         Self {
+            out_shape,
             input: list(inp),
             output: list(out),
             all: list(inp | out),
@@ -690,6 +695,8 @@ pub fn fragments(colours: &TaskColours) -> Vec<Fragment> {
         "right_half",
         "shrink",
         "connect",
+        "dedup",
+        "unrepeat",
     ] {
         f.push(Fragment::one(name, vec![]));
     }
@@ -698,6 +705,10 @@ pub fn fragments(colours: &TaskColours) -> Vec<Fragment> {
     }
     for k in [2, 3] {
         f.push(Fragment::one("downscale", vec![i(k)]));
+        f.push(Fragment::one("downscale_fg", vec![i(k)]));
+    }
+    if let Some((h, w)) = colours.out_shape {
+        f.push(Fragment::one("top_left", vec![i(h as i32), i(w as i32)]));
     }
     f.push(Fragment::one("hupscale", vec![i(2)]));
     f.push(Fragment::one("vupscale", vec![i(2)]));
@@ -705,6 +716,27 @@ pub fn fragments(colours: &TaskColours) -> Vec<Fragment> {
         f.push(Fragment::one("tile", vec![i(a), i(b)]));
     }
     f.push(frag!(("kronecker", [H, H])));
+    // A copy of the grid for each cell of its most frequent colour, or of one colour.
+    f.push(frag!(
+        ("most_colour", [H]),
+        ("filter_colour", [H, P(0)]),
+        ("kronecker", [P(1), H])
+    ));
+    for &col in &colours.input {
+        f.push(frag!(
+            ("filter_colour", [H, L(c(col))]),
+            ("kronecker", [P(0), H])
+        ));
+    }
+    // Quarter-turn tilings: the grid and its turns in a 2 x 2 block.
+    for turn in ["rot90", "rot270"] {
+        f.push(frag!(
+            (turn, [H]),
+            ("hconcat", [H, P(0)]),
+            ("rot180", [P(1)]),
+            ("vconcat", [P(1), P(2)])
+        ));
+    }
     f.push(frag!(("flip_h", [H]), ("hconcat", [H, P(0)])));
     f.push(frag!(("flip_v", [H]), ("vconcat", [H, P(0)])));
     f.push(frag!(("flip_h", [H]), ("hconcat", [P(0), H])));
@@ -740,6 +772,16 @@ pub fn fragments(colours: &TaskColours) -> Vec<Fragment> {
             "frame",
         ] {
             f.push(Fragment::one(name, vec![c(col)]));
+        }
+    }
+    // The patch under a hole, restored from the grid's symmetry or period.
+    for &col in &colours.input {
+        for fill in ["fill_sym", "complete_pattern"] {
+            f.push(frag!(
+                ("colour_cells", [H, L(c(col))]),
+                (fill, [H, L(c(col))]),
+                ("subgrid", [P(0), P(1)])
+            ));
         }
     }
     for &col in &colours.input {
@@ -830,6 +872,7 @@ pub fn fragments(colours: &TaskColours) -> Vec<Fragment> {
     // Splits with selectors.
     let mut splits: Vec<Vec<(Prim, Vec<FArg>)>> = vec![
         vec![(p("split_lines"), vec![H])],
+        vec![(p("halves"), vec![H])],
         vec![(p("hsplit"), vec![H, L(i(2))])],
         vec![(p("vsplit"), vec![H, L(i(2))])],
         vec![(p("hsplit"), vec![H, L(i(3))])],
@@ -869,8 +912,20 @@ pub fn fragments(colours: &TaskColours) -> Vec<Fragment> {
         }
         sel((p("nth"), vec![P(k - 1), L(i(0))]));
         sel((p("nth"), vec![P(k - 1), L(i(-1))]));
-        // Two-piece splits: cell-wise logic of the first two pieces.
-        if si < 3 {
+        // Two-piece splits: cell-wise logic of the first two pieces, and one piece laid
+        // out as the other's cells say (mask: the piece with fewer colours).
+        if si < 4 {
+            let mut lines = split.clone();
+            lines.push((
+                p("pick_min"),
+                vec![P(k - 1), L(Value::GridKey(GridKey::Colours))],
+            ));
+            lines.push((
+                p("pick_max"),
+                vec![P(k - 1), L(Value::GridKey(GridKey::Colours))],
+            ));
+            lines.push((p("kronecker"), vec![P(k), P(k + 1)]));
+            f.push(Fragment { lines });
             for &col in &colours.output {
                 for op in ["cell_and", "cell_or", "cell_xor", "cell_nor", "cell_diff"] {
                     let mut lines = split.clone();
@@ -909,6 +964,7 @@ pub fn enumerate(space: &mut Space, colours: &TaskColours) -> Vec<u32> {
         "main_colour",
         "fg_partition",
         "split_lines",
+        "count_nonzero",
     ] {
         let id = space.apply(p(name), std::slice::from_ref(&x), 0);
         add(space, &mut pools, id);

@@ -1998,8 +1998,9 @@ impl Target {
 
 impl LocalRule {
     /// Learns the rule of feature `kind` that maps every `srcs[i]` onto `outs[i]` (same
-    /// shapes), when one exists and its table covers every key of the `tests` grids; identity
-    /// rules (every key keeps its colour) are not rules.
+    /// shapes), when one exists and its table covers every key of the `tests` grids (or, see
+    /// [`LocalRule::learn_validated`], the rule cross-validates); identity rules (every key
+    /// keeps its colour) are not rules.
     pub fn learn(srcs: &[&Grid], outs: &[&Grid], tests: &[&Grid], kind: u8) -> Option<Self> {
         Self::learn_validated(srcs, outs, tests, kind).map(|(rule, _)| rule)
     }
@@ -2007,7 +2008,9 @@ impl LocalRule {
     /// [`LocalRule::learn`], and whether the rule is cross-validated: for every demonstration,
     /// the rule learned from the others alone reproduces it (a rule that only memorises each
     /// demonstration's own cells fails this, one that generalises passes). A single
-    /// demonstration cannot be cross-validated.
+    /// demonstration cannot be cross-validated. A cross-validated rule is returned even when
+    /// some test key is not in its table (such cells keep their colour, as the held-out
+    /// demonstrations' unseen keys did when it was validated).
     pub fn learn_validated(
         srcs: &[&Grid],
         outs: &[&Grid],
@@ -2033,11 +2036,9 @@ impl LocalRule {
         if !changes {
             return None;
         }
-        for t in tests {
-            if rule_keys(t, kind).iter().any(|k| !table.contains_key(k)) {
-                return None;
-            }
-        }
+        let covered = tests
+            .iter()
+            .all(|t| rule_keys(t, kind).iter().all(|k| table.contains_key(k)));
         let validated = srcs.len() >= 2
             && (0..srcs.len()).all(|d| {
                 // The others' table (consistent: a part of a consistent table).
@@ -2057,6 +2058,11 @@ impl LocalRule {
                         part.get(k).and_then(|t| t.colour()).unwrap_or(was) == want
                     })
             });
+        // A test cell whose key no demonstration shows keeps its colour: accepted only when
+        // cross-validation has checked exactly that behaviour on the demonstrations.
+        if !covered && !validated {
+            return None;
+        }
         let mut table: Vec<(u64, u8)> = table
             .into_iter()
             .filter_map(|(k, t)| t.colour().map(|c| (k, c)))

@@ -774,6 +774,18 @@ pub fn fragments(colours: &TaskColours) -> Vec<Fragment> {
             f.push(Fragment::one(name, vec![c(col)]));
         }
     }
+    // Outlines, in a colour the inputs do not show, around the cells of one colour only.
+    for &col in &colours.input {
+        for &out in colours.output.iter().filter(|o| !colours.input.contains(o)) {
+            for name in ["outline", "outline4"] {
+                f.push(frag!(
+                    ("filter_colour", [H, L(c(col))]),
+                    (name, [P(0), L(c(out))]),
+                    ("overlay", [P(1), H])
+                ));
+            }
+        }
+    }
     // The patch under a hole, restored from the grid's symmetry or period.
     for &col in &colours.input {
         for fill in ["fill_sym", "complete_pattern"] {

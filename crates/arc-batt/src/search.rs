@@ -675,8 +675,17 @@ fn L(v: Value) -> FArg {
 
 const CONNS: [(bool, bool); 3] = [(true, false), (true, true), (false, true)];
 
-/// The transform fragments for a task with these colours, cheapest and most common first.
+/// The transform fragments for a task with these colours, cheapest and most common first;
+/// the first [`core_fragments`] of them are the core.
 pub fn fragments(colours: &TaskColours) -> Vec<Fragment> {
+    let mut f = core_fragments(colours);
+    f.extend(more_fragments(colours));
+    f
+}
+
+/// The core fragments: one-line geometric transforms, crops, scalings and tilings, which
+/// every node of a depth meets before any node meets the others.
+pub fn core_fragments(colours: &TaskColours) -> Vec<Fragment> {
     let mut f = Vec::new();
     for name in [
         "rot90",
@@ -715,6 +724,12 @@ pub fn fragments(colours: &TaskColours) -> Vec<Fragment> {
     for (a, b) in [(1, 2), (2, 1), (2, 2), (3, 3), (1, 3), (3, 1)] {
         f.push(Fragment::one("tile", vec![i(a), i(b)]));
     }
+    f
+}
+
+/// The fragments after the core: colours, objects, splits and multi-line transforms.
+fn more_fragments(colours: &TaskColours) -> Vec<Fragment> {
+    let mut f = Vec::new();
     f.push(frag!(("kronecker", [H, H])));
     // A copy of the grid for each cell of its most frequent colour, or of one colour.
     f.push(frag!(
@@ -1106,6 +1121,7 @@ pub fn search(space: &mut Space, task: &Task, cfg: &SearchConfig, library: &Libr
     let enumerated = enumerate(space, &colours);
     // 3. Transform search, best-first within each depth.
     let frags = fragments(&colours);
+    let n_core = core_fragments(&colours).len();
     let mut frontier: Vec<u32> = vec![Space::INPUT];
     // Enumerated grids join the frontier only when they already have the outputs' shapes
     // (the others stay candidates): most are canvases and crops of arbitrary sizes.
@@ -1128,18 +1144,27 @@ pub fn search(space: &mut Space, task: &Task, cfg: &SearchConfig, library: &Libr
             nb.partial.total_cmp(&na.partial).then(a.cmp(&b))
         });
         let mut next = Vec::new();
-        for &x in &frontier {
-            for fr in &frags {
-                let before = space.nodes.len();
-                if let Some(id) = fr.apply(space, x, depth)
-                    && id as usize >= before
-                    && space.nodes[id as usize].vals[0].ty() == Type::Grid
-                {
-                    next.push(id);
-                }
-                if space.stopped().is_some() {
-                    break 'depths;
-                }
+        // The core fragments on every node first, then the rest: a budget that ends within
+        // a depth has tried the common one-line transforms everywhere.
+        let (core, more) = frags.split_at(n_core);
+        for (x, fr) in frontier
+            .iter()
+            .flat_map(|&x| core.iter().map(move |fr| (x, fr)))
+            .chain(
+                frontier
+                    .iter()
+                    .flat_map(|&x| more.iter().map(move |fr| (x, fr))),
+            )
+        {
+            let before = space.nodes.len();
+            if let Some(id) = fr.apply(space, x, depth)
+                && id as usize >= before
+                && space.nodes[id as usize].vals[0].ty() == Type::Grid
+            {
+                next.push(id);
+            }
+            if space.stopped().is_some() {
+                break 'depths;
             }
         }
         if !space.solutions().is_empty() && found_at_depth.is_none() {

@@ -179,6 +179,10 @@ mod tests {
         assert_eq!(count_nonzero(&x), 7);
         assert_eq!(symmetries(&x), 3, "both mirrors and the half turn");
         assert_eq!(symmetries(&g(&[&[1, 1], &[1, 1]])), 7);
-        assert_eq!(symmetries(&g(&[&[1, 2]])), 1, "one row: its top-bottom mirror");
+        assert_eq!(
+            symmetries(&g(&[&[1, 2]])),
+            1,
+            "one row: its top-bottom mirror"
+        );
     }
 }

@@ -1723,14 +1723,74 @@ mod pattern_tests {
 pub struct LocalRule {
     /// Feature kind: 0 the four neighbours, 1 the first colour met along each of the four
     /// rays, 2 counts of non-zero and same-coloured neighbours, 3 the eight neighbours, 4 and 5
-    /// the size of the cell's component (see [`rule_keys`]).
+    /// the size of the cell's component, 6 to 19 neighbour colour sets and object features
+    /// (see [`rule_keys`]), 20 and 21 a learned subset of the neighbours or of the rays
+    /// ([`SUBSET_KIND`], [`RAY_SUBSET_KIND`]).
     pub kind: u8,
     /// `(key, colour)`, sorted by key.
     pub table: Vec<(u64, u8)>,
 }
 
 /// Number of feature kinds of [`LocalRule`].
-pub const RULE_KINDS: u8 = 20;
+pub const RULE_KINDS: u8 = 22;
+
+/// The kind whose key is the cell's colour and the colours of a chosen subset of its eight
+/// neighbours (the subset learned: the smallest that explains the demonstrations). Its keys
+/// carry the subset's bit mask above bit 40 and 15 in the nibbles of neighbours left out.
+pub const SUBSET_KIND: u8 = 20;
+
+/// [`SUBSET_KIND`] over rays instead of neighbours: the key holds, for a chosen subset of the
+/// eight directions, the first non-zero colour met along the ray from the cell (11 at the
+/// border).
+pub const RAY_SUBSET_KIND: u8 = 21;
+
+/// The eight-direction keys a subset kind chooses from: the neighbours (kind 3) or the rays.
+fn full_keys(g: &Grid, kind: u8) -> Vec<u64> {
+    if kind != RAY_SUBSET_KIND {
+        return rule_keys(g, 3);
+    }
+    let (h, w) = g.shape();
+    let mut out = Vec::with_capacity(h * w);
+    for r in 0..h {
+        for c in 0..w {
+            let mut key = u64::from(g.at(r, c));
+            for (k, (dr, dc)) in crate::object::NEIGHBOURS_8.into_iter().enumerate() {
+                let mut found = 11u64;
+                let (mut rr, mut cc) = (r as i32 + dr, c as i32 + dc);
+                while rr >= 0 && cc >= 0 && rr < h as i32 && cc < w as i32 {
+                    let v = g.at(rr as usize, cc as usize);
+                    if v != 0 {
+                        found = u64::from(v);
+                        break;
+                    }
+                    rr += dr;
+                    cc += dc;
+                }
+                key |= found << (4 + 4 * k);
+            }
+            out.push(key);
+        }
+    }
+    out
+}
+
+/// The largest neighbour subset [`SUBSET_KIND`] learning tries.
+const SUBSET_MAX: u32 = 4;
+
+/// Keys of [`SUBSET_KIND`] for the neighbour subset `mask` (bit `k`: neighbour `k` of
+/// `NEIGHBOURS_8`), from the full eight-neighbour keys (kind 3).
+fn subset_keys(full: &[u64], mask: u8) -> Vec<u64> {
+    let mut blank = 0u64;
+    for k in 0..8 {
+        if mask & (1 << k) == 0 {
+            blank |= 15 << (4 + 4 * k);
+        }
+    }
+    let keep = !(blank | 0xFFFF_u64 << 40);
+    full.iter()
+        .map(|&key| (key & keep) | blank | u64::from(mask) << 40)
+        .collect()
+}
 
 /// The low bits of a colour-free key (kinds 13–19): the cell belongs to an object, whatever
 /// its colour.
@@ -1826,6 +1886,9 @@ fn encloses_background(o: &Object) -> bool {
 /// in the key).
 pub fn rule_keys(g: &Grid, kind: u8) -> Vec<u64> {
     let (h, w) = g.shape();
+    if kind == SUBSET_KIND || kind == RAY_SUBSET_KIND {
+        return subset_keys(&full_keys(g, kind), u8::MAX);
+    }
     if kind >= 13 {
         let base = if kind == 19 { 5 } else { kind - 6 };
         return rule_keys(g, base)
@@ -2017,61 +2080,115 @@ impl LocalRule {
         tests: &[&Grid],
         kind: u8,
     ) -> Option<(Self, bool)> {
-        let mut keys = Vec::with_capacity(srcs.len());
-        let mut table: rustc_hash::FxHashMap<u64, Target> = rustc_hash::FxHashMap::default();
-        let mut changes = false;
-        for (s, o) in srcs.iter().zip(outs) {
-            if s.shape() != o.shape() || s.is_empty() {
-                return None;
-            }
-            let k = rule_keys(s, kind);
-            for ((&k, &v), &was) in k.iter().zip(o.cells()).zip(s.cells()) {
-                changes |= v != was;
-                if !Target::merge_into(&mut table, k, was, v) {
-                    return None;
-                }
-            }
-            keys.push(k);
-        }
-        if !changes {
-            return None;
-        }
-        let covered = tests
+        if srcs
             .iter()
-            .all(|t| rule_keys(t, kind).iter().all(|k| table.contains_key(k)));
-        let validated = srcs.len() >= 2
-            && (0..srcs.len()).all(|d| {
-                // The others' table (consistent: a part of a consistent table).
-                let mut part: rustc_hash::FxHashMap<u64, Target> = rustc_hash::FxHashMap::default();
-                for (e, ((k, s), o)) in keys.iter().zip(srcs).zip(outs).enumerate() {
-                    if e != d {
-                        for ((&k, &was), &v) in k.iter().zip(s.cells()).zip(o.cells()) {
-                            Target::merge_into(&mut part, k, was, v);
-                        }
-                    }
-                }
-                keys[d]
-                    .iter()
-                    .zip(srcs[d].cells())
-                    .zip(outs[d].cells())
-                    .all(|((k, &was), &want)| {
-                        part.get(k).and_then(|t| t.colour()).unwrap_or(was) == want
-                    })
-            });
-        // A test cell whose key no demonstration shows keeps its colour: accepted only when
-        // cross-validation has checked exactly that behaviour on the demonstrations.
-        if !covered && !validated {
+            .zip(outs)
+            .any(|(s, o)| s.shape() != o.shape() || s.is_empty())
+        {
             return None;
         }
-        let mut table: Vec<(u64, u8)> = table
-            .into_iter()
-            .filter_map(|(k, t)| t.colour().map(|c| (k, c)))
-            .filter(|&(k, v)| (k & 15) as u8 != v)
-            .collect();
-        table.sort_unstable();
+        if kind == SUBSET_KIND || kind == RAY_SUBSET_KIND {
+            return Self::learn_subset(srcs, outs, tests, kind);
+        }
+        let keys: Vec<Vec<u64>> = srcs.iter().map(|s| rule_keys(s, kind)).collect();
+        let test_keys: Vec<Vec<u64>> = tests.iter().map(|t| rule_keys(t, kind)).collect();
+        let (table, validated) = fit_table(srcs, outs, &keys, &test_keys)?;
         Some((Self { kind, table }, validated))
     }
 
+    /// [`SUBSET_KIND`] and [`RAY_SUBSET_KIND`]: the smallest subset of directions (up to
+    /// [`SUBSET_MAX`], in order of size then mask) whose table is consistent and
+    /// cross-validates; failing that, the smallest consistent one whose table covers the
+    /// tests, not validated.
+    fn learn_subset(
+        srcs: &[&Grid],
+        outs: &[&Grid],
+        tests: &[&Grid],
+        kind: u8,
+    ) -> Option<(Self, bool)> {
+        let full: Vec<Vec<u64>> = srcs.iter().map(|s| full_keys(s, kind)).collect();
+        let full_tests: Vec<Vec<u64>> = tests.iter().map(|t| full_keys(t, kind)).collect();
+        let mut masks: Vec<u8> = (1..=255u8)
+            .filter(|m| m.count_ones() <= SUBSET_MAX)
+            .collect();
+        masks.sort_by_key(|m| (m.count_ones(), *m));
+        let mut fallback = None;
+        for mask in masks {
+            let keys: Vec<Vec<u64>> = full.iter().map(|k| subset_keys(k, mask)).collect();
+            let test_keys: Vec<Vec<u64>> =
+                full_tests.iter().map(|k| subset_keys(k, mask)).collect();
+            if let Some((table, validated)) = fit_table(srcs, outs, &keys, &test_keys) {
+                let rule = Self { kind, table };
+                if validated {
+                    return Some((rule, true));
+                }
+                fallback.get_or_insert((rule, false));
+            }
+        }
+        fallback
+    }
+}
+
+/// The table mapping every demonstration's cell keys (`keys[d]`, row-major) onto its output,
+/// when it is consistent, changes some cell, and either covers every test key or
+/// cross-validates (see [`LocalRule::learn_validated`]); with whether it cross-validates.
+#[allow(clippy::type_complexity)]
+fn fit_table(
+    srcs: &[&Grid],
+    outs: &[&Grid],
+    keys: &[Vec<u64>],
+    test_keys: &[Vec<u64>],
+) -> Option<(Vec<(u64, u8)>, bool)> {
+    let mut table: rustc_hash::FxHashMap<u64, Target> = rustc_hash::FxHashMap::default();
+    let mut changes = false;
+    for ((s, o), k) in srcs.iter().zip(outs).zip(keys) {
+        for ((&k, &v), &was) in k.iter().zip(o.cells()).zip(s.cells()) {
+            changes |= v != was;
+            if !Target::merge_into(&mut table, k, was, v) {
+                return None;
+            }
+        }
+    }
+    if !changes {
+        return None;
+    }
+    let covered = test_keys
+        .iter()
+        .all(|t| t.iter().all(|k| table.contains_key(k)));
+    let validated = srcs.len() >= 2
+        && (0..srcs.len()).all(|d| {
+            // The others' table (consistent: a part of a consistent table).
+            let mut part: rustc_hash::FxHashMap<u64, Target> = rustc_hash::FxHashMap::default();
+            for (e, ((k, s), o)) in keys.iter().zip(srcs).zip(outs).enumerate() {
+                if e != d {
+                    for ((&k, &was), &v) in k.iter().zip(s.cells()).zip(o.cells()) {
+                        Target::merge_into(&mut part, k, was, v);
+                    }
+                }
+            }
+            keys[d]
+                .iter()
+                .zip(srcs[d].cells())
+                .zip(outs[d].cells())
+                .all(|((k, &was), &want)| {
+                    part.get(k).and_then(|t| t.colour()).unwrap_or(was) == want
+                })
+        });
+    // A test cell whose key no demonstration shows keeps its colour: accepted only when
+    // cross-validation has checked exactly that behaviour on the demonstrations.
+    if !covered && !validated {
+        return None;
+    }
+    let mut table: Vec<(u64, u8)> = table
+        .into_iter()
+        .filter_map(|(k, t)| t.colour().map(|c| (k, c)))
+        .filter(|&(k, v)| (k & 15) as u8 != v)
+        .collect();
+    table.sort_unstable();
+    Some((table, validated))
+}
+
+impl LocalRule {
     /// The text form `<kind:key=colour,...>` (keys in hexadecimal).
     pub fn text(&self) -> String {
         let parts: Vec<String> = self
@@ -2100,7 +2217,13 @@ impl LocalRule {
 
 /// Applies a learned local rule to every cell (keys not in the table keep their colour).
 pub fn apply_rule(g: &Grid, rule: &LocalRule) -> Grid {
-    let cells = rule_keys(g, rule.kind)
+    let keys = if rule.kind == SUBSET_KIND || rule.kind == RAY_SUBSET_KIND {
+        let mask = rule.table.first().map_or(0, |&(k, _)| (k >> 40) as u8);
+        subset_keys(&full_keys(g, rule.kind), mask)
+    } else {
+        rule_keys(g, rule.kind)
+    };
+    let cells = keys
         .into_iter()
         .zip(g.cells())
         .map(
@@ -2231,5 +2354,46 @@ mod rule_tests {
             assert_eq!(rule_keys(&a, kind).len(), 20, "kind {kind}");
             assert_eq!(rule_keys(&Grid::empty(), kind), Vec::<u64>::new());
         }
+    }
+
+    #[test]
+    fn a_neighbour_subset_rule_ignores_the_neighbours_that_do_not_matter() {
+        // A 0 between two 1s on a row becomes 2, whatever lies above and below it.
+        let g = |rows: &[&[i64]]| Grid::from_rows(rows).unwrap();
+        let a = g(&[&[1, 0, 1, 0, 0], &[0, 0, 0, 0, 3], &[0, 3, 0, 0, 0]]);
+        let a_out = g(&[&[1, 2, 1, 0, 0], &[0, 0, 0, 0, 3], &[0, 3, 0, 0, 0]]);
+        let b = g(&[&[0, 0, 3, 0, 0], &[0, 1, 0, 1, 0], &[0, 0, 0, 0, 0]]);
+        let b_out = g(&[&[0, 0, 3, 0, 0], &[0, 1, 2, 1, 0], &[0, 0, 0, 0, 0]]);
+        let test = g(&[&[0, 0, 0, 0, 0], &[0, 0, 1, 0, 1], &[0, 0, 0, 7, 0]]);
+        let (rule, ok) =
+            LocalRule::learn_validated(&[&a, &b], &[&a_out, &b_out], &[&test], SUBSET_KIND)
+                .unwrap();
+        assert!(ok, "{rule:?}");
+        assert_eq!(LocalRule::parse(&rule.text()), Some(rule.clone()));
+        let want = g(&[&[0, 0, 0, 0, 0], &[0, 0, 1, 2, 1], &[0, 0, 0, 7, 0]]);
+        assert_eq!(apply_rule(&test, &rule), want);
+        // The full eight-neighbour rule cannot say what to do under the 7.
+        assert!(
+            LocalRule::learn_validated(&[&a, &b], &[&a_out, &b_out], &[&test], 3)
+                .is_none_or(|(r, _)| apply_rule(&test, &r) != want)
+        );
+    }
+
+    #[test]
+    fn a_ray_subset_rule_draws_between_marks_at_any_distance() {
+        // A 0 with a 4 somewhere to its left and to its right on the row becomes 8.
+        let g = |rows: &[&[i64]]| Grid::from_rows(rows).unwrap();
+        let a = g(&[&[4, 0, 0, 4, 0], &[0, 0, 0, 0, 0], &[0, 4, 0, 0, 0]]);
+        let a_out = g(&[&[4, 8, 8, 4, 0], &[0, 0, 0, 0, 0], &[0, 4, 0, 0, 0]]);
+        let b = g(&[&[0, 0, 0, 0, 0], &[0, 4, 0, 4, 0], &[4, 0, 0, 0, 0]]);
+        let b_out = g(&[&[0, 0, 0, 0, 0], &[0, 4, 8, 4, 0], &[4, 0, 0, 0, 0]]);
+        let test = g(&[&[4, 0, 0, 0, 4], &[0, 0, 0, 0, 0], &[0, 0, 0, 0, 4]]);
+        let (rule, ok) =
+            LocalRule::learn_validated(&[&a, &b], &[&a_out, &b_out], &[&test], RAY_SUBSET_KIND)
+                .unwrap();
+        assert!(ok, "{rule:?}");
+        assert_eq!(LocalRule::parse(&rule.text()), Some(rule.clone()));
+        let want = g(&[&[4, 8, 8, 8, 4], &[0, 0, 0, 0, 0], &[0, 0, 0, 0, 4]]);
+        assert_eq!(apply_rule(&test, &rule), want);
     }
 }

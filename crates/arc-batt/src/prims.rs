@@ -1725,14 +1725,15 @@ pub struct LocalRule {
     /// rays, 2 counts of non-zero and same-coloured neighbours, 3 the eight neighbours, 4 and 5
     /// the size of the cell's component, 6 to 19 neighbour colour sets and object features
     /// (see [`rule_keys`]), 20 and 21 a learned subset of the neighbours or of the rays
-    /// ([`SUBSET_KIND`], [`RAY_SUBSET_KIND`]).
+    /// ([`SUBSET_KIND`], [`RAY_SUBSET_KIND`]), 22 the neighbour subset with colours relative
+    /// to the cell's ([`RELATIVE_SUBSET_KIND`]).
     pub kind: u8,
     /// `(key, colour)`, sorted by key.
     pub table: Vec<(u64, u8)>,
 }
 
 /// Number of feature kinds of [`LocalRule`].
-pub const RULE_KINDS: u8 = 22;
+pub const RULE_KINDS: u8 = 23;
 
 /// The kind whose key is the cell's colour and the colours of a chosen subset of its eight
 /// neighbours (the subset learned: the smallest that explains the demonstrations). Its keys
@@ -1744,12 +1745,42 @@ pub const SUBSET_KIND: u8 = 20;
 /// border).
 pub const RAY_SUBSET_KIND: u8 = 21;
 
+/// [`SUBSET_KIND`] with colours relative to the cell's own: the cell is background (0) or
+/// not (15, any colour), each neighbour background, the cell's colour, another colour or the
+/// border (0 to 3), so that a rule learned on shapes of some colours applies to others.
+pub const RELATIVE_SUBSET_KIND: u8 = 22;
+
+/// Whether `kind` is one of the learned-subset kinds.
+fn is_subset_kind(kind: u8) -> bool {
+    matches!(kind, SUBSET_KIND | RAY_SUBSET_KIND | RELATIVE_SUBSET_KIND)
+}
+
 /// The eight-direction keys a subset kind chooses from: the neighbours (kind 3) or the rays.
 fn full_keys(g: &Grid, kind: u8) -> Vec<u64> {
+    let (h, w) = g.shape();
+    if kind == RELATIVE_SUBSET_KIND {
+        let mut out = Vec::with_capacity(h * w);
+        for r in 0..h {
+            for c in 0..w {
+                let own = g.at(r, c);
+                let mut key = if own == 0 { 0 } else { ANY_COLOUR };
+                for (k, (dr, dc)) in crate::object::NEIGHBOURS_8.into_iter().enumerate() {
+                    let rel = match g.get((r as i32 + dr) as usize, (c as i32 + dc) as usize) {
+                        None => 3,
+                        Some(0) => 0,
+                        Some(v) if v == own => 1,
+                        Some(_) => 2,
+                    };
+                    key |= rel << (4 + 4 * k);
+                }
+                out.push(key);
+            }
+        }
+        return out;
+    }
     if kind != RAY_SUBSET_KIND {
         return rule_keys(g, 3);
     }
-    let (h, w) = g.shape();
     let mut out = Vec::with_capacity(h * w);
     for r in 0..h {
         for c in 0..w {
@@ -1886,7 +1917,7 @@ fn encloses_background(o: &Object) -> bool {
 /// in the key).
 pub fn rule_keys(g: &Grid, kind: u8) -> Vec<u64> {
     let (h, w) = g.shape();
-    if kind == SUBSET_KIND || kind == RAY_SUBSET_KIND {
+    if is_subset_kind(kind) {
         return subset_keys(&full_keys(g, kind), u8::MAX);
     }
     if kind >= 13 {
@@ -2087,7 +2118,7 @@ impl LocalRule {
         {
             return None;
         }
-        if kind == SUBSET_KIND || kind == RAY_SUBSET_KIND {
+        if is_subset_kind(kind) {
             return Self::learn_subset(srcs, outs, tests, kind);
         }
         let keys: Vec<Vec<u64>> = srcs.iter().map(|s| rule_keys(s, kind)).collect();
@@ -2096,7 +2127,8 @@ impl LocalRule {
         Some((Self { kind, table }, validated))
     }
 
-    /// [`SUBSET_KIND`] and [`RAY_SUBSET_KIND`]: the smallest subset of directions (up to
+    /// The subset kinds ([`SUBSET_KIND`], [`RAY_SUBSET_KIND`], [`RELATIVE_SUBSET_KIND`]): the
+    /// smallest subset of directions (up to
     /// [`SUBSET_MAX`], in order of size then mask) whose table is consistent and
     /// cross-validates; failing that, the smallest consistent one whose table covers the
     /// tests, not validated.
@@ -2217,7 +2249,7 @@ impl LocalRule {
 
 /// Applies a learned local rule to every cell (keys not in the table keep their colour).
 pub fn apply_rule(g: &Grid, rule: &LocalRule) -> Grid {
-    let keys = if rule.kind == SUBSET_KIND || rule.kind == RAY_SUBSET_KIND {
+    let keys = if is_subset_kind(rule.kind) {
         let mask = rule.table.first().map_or(0, |&(k, _)| (k >> 40) as u8);
         subset_keys(&full_keys(g, rule.kind), mask)
     } else {
@@ -2377,6 +2409,38 @@ mod rule_tests {
             LocalRule::learn_validated(&[&a, &b], &[&a_out, &b_out], &[&test], 3)
                 .is_none_or(|(r, _)| apply_rule(&test, &r) != want)
         );
+    }
+
+    #[test]
+    fn a_relative_subset_rule_hollows_shapes_of_a_new_colour() {
+        // Cells of a filled rectangle whose four side neighbours share its colour become 0.
+        let g = |rows: &[&[i64]]| Grid::from_rows(rows).unwrap();
+        let a = g(&[&[2, 2, 2, 0], &[2, 2, 2, 0], &[2, 2, 2, 0], &[0, 0, 0, 0]]);
+        let a_out = g(&[&[2, 2, 2, 0], &[2, 0, 2, 0], &[2, 2, 2, 0], &[0, 0, 0, 0]]);
+        let b = g(&[
+            &[0, 3, 3, 3, 3],
+            &[0, 3, 3, 3, 3],
+            &[0, 3, 3, 3, 3],
+            &[0, 0, 0, 0, 0],
+        ]);
+        let b_out = g(&[
+            &[0, 3, 3, 3, 3],
+            &[0, 3, 0, 0, 3],
+            &[0, 3, 3, 3, 3],
+            &[0, 0, 0, 0, 0],
+        ]);
+        let test = g(&[&[0, 0, 0, 0], &[5, 5, 5, 0], &[5, 5, 5, 0], &[5, 5, 5, 0]]);
+        let (rule, ok) = LocalRule::learn_validated(
+            &[&a, &b],
+            &[&a_out, &b_out],
+            &[&test],
+            RELATIVE_SUBSET_KIND,
+        )
+        .unwrap();
+        assert!(ok, "{rule:?}");
+        assert_eq!(LocalRule::parse(&rule.text()), Some(rule.clone()));
+        let want = g(&[&[0, 0, 0, 0], &[5, 5, 5, 0], &[5, 0, 5, 0], &[5, 5, 5, 0]]);
+        assert_eq!(apply_rule(&test, &rule), want);
     }
 
     #[test]

@@ -1134,6 +1134,11 @@ pub fn search(space: &mut Space, task: &Task, cfg: &SearchConfig, library: &Libr
                 .zip(&space.outputs)
                 .all(|(v, o)| v.grid().shape() == o.shape())
     }));
+    // Nodes made before this stage (by the library or the enumeration) that a transform
+    // reaches join the next frontier once, as new nodes do: a state the library happened to
+    // compute first is still a state of the transform search.
+    let first_search_node = space.nodes.len();
+    let mut queued: rustc_hash::FxHashSet<u32> = frontier.iter().copied().collect();
     let mut found_at_depth = None;
     'depths: for depth in 1..=cfg.max_depth as u8 {
         if space.stopped().is_some() {
@@ -1158,7 +1163,7 @@ pub fn search(space: &mut Space, task: &Task, cfg: &SearchConfig, library: &Libr
         {
             let before = space.nodes.len();
             if let Some(id) = fr.apply(space, x, depth)
-                && id as usize >= before
+                && (id as usize >= before || (id as usize) < first_search_node && queued.insert(id))
                 && space.nodes[id as usize].vals[0].ty() == Type::Grid
             {
                 next.push(id);

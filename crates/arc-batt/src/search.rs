@@ -124,6 +124,42 @@ impl SearchConfig {
     }
 }
 
+/// Nodes a search typically makes per second of budget, and memo entries (applications that
+/// were not memo hits): the tables start at this size (within [`table_capacity`]'s bounds) so
+/// that they rarely grow, as rehashing a growing memo took about 4 % of a search.
+const NODES_PER_SECOND: f64 = 150e3;
+/// See [`NODES_PER_SECOND`].
+const MEMO_PER_SECOND: f64 = 400e3;
+
+/// The initial capacity of a table expected to hold `per_second` entries per second of
+/// budget: at least 2^14, at most 2^20 (a larger search grows the table as before).
+fn table_capacity(budget_s: f64, per_second: f64) -> usize {
+    (budget_s * per_second).clamp(16_384.0, 1_048_576.0) as usize
+}
+
+/// The memo's key: the primitive, then each argument's code (a node id, or a literal's hash
+/// with the top bit set), `u64::MAX` for absent arguments. Compared and hashed word by word:
+/// the derived array comparison called `bcmp` on every probe.
+#[derive(Clone, Copy, Eq)]
+struct MemoKey([u64; 5]);
+
+impl PartialEq for MemoKey {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (&self.0, &other.0);
+        ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) | (a[4] ^ b[4])) == 0
+    }
+}
+
+impl std::hash::Hash for MemoKey {
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        for w in self.0 {
+            state.write_u64(w);
+        }
+    }
+}
+
 /// A node's argument: another node or a literal.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SArg {
@@ -167,8 +203,10 @@ pub struct Space {
     n_train: usize,
     outputs: Vec<Grid>,
     nodes: Vec<Node>,
-    by_value: FxHashMap<u64, Vec<u32>>,
-    memo: FxHashMap<[u64; 5], Option<u32>>,
+    /// Nodes by the hash of their values; distinct values rarely share a hash, so the ids
+    /// stay inline (no allocation per node).
+    by_value: FxHashMap<u64, smallvec::SmallVec<[u32; 1]>>,
+    memo: FxHashMap<MemoKey, Option<u32>>,
     /// Work units spent.
     pub work: u64,
     /// Primitive applications on single inputs.
@@ -198,8 +236,14 @@ impl Space {
             n_train: task.train.len(),
             outputs: task.train.iter().map(|p| p.output.clone()).collect(),
             nodes: Vec::new(),
-            by_value: FxHashMap::with_capacity_and_hasher(1 << 14, Default::default()),
-            memo: FxHashMap::with_capacity_and_hasher(1 << 15, Default::default()),
+            by_value: FxHashMap::with_capacity_and_hasher(
+                table_capacity(cfg.budget_s, NODES_PER_SECOND),
+                Default::default(),
+            ),
+            memo: FxHashMap::with_capacity_and_hasher(
+                table_capacity(cfg.budget_s, MEMO_PER_SECOND),
+                Default::default(),
+            ),
             work: 0,
             ops: 0,
             bytes: 0,
@@ -390,6 +434,7 @@ impl Space {
                 SArg::Lit(v) => v.hash64() | (1 << 63),
             };
         }
+        let key = MemoKey(key);
         if let Some(hit) = self.memo.get(&key) {
             return *hit;
         }
@@ -623,15 +668,16 @@ impl Fragment {
     /// Applies the fragment to node `x`; the result node.
     pub fn apply(&self, space: &mut Space, x: u32, depth: u8) -> Option<u32> {
         let mut ids: smallvec::SmallVec<[u32; 8]> = smallvec::SmallVec::new();
+        // One argument buffer refilled for every line: collecting a fresh one per line and
+        // moving it into place cost a visible share of the search (most lines are memo hits).
+        let mut sargs: smallvec::SmallVec<[SArg; 4]> = smallvec::SmallVec::new();
         for (prim, args) in &self.lines {
-            let sargs: smallvec::SmallVec<[SArg; 4]> = args
-                .iter()
-                .map(|a| match a {
-                    FArg::Hole => SArg::Node(x),
-                    FArg::Prev(k) => SArg::Node(ids[*k]),
-                    FArg::Lit(v) => SArg::Lit(v.clone()),
-                })
-                .collect();
+            sargs.clear();
+            sargs.extend(args.iter().map(|a| match a {
+                FArg::Hole => SArg::Node(x),
+                FArg::Prev(k) => SArg::Node(ids[*k]),
+                FArg::Lit(v) => SArg::Lit(v.clone()),
+            }));
             ids.push(space.apply(*prim, &sargs, depth)?);
         }
         ids.last().copied()

@@ -11,7 +11,9 @@
 use std::collections::HashMap;
 
 use crate::grid::{COLOURS, Grid, GridBuf, MAX_SIDE};
-use crate::object::{Cell, Connectivity, Object, components, partition, sort_objects};
+use crate::object::{
+    Cell, Connectivity, Object, components, for_each_component, partition, sort_objects,
+};
 
 /// A key function on objects, for [`argmax`], [`argmin`] and [`filter_eq`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -617,8 +619,10 @@ pub fn outline(g: &Grid, colour: u8, diagonal: bool) -> Grid {
 pub fn fill_bbox(g: &Grid, colour: u8) -> Grid {
     let bg = g.most_colour();
     let mut b = g.to_buf();
-    for o in components(g, MULTI8) {
-        let (t, l, bo, r) = o.bbox();
+    // Only the components' bounding boxes matter: no objects are built.
+    let mut boxes = Vec::new();
+    for_each_component(g, MULTI8, |cells| boxes.push(crate::object::bbox_of(cells)));
+    for (t, l, bo, r) in boxes {
         for rr in t..=bo {
             for cc in l..=r {
                 if g.at(rr, cc) == bg {
@@ -820,13 +824,13 @@ pub fn fill_sym(g: &Grid, hole: u8) -> Grid {
 pub fn denoise(g: &Grid, k: i32) -> Grid {
     let bg = g.most_colour();
     let mut b = g.to_buf();
-    for o in components(g, UNI4) {
-        if o.size() as i32 <= k {
-            for x in o.cells() {
+    for_each_component(g, UNI4, |cells| {
+        if cells.len() as i32 <= k {
+            for x in cells {
                 b.set(usize::from(x.r), usize::from(x.c), bg);
             }
         }
-    }
+    });
     b.freeze()
 }
 
@@ -1117,22 +1121,24 @@ pub fn slide_objs(g: &Grid, dir: i32) -> Grid {
         }
     });
     let mut b = GridBuf::new(g.height(), g.width(), bg);
+    // The position of cell `x` after `k` steps, if it is still on the grid (a step that takes
+    // a cell off the grid or the 30 x 30 plane, or onto a cell already drawn, is blocked).
+    let moved = |x: &Cell, k: i32| {
+        let (r, c) = (i32::from(x.r) + k * dr, i32::from(x.c) + k * dc);
+        (r >= 0 && c >= 0).then_some((r as usize, c as usize))
+    };
     for o in objs {
-        let mut cur = o.clone();
-        loop {
-            let next = cur.shifted(dr, dc);
-            let blocked = next.size() < cur.size()
-                || next
-                    .cells()
-                    .iter()
-                    .any(|x| b.get(usize::from(x.r), usize::from(x.c)) != Some(bg));
-            if blocked {
-                break;
-            }
-            cur = next;
+        let mut k = 0;
+        while o.cells().iter().all(|x| {
+            moved(x, k + 1)
+                .is_some_and(|(r, c)| r < MAX_SIDE && c < MAX_SIDE && b.get(r, c) == Some(bg))
+        }) {
+            k += 1;
         }
-        for x in cur.cells() {
-            b.set(usize::from(x.r), usize::from(x.c), x.colour);
+        for x in o.cells() {
+            if let Some((r, c)) = moved(x, k) {
+                b.set(r, c, x.colour);
+            }
         }
     }
     b.freeze()
@@ -1622,32 +1628,11 @@ pub fn complete_pattern(g: &Grid, hole: u8) -> Grid {
     if h == 0 || !g.cells().contains(&hole) {
         return g.clone();
     }
-    let try_period = |classes: usize, class: &dyn Fn(usize, usize) -> usize| -> Option<Grid> {
-        let mut colour = vec![u8::MAX; classes];
-        for r in 0..h {
-            for c in 0..w {
-                let v = g.at(r, c);
-                if v == hole {
-                    continue;
-                }
-                let k = class(r, c);
-                if colour[k] == u8::MAX {
-                    colour[k] = v;
-                } else if colour[k] != v {
-                    return None;
-                }
-            }
-        }
-        if colour.contains(&u8::MAX) {
-            return None;
-        }
-        Some(build(h, w, |r, c| colour[class(r, c)]))
-    };
     for k in 2..=6usize {
-        if let Some(out) = try_period(k, &|r, c| (r + c) % k) {
+        if let Some(out) = try_period(g, hole, k, |r, c| (r + c) % k) {
             return out;
         }
-        if let Some(out) = try_period(k, &|r, c| (r + k * 30 - c) % k) {
+        if let Some(out) = try_period(g, hole, k, |r, c| (r + k * 30 - c) % k) {
             return out;
         }
     }
@@ -1660,12 +1645,43 @@ pub fn complete_pattern(g: &Grid, hole: u8) -> Grid {
             if a > h || b > w {
                 continue;
             }
-            if let Some(out) = try_period(a * b, &|r, c| (r % a) * b + c % b) {
+            if let Some(out) = try_period(g, hole, a * b, |r, c| (r % a) * b + c % b) {
                 return out;
             }
         }
     }
     g.clone()
+}
+
+/// [`complete_pattern`]'s test of one period: cells fall into `classes` (at most 64) classes by
+/// `class`; when every class holds one colour (holes aside), the grid with every cell in its
+/// class's colour. Generic over `class`, so that each period's class function is inlined.
+fn try_period(
+    g: &Grid,
+    hole: u8,
+    classes: usize,
+    class: impl Fn(usize, usize) -> usize,
+) -> Option<Grid> {
+    let (h, w) = g.shape();
+    let mut colour = [u8::MAX; 64];
+    let colour = colour.get_mut(..classes)?;
+    for r in 0..h {
+        for (c, &v) in g.row(r).iter().enumerate() {
+            if v == hole {
+                continue;
+            }
+            let k = class(r, c);
+            if colour[k] == u8::MAX {
+                colour[k] = v;
+            } else if colour[k] != v {
+                return None;
+            }
+        }
+    }
+    if colour.contains(&u8::MAX) {
+        return None;
+    }
+    Some(build(h, w, |r, c| colour[class(r, c)]))
 }
 
 #[cfg(test)]

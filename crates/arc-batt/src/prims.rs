@@ -560,29 +560,44 @@ pub fn fill_enclosed(g: &Grid, colour: u8) -> Grid {
     b.freeze()
 }
 
-fn reach_from_border(g: &Grid, pass: impl Fn(u8) -> bool) -> Vec<bool> {
+fn reach_from_border(g: &Grid, pass: impl Fn(u8) -> bool) -> [bool; MAX_SIDE * MAX_SIDE] {
     let (h, w) = g.shape();
-    let mut seen = vec![false; h * w];
-    let mut stack = Vec::new();
+    let cells = g.cells();
+    // Each cell is pushed at most once: the stack never holds more than h w indices.
+    let mut seen = [false; MAX_SIDE * MAX_SIDE];
+    let mut stack = [0u16; MAX_SIDE * MAX_SIDE];
+    let mut top = 0;
     for r in 0..h {
         for c in 0..w {
-            if (r == 0 || c == 0 || r == h - 1 || c == w - 1) && pass(g.at(r, c)) {
+            if (r == 0 || c == 0 || r == h - 1 || c == w - 1) && pass(cells[r * w + c]) {
                 seen[r * w + c] = true;
-                stack.push((r, c));
+                stack[top] = (r * w + c) as u16;
+                top += 1;
             }
         }
     }
-    while let Some((r, c)) = stack.pop() {
-        for (dr, dc) in [(-1i32, 0i32), (1, 0), (0, -1), (0, 1)] {
-            let (nr, nc) = (r as i32 + dr, c as i32 + dc);
-            if nr < 0 || nc < 0 || nr >= h as i32 || nc >= w as i32 {
-                continue;
+    while top > 0 {
+        top -= 1;
+        let i = usize::from(stack[top]);
+        let (r, c) = (i / w, i % w);
+        let mut visit = |j: usize| {
+            if !seen[j] && pass(cells[j]) {
+                seen[j] = true;
+                stack[top] = j as u16;
+                top += 1;
             }
-            let (nr, nc) = (nr as usize, nc as usize);
-            if !seen[nr * w + nc] && pass(g.at(nr, nc)) {
-                seen[nr * w + nc] = true;
-                stack.push((nr, nc));
-            }
+        };
+        if r > 0 {
+            visit(i - w);
+        }
+        if r + 1 < h {
+            visit(i + w);
+        }
+        if c > 0 {
+            visit(i - 1);
+        }
+        if c + 1 < w {
+            visit(i + 1);
         }
     }
     seen
@@ -599,13 +614,18 @@ pub fn outline(g: &Grid, colour: u8, diagonal: bool) -> Grid {
             if g.at(r, c) != bg {
                 continue;
             }
-            let touches = crate::object::NEIGHBOURS_8
-                .iter()
-                .take(if diagonal { 8 } else { 4 })
-                .any(|&(dr, dc)| {
-                    g.get((r as i32 + dr) as usize, (c as i32 + dc) as usize)
-                        .is_some_and(|v| v != bg)
-                });
+            // Rows and columns just outside the grid (r - 1 wrapping at r = 0) read as None.
+            let other = |rr: usize, cc: usize| g.get(rr, cc).is_some_and(|v| v != bg);
+            let (up, down, left, right) = (r.wrapping_sub(1), r + 1, c.wrapping_sub(1), c + 1);
+            let touches = other(up, c)
+                || other(down, c)
+                || other(r, left)
+                || other(r, right)
+                || (diagonal
+                    && (other(up, left)
+                        || other(up, right)
+                        || other(down, left)
+                        || other(down, right)));
             if touches {
                 b.set(r, c, colour);
             }
@@ -1628,11 +1648,27 @@ pub fn complete_pattern(g: &Grid, hole: u8) -> Grid {
     if h == 0 || !g.cells().contains(&hole) {
         return g.clone();
     }
-    for k in 2..=6usize {
-        if let Some(out) = try_period(g, hole, k, |r, c| (r + c) % k) {
+    // Classes from per-row and per-column remainders, `mods[k][i] = i % k` for k = 1 to 8,
+    // counted up once (no division per cell or per period).
+    let mut mods = [[0usize; MAX_SIDE]; 9];
+    for (k, m) in mods.iter_mut().enumerate().skip(1) {
+        for i in 1..MAX_SIDE {
+            m[i] = if m[i - 1] + 1 == k { 0 } else { m[i - 1] + 1 };
+        }
+    }
+    for (k, m) in mods.iter().enumerate().take(7).skip(2) {
+        // (r + c) % k
+        if let Some(out) = try_period(g, hole, k, |r, c| {
+            let s = m[r] + m[c];
+            if s >= k { s - k } else { s }
+        }) {
             return out;
         }
-        if let Some(out) = try_period(g, hole, k, |r, c| (r + k * 30 - c) % k) {
+        // (r + 30 k - c) % k
+        if let Some(out) = try_period(g, hole, k, |r, c| {
+            let s = m[r] + k - m[c];
+            if s >= k { s - k } else { s }
+        }) {
             return out;
         }
     }
@@ -1645,7 +1681,9 @@ pub fn complete_pattern(g: &Grid, hole: u8) -> Grid {
             if a > h || b > w {
                 continue;
             }
-            if let Some(out) = try_period(g, hole, a * b, |r, c| (r % a) * b + c % b) {
+            let (ma, mb) = (&mods[a], &mods[b]);
+            // (r % a) * b + c % b
+            if let Some(out) = try_period(g, hole, a * b, |r, c| ma[r] * b + mb[c]) {
                 return out;
             }
         }

@@ -443,22 +443,22 @@ impl Space {
         let mut ok = true;
         for i in 0..n {
             let mut cells = 8u64;
-            let argv: smallvec::SmallVec<[&Value; 4]> = args
-                .iter()
-                .map(|a| {
-                    let v = match a {
-                        SArg::Node(id) => &self.nodes[*id as usize].vals[i],
-                        SArg::Lit(v) => v,
-                    };
-                    cells += match v {
-                        Value::Grid(g) => g.area() as u64,
-                        Value::Objs(o) => 4 * o.len() as u64,
-                        Value::Grids(g) => g.iter().map(|x| x.area() as u64).sum(),
-                        _ => 1,
-                    };
-                    v
-                })
-                .collect();
+            // Filled by a plain loop: the collected form was an out-of-line `extend` call per
+            // input.
+            let mut argv: smallvec::SmallVec<[&Value; 4]> = smallvec::SmallVec::new();
+            for a in args {
+                let v = match a {
+                    SArg::Node(id) => &self.nodes[*id as usize].vals[i],
+                    SArg::Lit(v) => v,
+                };
+                cells += match v {
+                    Value::Grid(g) => g.area() as u64,
+                    Value::Objs(o) => 4 * o.len() as u64,
+                    Value::Grids(g) => g.iter().map(|x| x.area() as u64).sum(),
+                    _ => 1,
+                };
+                argv.push(v);
+            }
             let out = prim.apply(&argv);
             self.ops += 1;
             cells += match &out {

@@ -1887,29 +1887,41 @@ pub fn rule_keys(g: &Grid, kind: u8) -> Vec<u64> {
             .collect();
     }
     if kind == 6 {
+        let p = Padded::new(g);
         let mut out = Vec::with_capacity(h * w);
         for r in 0..h {
             for c in 0..w {
-                let (mut ortho, mut diag) = (0u64, 0u64);
-                for (k, (dr, dc)) in crate::object::NEIGHBOURS_8.into_iter().enumerate() {
-                    if let Some(v) = g.get((r as i32 + dr) as usize, (c as i32 + dc) as usize) {
-                        if k < 4 {
-                            ortho |= 1 << v;
-                        } else {
-                            diag |= 1 << v;
-                        }
-                    }
-                }
-                out.push(u64::from(g.at(r, c)) | ortho << 4 | diag << 14);
+                let n = p.neighbours(r, c);
+                let bits = |vs: &[u64]| {
+                    vs.iter()
+                        .filter(|&&v| v != 10)
+                        .fold(0u64, |m, &v| m | 1 << v)
+                };
+                out.push(u64::from(g.at(r, c)) | bits(&n[..4]) << 4 | bits(&n[4..]) << 14);
             }
         }
         return out;
     }
+    if kind == 1 {
+        return ray_keys(g);
+    }
     if kind < 4 {
+        // `rule_key` for every cell, its neighbours read from a padded copy (no bounds tests).
+        let p = Padded::new(g);
         let mut out = Vec::with_capacity(h * w);
         for r in 0..h {
             for c in 0..w {
-                out.push(rule_key(g, r, c, kind));
+                let own = u64::from(g.at(r, c));
+                let n = p.neighbours(r, c);
+                out.push(match kind {
+                    0 => own | n[0] << 4 | n[1] << 8 | n[2] << 12 | n[3] << 16,
+                    2 => {
+                        let nz = n.iter().filter(|&&v| v != 0 && v != 10).count() as u64;
+                        let same = n.iter().filter(|&&v| v == own).count() as u64;
+                        own | nz << 4 | same << 8
+                    }
+                    _ => (0..8).fold(own, |key, k| key | n[k] << (4 + 4 * k)),
+                });
             }
         }
         return out;
@@ -1934,6 +1946,80 @@ pub fn rule_keys(g: &Grid, kind: u8) -> Vec<u64> {
         .iter()
         .zip(size)
         .map(|(&v, n)| u64::from(v) | n << 4)
+        .collect()
+}
+
+/// A grid with a one-cell frame of 10 (the value [`rule_key`] gives positions outside), so
+/// that neighbours are read without bounds tests.
+struct Padded {
+    w: usize,
+    cells: [u8; (MAX_SIDE + 2) * (MAX_SIDE + 2)],
+}
+
+impl Padded {
+    fn new(g: &Grid) -> Self {
+        let (h, w) = g.shape();
+        let mut cells = [10u8; (MAX_SIDE + 2) * (MAX_SIDE + 2)];
+        for r in 0..h {
+            cells[(r + 1) * (w + 2) + 1..(r + 1) * (w + 2) + 1 + w].copy_from_slice(g.row(r));
+        }
+        Self { w: w + 2, cells }
+    }
+
+    /// The eight neighbours of `(r, c)` in [`crate::object::NEIGHBOURS_8`] order (10 outside).
+    #[inline]
+    fn neighbours(&self, r: usize, c: usize) -> [u64; 8] {
+        let i = (r + 1) * self.w + c + 1;
+        let w = self.w;
+        [
+            self.cells[i - w],
+            self.cells[i + w],
+            self.cells[i - 1],
+            self.cells[i + 1],
+            self.cells[i - w - 1],
+            self.cells[i - w + 1],
+            self.cells[i + w - 1],
+            self.cells[i + w + 1],
+        ]
+        .map(u64::from)
+    }
+}
+
+/// [`rule_key`] of kind 1 for every cell: the first non-zero colour up, down, left and right
+/// (11 when there is none), found by one sweep per direction instead of a walk per cell.
+fn ray_keys(g: &Grid) -> Vec<u64> {
+    let (h, w) = g.shape();
+    // `up[i]` is the first non-zero colour above cell i (11 for none), and so on.
+    let (mut up, mut down) = ([11u8; MAX_SIDE * MAX_SIDE], [11u8; MAX_SIDE * MAX_SIDE]);
+    let (mut left, mut right) = ([11u8; MAX_SIDE * MAX_SIDE], [11u8; MAX_SIDE * MAX_SIDE]);
+    let cells = g.cells();
+    let seen = |v: u8, before: u8| if v != 0 { v } else { before };
+    for r in 1..h {
+        for c in 0..w {
+            up[r * w + c] = seen(cells[(r - 1) * w + c], up[(r - 1) * w + c]);
+        }
+    }
+    for r in (0..h.saturating_sub(1)).rev() {
+        for c in 0..w {
+            down[r * w + c] = seen(cells[(r + 1) * w + c], down[(r + 1) * w + c]);
+        }
+    }
+    for r in 0..h {
+        for c in 1..w {
+            left[r * w + c] = seen(cells[r * w + c - 1], left[r * w + c - 1]);
+        }
+        for c in (0..w.saturating_sub(1)).rev() {
+            right[r * w + c] = seen(cells[r * w + c + 1], right[r * w + c + 1]);
+        }
+    }
+    (0..h * w)
+        .map(|i| {
+            u64::from(cells[i])
+                | u64::from(up[i]) << 4
+                | u64::from(down[i]) << 8
+                | u64::from(left[i]) << 12
+                | u64::from(right[i]) << 16
+        })
         .collect()
 }
 
@@ -2149,6 +2235,59 @@ pub fn apply_rule(g: &Grid, rule: &LocalRule) -> Grid {
 #[cfg(test)]
 mod rule_tests {
     use super::*;
+
+    /// The whole-grid keys (padded reads, direction sweeps) equal the per-cell definition.
+    #[test]
+    fn rule_keys_agree_with_rule_key_on_random_grids() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        for _ in 0..200 {
+            let (h, w) = (1 + next(30) as usize, 1 + next(30) as usize);
+            let sparse = next(2) == 0;
+            let cells = (0..h * w)
+                .map(|_| {
+                    if sparse && next(3) > 0 {
+                        0
+                    } else {
+                        next(10) as u8
+                    }
+                })
+                .collect();
+            let g = Grid::from_cells(h, w, cells).unwrap();
+            for kind in 0..4 {
+                let keys = rule_keys(&g, kind);
+                for r in 0..h {
+                    for c in 0..w {
+                        assert_eq!(keys[r * w + c], rule_key(&g, r, c, kind), "kind {kind}");
+                    }
+                }
+            }
+            let keys = rule_keys(&g, 6);
+            for r in 0..h {
+                for c in 0..w {
+                    let (mut ortho, mut diag) = (0u64, 0u64);
+                    for (k, (dr, dc)) in crate::object::NEIGHBOURS_8.into_iter().enumerate() {
+                        if let Some(v) = g.get((r as i32 + dr) as usize, (c as i32 + dc) as usize) {
+                            if k < 4 {
+                                ortho |= 1 << v;
+                            } else {
+                                diag |= 1 << v;
+                            }
+                        }
+                    }
+                    assert_eq!(
+                        keys[r * w + c],
+                        u64::from(g.at(r, c)) | ortho << 4 | diag << 14
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn a_rule_is_learned_applied_and_round_trips() {

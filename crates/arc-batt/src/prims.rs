@@ -175,13 +175,39 @@ fn build(h: usize, w: usize, f: impl Fn(usize, usize) -> u8) -> Grid {
     if h == 0 || w == 0 || h > MAX_SIDE || w > MAX_SIDE {
         return Grid::empty();
     }
-    let mut cells = Vec::with_capacity(h * w);
-    for r in 0..h {
-        for c in 0..w {
-            cells.push(f(r, c));
+    // Built on the stack, then copied once into the grid's shared buffer.
+    let mut cells = [0u8; MAX_SIDE * MAX_SIDE];
+    for (r, row) in cells[..h * w].chunks_exact_mut(w).enumerate() {
+        for (c, out) in row.iter_mut().enumerate() {
+            *out = f(r, c);
         }
     }
-    Grid::from_parts(h, w, cells)
+    Grid::from_slice(h, w, &cells[..h * w])
+}
+
+/// The `h × w` grid whose cell `(r, c)` is `g`'s cell `(row(r), col(c))` (empty beyond
+/// 30 × 30): [`build`] for index maps, which are evaluated once per row and per column
+/// instead of once per cell (scaling and tiling divide by the factor). The maps must stay
+/// inside `g`.
+fn gather(
+    g: &Grid,
+    h: usize,
+    w: usize,
+    row: impl Fn(usize) -> usize,
+    col: impl Fn(usize) -> usize,
+) -> Grid {
+    if h == 0 || w == 0 || h > MAX_SIDE || w > MAX_SIDE {
+        return Grid::empty();
+    }
+    let cols: [usize; MAX_SIDE] = std::array::from_fn(|c| if c < w { col(c) } else { 0 });
+    let mut cells = [0u8; MAX_SIDE * MAX_SIDE];
+    for (r, out) in cells[..h * w].chunks_exact_mut(w).enumerate() {
+        let src = g.row(row(r));
+        for (o, &c) in out.iter_mut().zip(&cols) {
+            *o = src[c];
+        }
+    }
+    Grid::from_slice(h, w, &cells[..h * w])
 }
 
 // ---------------------------------------------------------------- geometry
@@ -354,7 +380,7 @@ pub fn upscale(g: &Grid, k: i32) -> Grid {
         return Grid::empty();
     };
     let (h, w) = g.shape();
-    build(h * k, w * k, |r, c| g.at(r / k, c / k))
+    gather(g, h * k, w * k, |r| r / k, |c| c / k)
 }
 
 /// Each cell becomes `k` cells side by side.
@@ -363,7 +389,7 @@ pub fn hupscale(g: &Grid, k: i32) -> Grid {
         return Grid::empty();
     };
     let (h, w) = g.shape();
-    build(h, w * k, |r, c| g.at(r, c / k))
+    gather(g, h, w * k, |r| r, |c| c / k)
 }
 
 /// Each cell becomes `k` cells stacked.
@@ -372,7 +398,7 @@ pub fn vupscale(g: &Grid, k: i32) -> Grid {
         return Grid::empty();
     };
     let (h, w) = g.shape();
-    build(h * k, w, |r, c| g.at(r / k, c))
+    gather(g, h * k, w, |r| r / k, |c| c)
 }
 
 /// Keeps the top-left cell of every `k × k` block (the inverse of [`upscale`]); empty when
@@ -385,7 +411,7 @@ pub fn downscale(g: &Grid, k: i32) -> Grid {
     if !h.is_multiple_of(k) || !w.is_multiple_of(k) {
         return Grid::empty();
     }
-    build(h / k, w / k, |r, c| g.at(r * k, c * k))
+    gather(g, h / k, w / k, |r| r * k, |c| c * k)
 }
 
 /// `rows × cols` copies of the grid.
@@ -394,7 +420,7 @@ pub fn tile(g: &Grid, rows: i32, cols: i32) -> Grid {
         return Grid::empty();
     };
     let (h, w) = g.shape();
-    build(h * a, w * b, |r, c| g.at(r % h, c % w))
+    gather(g, h * a, w * b, |r| r % h, |c| c % w)
 }
 
 /// `a` and `b` side by side; empty when their heights differ.
@@ -468,8 +494,11 @@ pub fn remap(g: &Grid, m: &ColourMap) -> Grid {
 }
 
 fn map_cells(g: &Grid, f: impl Fn(u8) -> u8) -> Grid {
-    let cells: Vec<u8> = g.cells().iter().map(|&c| f(c).min(9)).collect();
-    Grid::from_parts(g.height(), g.width(), cells)
+    let mut cells = [0u8; MAX_SIDE * MAX_SIDE];
+    for (out, &c) in cells.iter_mut().zip(g.cells()) {
+        *out = f(c).min(9);
+    }
+    Grid::from_slice(g.height(), g.width(), &cells[..g.area()])
 }
 
 /// The most frequent colour (ties to the smallest).
@@ -1630,9 +1659,16 @@ pub fn kronecker(a: &Grid, b: &Grid) -> Grid {
     if bh == 0 {
         return Grid::empty();
     }
-    build(a.height() * bh, a.width() * bw, |r, c| {
-        if a.at(r / bh, c / bw) != 0 {
-            b.at(r % bh, c % bw)
+    let (h, w) = (a.height() * bh, a.width() * bw);
+    if h == 0 || w == 0 || h > MAX_SIDE || w > MAX_SIDE {
+        return Grid::empty();
+    }
+    // Which cell of `a` and of `b` each column reads, computed once per column.
+    let cols: [(usize, usize); MAX_SIDE] = std::array::from_fn(|c| (c / bw, c % bw));
+    build(h, w, |r, c| {
+        let (ac, bc) = cols[c];
+        if a.at(r / bh, ac) != 0 {
+            b.at(r % bh, bc)
         } else {
             0
         }

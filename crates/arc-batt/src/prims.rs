@@ -813,6 +813,10 @@ pub fn fill_sym(g: &Grid, hole: u8) -> Grid {
     if h == 0 {
         return Grid::empty();
     }
+    if !g.cells().contains(&hole) {
+        // Nothing to fill: the result equals the grid whichever symmetries hold.
+        return g.clone();
+    }
     type Map = fn(usize, usize, usize, usize) -> (usize, usize);
     let mut maps: Vec<Map> = vec![
         |r, c, _h, w| (r, w - 1 - c),

@@ -418,15 +418,6 @@ impl Space {
         if args.len() != d.args.len() || !self.check_limits() {
             return None;
         }
-        for (a, &t) in args.iter().zip(d.args) {
-            let ty = match a {
-                SArg::Node(n) => self.nodes.get(*n as usize)?.vals[0].ty(),
-                SArg::Lit(v) => v.ty(),
-            };
-            if ty != t {
-                return None;
-            }
-        }
         let mut key = [u64::MAX; 5];
         key[0] = u64::from(prim.0);
         for (slot, a) in key[1..].iter_mut().zip(args) {
@@ -436,8 +427,19 @@ impl Space {
             };
         }
         let key = MemoKey(key);
+        // The memo first: only applications that type-checked are stored, so a hit needs no
+        // type check (which reads every argument node's values, two cache misses apiece).
         if let Some(hit) = self.memo.get(&key) {
             return *hit;
+        }
+        for (a, &t) in args.iter().zip(d.args) {
+            let ty = match a {
+                SArg::Node(n) => self.nodes.get(*n as usize)?.vals[0].ty(),
+                SArg::Lit(v) => v.ty(),
+            };
+            if ty != t {
+                return None;
+            }
         }
         let n = self.nodes[0].vals.len();
         let mut vals = Vec::with_capacity(n);

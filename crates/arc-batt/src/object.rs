@@ -319,7 +319,8 @@ pub(crate) fn for_each_component(grid: &Grid, conn: Connectivity, mut visit: imp
     let cells = grid.cells();
     // `label[i]` is 1 + the component of cell i, 0 for cells in none (background).
     let mut label = [0u16; N];
-    let mut stack = [0u16; N];
+    // Positions as (row, column): no division to recover them from an index.
+    let mut stack = [(0u8, 0u8); N];
     // `start[k + 1]` counts component k's cells, then becomes where its cells start.
     let mut start = [0u16; N + 1];
     let mut n_labels = 0usize;
@@ -331,17 +332,17 @@ pub(crate) fn for_each_component(grid: &Grid, conn: Connectivity, mut visit: imp
         n_labels += 1;
         let id = n_labels as u16;
         label[i0] = id;
-        stack[0] = i0 as u16;
+        stack[0] = ((i0 / w) as u8, (i0 % w) as u8);
         let mut top = 1;
         let mut size = 0u16;
         while top > 0 {
             top -= 1;
-            let i = usize::from(stack[top]);
+            let (r, c) = (usize::from(stack[top].0), usize::from(stack[top].1));
             size += 1;
-            let (r, c) = (i / w, i % w);
             let (up, down, left, right) = (r > 0, r + 1 < h, c > 0, c + 1 < w);
             // The same neighbour order as NEIGHBOURS_8 (the order does not change the result).
-            let mut try_push = |j: usize| {
+            let mut try_push = |r: usize, c: usize| {
+                let j = r * w + c;
                 if label[j] == 0 {
                     let v = cells[j];
                     let joins = if conn.univalued {
@@ -351,35 +352,35 @@ pub(crate) fn for_each_component(grid: &Grid, conn: Connectivity, mut visit: imp
                     };
                     if joins {
                         label[j] = id;
-                        stack[top] = j as u16;
+                        stack[top] = (r as u8, c as u8);
                         top += 1;
                     }
                 }
             };
             if up {
-                try_push(i - w);
+                try_push(r - 1, c);
             }
             if down {
-                try_push(i + w);
+                try_push(r + 1, c);
             }
             if left {
-                try_push(i - 1);
+                try_push(r, c - 1);
             }
             if right {
-                try_push(i + 1);
+                try_push(r, c + 1);
             }
             if conn.diagonal {
                 if up && left {
-                    try_push(i - w - 1);
+                    try_push(r - 1, c - 1);
                 }
                 if up && right {
-                    try_push(i - w + 1);
+                    try_push(r - 1, c + 1);
                 }
                 if down && left {
-                    try_push(i + w - 1);
+                    try_push(r + 1, c - 1);
                 }
                 if down && right {
-                    try_push(i + w + 1);
+                    try_push(r + 1, c + 1);
                 }
             }
         }
@@ -398,15 +399,21 @@ pub(crate) fn for_each_component(grid: &Grid, conn: Connectivity, mut visit: imp
         c: 0,
         colour: 0,
     }; N];
-    for (i, (&l, &colour)) in label[..h * w].iter().zip(cells).enumerate() {
-        if l != 0 {
-            let slot = &mut fill[usize::from(l) - 1];
-            buf[usize::from(*slot)] = Cell {
-                r: (i / w) as u8,
-                c: (i % w) as u8,
-                colour,
-            };
-            *slot += 1;
+    for (r, (labels, row)) in label[..h * w]
+        .chunks_exact(w)
+        .zip(cells.chunks_exact(w))
+        .enumerate()
+    {
+        for (c, (&l, &colour)) in labels.iter().zip(row).enumerate() {
+            if l != 0 {
+                let slot = &mut fill[usize::from(l) - 1];
+                buf[usize::from(*slot)] = Cell {
+                    r: r as u8,
+                    c: c as u8,
+                    colour,
+                };
+                *slot += 1;
+            }
         }
     }
     for k in 0..n_labels {

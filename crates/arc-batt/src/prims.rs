@@ -638,23 +638,17 @@ pub fn outline(g: &Grid, colour: u8, diagonal: bool) -> Grid {
     let (h, w) = g.shape();
     let bg = g.most_colour();
     let mut b = g.to_buf();
+    // Neighbours from a padded copy: its frame (10) is neither a colour nor the background.
+    let p = Padded::new(g);
+    let bg64 = u64::from(bg);
     for r in 0..h {
         for c in 0..w {
             if g.at(r, c) != bg {
                 continue;
             }
-            // Rows and columns just outside the grid (r - 1 wrapping at r = 0) read as None.
-            let other = |rr: usize, cc: usize| g.get(rr, cc).is_some_and(|v| v != bg);
-            let (up, down, left, right) = (r.wrapping_sub(1), r + 1, c.wrapping_sub(1), c + 1);
-            let touches = other(up, c)
-                || other(down, c)
-                || other(r, left)
-                || other(r, right)
-                || (diagonal
-                    && (other(up, left)
-                        || other(up, right)
-                        || other(down, left)
-                        || other(down, right)));
+            let n = p.neighbours(r, c);
+            let k = if diagonal { 8 } else { 4 };
+            let touches = n[..k].iter().any(|&v| v != 10 && v != bg64);
             if touches {
                 b.set(r, c, colour);
             }

@@ -605,13 +605,9 @@ mod tests {
 
     #[test]
     fn components_agree_with_a_plain_flood_fill_on_random_grids() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % n
-        };
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(7);
+        let mut next = |n: u64| rng.random_range(0..n);
         for trial in 0..400 {
             let (h, w) = (1 + next(30) as usize, 1 + next(30) as usize);
             let (colours, density) = (1 + next(9), next(101));

@@ -58,8 +58,14 @@ impl Object {
     }
 
     fn from_sorted(cells: Vec<Cell>) -> Self {
+        Self::from_sorted_slice(&cells)
+    }
+
+    /// An object from cells already sorted by (row, column) with no position twice (one
+    /// allocation: the shared buffer the cells are copied into).
+    pub(crate) fn from_sorted_slice(cells: &[Cell]) -> Self {
         let mut s = rustc_hash::FxHasher::default();
-        for x in &cells {
+        for x in cells {
             s.write_u8(x.r);
             s.write_u8(x.c);
             s.write_u8(x.colour);
@@ -110,17 +116,7 @@ impl Object {
 
     /// `(top, left, bottom, right)`, inclusive; `(0, 0, 0, 0)` for the empty object.
     pub fn bbox(&self) -> (usize, usize, usize, usize) {
-        if self.cells.is_empty() {
-            return (0, 0, 0, 0);
-        }
-        let top = usize::from(self.cells[0].r);
-        let bottom = usize::from(self.cells[self.cells.len() - 1].r);
-        let (mut left, mut right) = (usize::MAX, 0);
-        for x in self.cells.iter() {
-            left = left.min(usize::from(x.c));
-            right = right.max(usize::from(x.c));
-        }
-        (top, left, bottom, right)
+        bbox_of(&self.cells)
     }
 
     /// Height of the bounding box (0 when empty).
@@ -260,6 +256,20 @@ impl std::fmt::Debug for Object {
     }
 }
 
+/// `(top, left, bottom, right)` of cells sorted by (row, column), inclusive; `(0, 0, 0, 0)`
+/// for none.
+pub(crate) fn bbox_of(cells: &[Cell]) -> (usize, usize, usize, usize) {
+    let (Some(first), Some(last)) = (cells.first(), cells.last()) else {
+        return (0, 0, 0, 0);
+    };
+    let (mut left, mut right) = (usize::MAX, 0);
+    for x in cells {
+        left = left.min(usize::from(x.c));
+        right = right.max(usize::from(x.c));
+    }
+    (usize::from(first.r), left, usize::from(last.r), right)
+}
+
 /// Puts a list of objects in the canonical order and removes duplicates.
 pub fn sort_objects(objs: &mut Vec<Object>) {
     objs.sort();
@@ -281,58 +291,134 @@ pub struct Connectivity {
 /// the grid's most frequent colour; with `without_bg` false every cell belongs to an object
 /// (and a multi-coloured component then spans the whole connected grid).
 pub fn components(grid: &Grid, conn: Connectivity) -> Vec<Object> {
+    let mut out = Vec::new();
+    for_each_component(grid, conn, |cells| {
+        out.push(Object::from_sorted_slice(cells));
+    });
+    // Each object starts at its first cell in reading order, and objects are found in reading
+    // order of those cells: `out` is already in canonical order.
+    debug_assert!(out.windows(2).all(|w| w[0] < w[1]));
+    out
+}
+
+/// Calls `visit` with the cells of each connected component of `grid` under `conn` (as
+/// [`components`] defines them), each sorted by (row, column), the components in canonical
+/// order: what [`components`] returns, without building the objects (for primitives that only
+/// need each component's cells or bounding box).
+///
+/// Everything lives on the stack: the components are labelled by a flood fill in reading
+/// order of their first cells, then one row-major pass scatters the cells into one buffer,
+/// grouped by label (a counting sort), so each group comes out sorted without sorting.
+pub(crate) fn for_each_component(grid: &Grid, conn: Connectivity, mut visit: impl FnMut(&[Cell])) {
+    const N: usize = MAX_SIDE * MAX_SIDE;
     let (h, w) = grid.shape();
     if h == 0 {
-        return Vec::new();
+        return;
     }
     let bg = grid.most_colour();
-    let mut seen = [false; MAX_SIDE * MAX_SIDE];
-    let mut out = Vec::new();
-    let mut stack: Vec<(usize, usize)> = Vec::with_capacity(h * w);
-    for r0 in 0..h {
-        for c0 in 0..w {
-            let v0 = grid.at(r0, c0);
-            if seen[r0 * w + c0] || (conn.without_bg && v0 == bg) {
-                continue;
-            }
-            seen[r0 * w + c0] = true;
-            stack.push((r0, c0));
-            let mut cells = Vec::new();
-            while let Some((r, c)) = stack.pop() {
-                cells.push(Cell {
-                    r: r as u8,
-                    c: c as u8,
-                    colour: grid.at(r, c),
-                });
-                for (dr, dc) in NEIGHBOURS_8 {
-                    if !conn.diagonal && dr != 0 && dc != 0 {
-                        continue;
-                    }
-                    let (nr, nc) = (r as i32 + dr, c as i32 + dc);
-                    if nr < 0 || nc < 0 || nr >= h as i32 || nc >= w as i32 {
-                        continue;
-                    }
-                    let (nr, nc) = (nr as usize, nc as usize);
-                    let v = grid.at(nr, nc);
+    let cells = grid.cells();
+    // `label[i]` is 1 + the component of cell i, 0 for cells in none (background).
+    let mut label = [0u16; N];
+    // Positions as (row, column): no division to recover them from an index.
+    let mut stack = [(0u8, 0u8); N];
+    // `start[k + 1]` counts component k's cells, then becomes where its cells start.
+    let mut start = [0u16; N + 1];
+    let mut n_labels = 0usize;
+    for i0 in 0..h * w {
+        let v0 = cells[i0];
+        if label[i0] != 0 || (conn.without_bg && v0 == bg) {
+            continue;
+        }
+        n_labels += 1;
+        let id = n_labels as u16;
+        label[i0] = id;
+        stack[0] = ((i0 / w) as u8, (i0 % w) as u8);
+        let mut top = 1;
+        let mut size = 0u16;
+        while top > 0 {
+            top -= 1;
+            let (r, c) = (usize::from(stack[top].0), usize::from(stack[top].1));
+            size += 1;
+            let (up, down, left, right) = (r > 0, r + 1 < h, c > 0, c + 1 < w);
+            // The same neighbour order as NEIGHBOURS_8 (the order does not change the result).
+            let mut try_push = |r: usize, c: usize| {
+                let j = r * w + c;
+                if label[j] == 0 {
+                    let v = cells[j];
                     let joins = if conn.univalued {
                         v == v0
                     } else {
                         !(conn.without_bg && v == bg)
                     };
-                    if joins && !seen[nr * w + nc] {
-                        seen[nr * w + nc] = true;
-                        stack.push((nr, nc));
+                    if joins {
+                        label[j] = id;
+                        stack[top] = (r as u8, c as u8);
+                        top += 1;
                     }
                 }
+            };
+            if up {
+                try_push(r - 1, c);
             }
-            cells.sort_unstable();
-            out.push(Object::from_sorted(cells));
+            if down {
+                try_push(r + 1, c);
+            }
+            if left {
+                try_push(r, c - 1);
+            }
+            if right {
+                try_push(r, c + 1);
+            }
+            if conn.diagonal {
+                if up && left {
+                    try_push(r - 1, c - 1);
+                }
+                if up && right {
+                    try_push(r - 1, c + 1);
+                }
+                if down && left {
+                    try_push(r + 1, c - 1);
+                }
+                if down && right {
+                    try_push(r + 1, c + 1);
+                }
+            }
+        }
+        start[usize::from(id)] = size;
+    }
+    if n_labels == 0 {
+        return;
+    }
+    // Prefix sums: component k's cells go to start[k]..start[k + 1].
+    for k in 1..=n_labels {
+        start[k] += start[k - 1];
+    }
+    let mut fill = start;
+    let mut buf = [Cell {
+        r: 0,
+        c: 0,
+        colour: 0,
+    }; N];
+    for (r, (labels, row)) in label[..h * w]
+        .chunks_exact(w)
+        .zip(cells.chunks_exact(w))
+        .enumerate()
+    {
+        for (c, (&l, &colour)) in labels.iter().zip(row).enumerate() {
+            if l != 0 {
+                let slot = &mut fill[usize::from(l) - 1];
+                buf[usize::from(*slot)] = Cell {
+                    r: r as u8,
+                    c: c as u8,
+                    colour,
+                };
+                *slot += 1;
+            }
         }
     }
-    // Each object starts at its first cell in reading order, and objects are found in reading
-    // order of those cells: `out` is already in canonical order.
-    debug_assert!(out.windows(2).all(|w| w[0] < w[1]));
-    out
+    for k in 0..n_labels {
+        visit(&buf[usize::from(start[k])..usize::from(start[k + 1])]);
+    }
 }
 
 /// One object per colour present (all its cells), in canonical order; without the background
@@ -467,6 +553,87 @@ mod tests {
         let same = Object::new(a.cells().to_vec());
         assert_eq!(a, same);
         assert_eq!(a.hash64(), same.hash64());
+    }
+
+    /// The flood fill [`components`] replaced: a stack of positions and a sort per object.
+    fn components_by_sorting(grid: &Grid, conn: Connectivity) -> Vec<Object> {
+        let (h, w) = grid.shape();
+        let bg = grid.most_colour();
+        let mut seen = vec![false; h * w];
+        let mut out = Vec::new();
+        for r0 in 0..h {
+            for c0 in 0..w {
+                let v0 = grid.at(r0, c0);
+                if seen[r0 * w + c0] || (conn.without_bg && v0 == bg) {
+                    continue;
+                }
+                seen[r0 * w + c0] = true;
+                let mut stack = vec![(r0, c0)];
+                let mut cells = Vec::new();
+                while let Some((r, c)) = stack.pop() {
+                    cells.push(Cell {
+                        r: r as u8,
+                        c: c as u8,
+                        colour: grid.at(r, c),
+                    });
+                    for (dr, dc) in NEIGHBOURS_8 {
+                        if !conn.diagonal && dr != 0 && dc != 0 {
+                            continue;
+                        }
+                        let (nr, nc) = (r as i32 + dr, c as i32 + dc);
+                        if nr < 0 || nc < 0 || nr >= h as i32 || nc >= w as i32 {
+                            continue;
+                        }
+                        let (nr, nc) = (nr as usize, nc as usize);
+                        let v = grid.at(nr, nc);
+                        let joins = if conn.univalued {
+                            v == v0
+                        } else {
+                            !(conn.without_bg && v == bg)
+                        };
+                        if joins && !seen[nr * w + nc] {
+                            seen[nr * w + nc] = true;
+                            stack.push((nr, nc));
+                        }
+                    }
+                }
+                out.push(Object::new(cells));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn components_agree_with_a_plain_flood_fill_on_random_grids() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(7);
+        let mut next = |n: u64| rng.random_range(0..n);
+        for trial in 0..400 {
+            let (h, w) = (1 + next(30) as usize, 1 + next(30) as usize);
+            let (colours, density) = (1 + next(9), next(101));
+            let cells = (0..h * w)
+                .map(|_| {
+                    if next(100) < density {
+                        next(colours) as u8 + 1
+                    } else {
+                        0
+                    }
+                })
+                .collect();
+            let grid = Grid::from_cells(h, w, cells).unwrap();
+            for bits in 0..8 {
+                let conn = Connectivity {
+                    univalued: bits & 1 != 0,
+                    diagonal: bits & 2 != 0,
+                    without_bg: bits & 4 != 0,
+                };
+                assert_eq!(
+                    components(&grid, conn),
+                    components_by_sorting(&grid, conn),
+                    "trial {trial}, {conn:?}"
+                );
+            }
+        }
     }
 
     #[test]

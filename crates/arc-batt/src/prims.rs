@@ -11,7 +11,9 @@
 use std::collections::HashMap;
 
 use crate::grid::{COLOURS, Grid, GridBuf, MAX_SIDE};
-use crate::object::{Cell, Connectivity, Object, components, partition, sort_objects};
+use crate::object::{
+    Cell, Connectivity, Object, components, for_each_component, partition, sort_objects,
+};
 
 mod blocks;
 pub use blocks::{count_nonzero, dedup, downscale_fg, halves, symmetries, top_left, unrepeat};
@@ -186,13 +188,39 @@ fn build(h: usize, w: usize, f: impl Fn(usize, usize) -> u8) -> Grid {
     if h == 0 || w == 0 || h > MAX_SIDE || w > MAX_SIDE {
         return Grid::empty();
     }
-    let mut cells = Vec::with_capacity(h * w);
-    for r in 0..h {
-        for c in 0..w {
-            cells.push(f(r, c));
+    // Built on the stack, then copied once into the grid's shared buffer.
+    let mut cells = [0u8; MAX_SIDE * MAX_SIDE];
+    for (r, row) in cells[..h * w].chunks_exact_mut(w).enumerate() {
+        for (c, out) in row.iter_mut().enumerate() {
+            *out = f(r, c);
         }
     }
-    Grid::from_parts(h, w, cells)
+    Grid::from_slice(h, w, &cells[..h * w])
+}
+
+/// The `h × w` grid whose cell `(r, c)` is `g`'s cell `(row(r), col(c))` (empty beyond
+/// 30 × 30): [`build`] for index maps, which are evaluated once per row and per column
+/// instead of once per cell (scaling and tiling divide by the factor). The maps must stay
+/// inside `g`.
+fn gather(
+    g: &Grid,
+    h: usize,
+    w: usize,
+    row: impl Fn(usize) -> usize,
+    col: impl Fn(usize) -> usize,
+) -> Grid {
+    if h == 0 || w == 0 || h > MAX_SIDE || w > MAX_SIDE {
+        return Grid::empty();
+    }
+    let cols: [usize; MAX_SIDE] = std::array::from_fn(|c| if c < w { col(c) } else { 0 });
+    let mut cells = [0u8; MAX_SIDE * MAX_SIDE];
+    for (r, out) in cells[..h * w].chunks_exact_mut(w).enumerate() {
+        let src = g.row(row(r));
+        for (o, &c) in out.iter_mut().zip(&cols) {
+            *o = src[c];
+        }
+    }
+    Grid::from_slice(h, w, &cells[..h * w])
 }
 
 // ---------------------------------------------------------------- geometry
@@ -365,7 +393,7 @@ pub fn upscale(g: &Grid, k: i32) -> Grid {
         return Grid::empty();
     };
     let (h, w) = g.shape();
-    build(h * k, w * k, |r, c| g.at(r / k, c / k))
+    gather(g, h * k, w * k, |r| r / k, |c| c / k)
 }
 
 /// Each cell becomes `k` cells side by side.
@@ -374,7 +402,7 @@ pub fn hupscale(g: &Grid, k: i32) -> Grid {
         return Grid::empty();
     };
     let (h, w) = g.shape();
-    build(h, w * k, |r, c| g.at(r, c / k))
+    gather(g, h, w * k, |r| r, |c| c / k)
 }
 
 /// Each cell becomes `k` cells stacked.
@@ -383,7 +411,7 @@ pub fn vupscale(g: &Grid, k: i32) -> Grid {
         return Grid::empty();
     };
     let (h, w) = g.shape();
-    build(h * k, w, |r, c| g.at(r / k, c))
+    gather(g, h * k, w, |r| r / k, |c| c)
 }
 
 /// Keeps the top-left cell of every `k × k` block (the inverse of [`upscale`]); empty when
@@ -396,7 +424,7 @@ pub fn downscale(g: &Grid, k: i32) -> Grid {
     if !h.is_multiple_of(k) || !w.is_multiple_of(k) {
         return Grid::empty();
     }
-    build(h / k, w / k, |r, c| g.at(r * k, c * k))
+    gather(g, h / k, w / k, |r| r * k, |c| c * k)
 }
 
 /// `rows × cols` copies of the grid.
@@ -405,7 +433,7 @@ pub fn tile(g: &Grid, rows: i32, cols: i32) -> Grid {
         return Grid::empty();
     };
     let (h, w) = g.shape();
-    build(h * a, w * b, |r, c| g.at(r % h, c % w))
+    gather(g, h * a, w * b, |r| r % h, |c| c % w)
 }
 
 /// `a` and `b` side by side; empty when their heights differ.
@@ -479,8 +507,11 @@ pub fn remap(g: &Grid, m: &ColourMap) -> Grid {
 }
 
 fn map_cells(g: &Grid, f: impl Fn(u8) -> u8) -> Grid {
-    let cells: Vec<u8> = g.cells().iter().map(|&c| f(c).min(9)).collect();
-    Grid::from_parts(g.height(), g.width(), cells)
+    let mut cells = [0u8; MAX_SIDE * MAX_SIDE];
+    for (out, &c) in cells.iter_mut().zip(g.cells()) {
+        *out = f(c).min(9);
+    }
+    Grid::from_slice(g.height(), g.width(), &cells[..g.area()])
 }
 
 /// The most frequent colour (ties to the smallest).
@@ -571,29 +602,44 @@ pub fn fill_enclosed(g: &Grid, colour: u8) -> Grid {
     b.freeze()
 }
 
-fn reach_from_border(g: &Grid, pass: impl Fn(u8) -> bool) -> Vec<bool> {
+fn reach_from_border(g: &Grid, pass: impl Fn(u8) -> bool) -> [bool; MAX_SIDE * MAX_SIDE] {
     let (h, w) = g.shape();
-    let mut seen = vec![false; h * w];
-    let mut stack = Vec::new();
+    let cells = g.cells();
+    // Each cell is pushed at most once: the stack never holds more than h w indices.
+    let mut seen = [false; MAX_SIDE * MAX_SIDE];
+    let mut stack = [0u16; MAX_SIDE * MAX_SIDE];
+    let mut top = 0;
     for r in 0..h {
         for c in 0..w {
-            if (r == 0 || c == 0 || r == h - 1 || c == w - 1) && pass(g.at(r, c)) {
+            if (r == 0 || c == 0 || r == h - 1 || c == w - 1) && pass(cells[r * w + c]) {
                 seen[r * w + c] = true;
-                stack.push((r, c));
+                stack[top] = (r * w + c) as u16;
+                top += 1;
             }
         }
     }
-    while let Some((r, c)) = stack.pop() {
-        for (dr, dc) in [(-1i32, 0i32), (1, 0), (0, -1), (0, 1)] {
-            let (nr, nc) = (r as i32 + dr, c as i32 + dc);
-            if nr < 0 || nc < 0 || nr >= h as i32 || nc >= w as i32 {
-                continue;
+    while top > 0 {
+        top -= 1;
+        let i = usize::from(stack[top]);
+        let (r, c) = (i / w, i % w);
+        let mut visit = |j: usize| {
+            if !seen[j] && pass(cells[j]) {
+                seen[j] = true;
+                stack[top] = j as u16;
+                top += 1;
             }
-            let (nr, nc) = (nr as usize, nc as usize);
-            if !seen[nr * w + nc] && pass(g.at(nr, nc)) {
-                seen[nr * w + nc] = true;
-                stack.push((nr, nc));
-            }
+        };
+        if r > 0 {
+            visit(i - w);
+        }
+        if r + 1 < h {
+            visit(i + w);
+        }
+        if c > 0 {
+            visit(i - 1);
+        }
+        if c + 1 < w {
+            visit(i + 1);
         }
     }
     seen
@@ -605,18 +651,17 @@ pub fn outline(g: &Grid, colour: u8, diagonal: bool) -> Grid {
     let (h, w) = g.shape();
     let bg = g.most_colour();
     let mut b = g.to_buf();
+    // Neighbours from a padded copy: its frame (10) is neither a colour nor the background.
+    let p = Padded::new(g);
+    let bg64 = u64::from(bg);
     for r in 0..h {
         for c in 0..w {
             if g.at(r, c) != bg {
                 continue;
             }
-            let touches = crate::object::NEIGHBOURS_8
-                .iter()
-                .take(if diagonal { 8 } else { 4 })
-                .any(|&(dr, dc)| {
-                    g.get((r as i32 + dr) as usize, (c as i32 + dc) as usize)
-                        .is_some_and(|v| v != bg)
-                });
+            let n = p.neighbours(r, c);
+            let k = if diagonal { 8 } else { 4 };
+            let touches = n[..k].iter().any(|&v| v != 10 && v != bg64);
             if touches {
                 b.set(r, c, colour);
             }
@@ -630,8 +675,10 @@ pub fn outline(g: &Grid, colour: u8, diagonal: bool) -> Grid {
 pub fn fill_bbox(g: &Grid, colour: u8) -> Grid {
     let bg = g.most_colour();
     let mut b = g.to_buf();
-    for o in components(g, MULTI8) {
-        let (t, l, bo, r) = o.bbox();
+    // Only the components' bounding boxes matter: no objects are built.
+    let mut boxes = Vec::new();
+    for_each_component(g, MULTI8, |cells| boxes.push(crate::object::bbox_of(cells)));
+    for (t, l, bo, r) in boxes {
         for rr in t..=bo {
             for cc in l..=r {
                 if g.at(rr, cc) == bg {
@@ -773,6 +820,10 @@ pub fn fill_sym(g: &Grid, hole: u8) -> Grid {
     if h == 0 {
         return Grid::empty();
     }
+    if !g.cells().contains(&hole) {
+        // Nothing to fill: the result equals the grid whichever symmetries hold.
+        return g.clone();
+    }
     type Map = fn(usize, usize, usize, usize) -> (usize, usize);
     let mut maps: Vec<Map> = vec![
         |r, c, _h, w| (r, w - 1 - c),
@@ -833,13 +884,13 @@ pub fn fill_sym(g: &Grid, hole: u8) -> Grid {
 pub fn denoise(g: &Grid, k: i32) -> Grid {
     let bg = g.most_colour();
     let mut b = g.to_buf();
-    for o in components(g, UNI4) {
-        if o.size() as i32 <= k {
-            for x in o.cells() {
+    for_each_component(g, UNI4, |cells| {
+        if cells.len() as i32 <= k {
+            for x in cells {
                 b.set(usize::from(x.r), usize::from(x.c), bg);
             }
         }
-    }
+    });
     b.freeze()
 }
 
@@ -1130,22 +1181,24 @@ pub fn slide_objs(g: &Grid, dir: i32) -> Grid {
         }
     });
     let mut b = GridBuf::new(g.height(), g.width(), bg);
+    // The position of cell `x` after `k` steps, if it is still on the grid (a step that takes
+    // a cell off the grid or the 30 x 30 plane, or onto a cell already drawn, is blocked).
+    let moved = |x: &Cell, k: i32| {
+        let (r, c) = (i32::from(x.r) + k * dr, i32::from(x.c) + k * dc);
+        (r >= 0 && c >= 0).then_some((r as usize, c as usize))
+    };
     for o in objs {
-        let mut cur = o.clone();
-        loop {
-            let next = cur.shifted(dr, dc);
-            let blocked = next.size() < cur.size()
-                || next
-                    .cells()
-                    .iter()
-                    .any(|x| b.get(usize::from(x.r), usize::from(x.c)) != Some(bg));
-            if blocked {
-                break;
-            }
-            cur = next;
+        let mut k = 0;
+        while o.cells().iter().all(|x| {
+            moved(x, k + 1)
+                .is_some_and(|(r, c)| r < MAX_SIDE && c < MAX_SIDE && b.get(r, c) == Some(bg))
+        }) {
+            k += 1;
         }
-        for x in cur.cells() {
-            b.set(usize::from(x.r), usize::from(x.c), x.colour);
+        for x in o.cells() {
+            if let Some((r, c)) = moved(x, k) {
+                b.set(r, c, x.colour);
+            }
         }
     }
     b.freeze()
@@ -1617,9 +1670,16 @@ pub fn kronecker(a: &Grid, b: &Grid) -> Grid {
     if bh == 0 {
         return Grid::empty();
     }
-    build(a.height() * bh, a.width() * bw, |r, c| {
-        if a.at(r / bh, c / bw) != 0 {
-            b.at(r % bh, c % bw)
+    let (h, w) = (a.height() * bh, a.width() * bw);
+    if h == 0 || w == 0 || h > MAX_SIDE || w > MAX_SIDE {
+        return Grid::empty();
+    }
+    // Which cell of `a` and of `b` each column reads, computed once per column.
+    let cols: [(usize, usize); MAX_SIDE] = std::array::from_fn(|c| (c / bw, c % bw));
+    build(h, w, |r, c| {
+        let (ac, bc) = cols[c];
+        if a.at(r / bh, ac) != 0 {
+            b.at(r % bh, bc)
         } else {
             0
         }
@@ -1635,32 +1695,27 @@ pub fn complete_pattern(g: &Grid, hole: u8) -> Grid {
     if h == 0 || !g.cells().contains(&hole) {
         return g.clone();
     }
-    let try_period = |classes: usize, class: &dyn Fn(usize, usize) -> usize| -> Option<Grid> {
-        let mut colour = vec![u8::MAX; classes];
-        for r in 0..h {
-            for c in 0..w {
-                let v = g.at(r, c);
-                if v == hole {
-                    continue;
-                }
-                let k = class(r, c);
-                if colour[k] == u8::MAX {
-                    colour[k] = v;
-                } else if colour[k] != v {
-                    return None;
-                }
-            }
+    // Classes from per-row and per-column remainders, `mods[k][i] = i % k` for k = 1 to 15,
+    // counted up once (no division per cell or per period).
+    let mut mods = [[0usize; MAX_SIDE]; 16];
+    for (k, m) in mods.iter_mut().enumerate().skip(1) {
+        for i in 1..MAX_SIDE {
+            m[i] = if m[i - 1] + 1 == k { 0 } else { m[i - 1] + 1 };
         }
-        if colour.contains(&u8::MAX) {
-            return None;
-        }
-        Some(build(h, w, |r, c| colour[class(r, c)]))
-    };
-    for k in 2..=6usize {
-        if let Some(out) = try_period(k, &|r, c| (r + c) % k) {
+    }
+    for (k, m) in mods.iter().enumerate().take(7).skip(2) {
+        // (r + c) % k
+        if let Some(out) = try_period(g, hole, k, |r, c| {
+            let s = m[r] + m[c];
+            if s >= k { s - k } else { s }
+        }) {
             return out;
         }
-        if let Some(out) = try_period(k, &|r, c| (r + k * 30 - c) % k) {
+        // (r + 30 k - c) % k
+        if let Some(out) = try_period(g, hole, k, |r, c| {
+            let s = m[r] + k - m[c];
+            if s >= k { s - k } else { s }
+        }) {
             return out;
         }
     }
@@ -1675,12 +1730,45 @@ pub fn complete_pattern(g: &Grid, hole: u8) -> Grid {
             if !side_ok(a, h) || !side_ok(b, w) {
                 continue;
             }
-            if let Some(out) = try_period(a * b, &|r, c| (r % a) * b + c % b) {
+            let (ma, mb) = (&mods[a], &mods[b]);
+            // (r % a) * b + c % b
+            if let Some(out) = try_period(g, hole, a * b, |r, c| ma[r] * b + mb[c]) {
                 return out;
             }
         }
     }
     g.clone()
+}
+
+/// [`complete_pattern`]'s test of one period: cells fall into `classes` (at most 225) classes by
+/// `class`; when every class holds one colour (holes aside), the grid with every cell in its
+/// class's colour. Generic over `class`, so that each period's class function is inlined.
+fn try_period(
+    g: &Grid,
+    hole: u8,
+    classes: usize,
+    class: impl Fn(usize, usize) -> usize,
+) -> Option<Grid> {
+    let (h, w) = g.shape();
+    let mut colour = [u8::MAX; 225];
+    let colour = colour.get_mut(..classes)?;
+    for r in 0..h {
+        for (c, &v) in g.row(r).iter().enumerate() {
+            if v == hole {
+                continue;
+            }
+            let k = class(r, c);
+            if colour[k] == u8::MAX {
+                colour[k] = v;
+            } else if colour[k] != v {
+                return None;
+            }
+        }
+    }
+    if colour.contains(&u8::MAX) {
+        return None;
+    }
+    Some(build(h, w, |r, c| colour[class(r, c)]))
 }
 
 #[cfg(test)]
@@ -1942,29 +2030,41 @@ pub fn rule_keys(g: &Grid, kind: u8) -> Vec<u64> {
             .collect();
     }
     if kind == 6 {
+        let p = Padded::new(g);
         let mut out = Vec::with_capacity(h * w);
         for r in 0..h {
             for c in 0..w {
-                let (mut ortho, mut diag) = (0u64, 0u64);
-                for (k, (dr, dc)) in crate::object::NEIGHBOURS_8.into_iter().enumerate() {
-                    if let Some(v) = g.get((r as i32 + dr) as usize, (c as i32 + dc) as usize) {
-                        if k < 4 {
-                            ortho |= 1 << v;
-                        } else {
-                            diag |= 1 << v;
-                        }
-                    }
-                }
-                out.push(u64::from(g.at(r, c)) | ortho << 4 | diag << 14);
+                let n = p.neighbours(r, c);
+                let bits = |vs: &[u64]| {
+                    vs.iter()
+                        .filter(|&&v| v != 10)
+                        .fold(0u64, |m, &v| m | 1 << v)
+                };
+                out.push(u64::from(g.at(r, c)) | bits(&n[..4]) << 4 | bits(&n[4..]) << 14);
             }
         }
         return out;
     }
+    if kind == 1 {
+        return ray_keys(g);
+    }
     if kind < 4 {
+        // `rule_key` for every cell, its neighbours read from a padded copy (no bounds tests).
+        let p = Padded::new(g);
         let mut out = Vec::with_capacity(h * w);
         for r in 0..h {
             for c in 0..w {
-                out.push(rule_key(g, r, c, kind));
+                let own = u64::from(g.at(r, c));
+                let n = p.neighbours(r, c);
+                out.push(match kind {
+                    0 => own | n[0] << 4 | n[1] << 8 | n[2] << 12 | n[3] << 16,
+                    2 => {
+                        let nz = n.iter().filter(|&&v| v != 0 && v != 10).count() as u64;
+                        let same = n.iter().filter(|&&v| v == own).count() as u64;
+                        own | nz << 4 | same << 8
+                    }
+                    _ => (0..8).fold(own, |key, k| key | n[k] << (4 + 4 * k)),
+                });
             }
         }
         return out;
@@ -1989,6 +2089,80 @@ pub fn rule_keys(g: &Grid, kind: u8) -> Vec<u64> {
         .iter()
         .zip(size)
         .map(|(&v, n)| u64::from(v) | n << 4)
+        .collect()
+}
+
+/// A grid with a one-cell frame of 10 (the value [`rule_key`] gives positions outside), so
+/// that neighbours are read without bounds tests.
+struct Padded {
+    w: usize,
+    cells: [u8; (MAX_SIDE + 2) * (MAX_SIDE + 2)],
+}
+
+impl Padded {
+    fn new(g: &Grid) -> Self {
+        let (h, w) = g.shape();
+        let mut cells = [10u8; (MAX_SIDE + 2) * (MAX_SIDE + 2)];
+        for r in 0..h {
+            cells[(r + 1) * (w + 2) + 1..(r + 1) * (w + 2) + 1 + w].copy_from_slice(g.row(r));
+        }
+        Self { w: w + 2, cells }
+    }
+
+    /// The eight neighbours of `(r, c)` in [`crate::object::NEIGHBOURS_8`] order (10 outside).
+    #[inline]
+    fn neighbours(&self, r: usize, c: usize) -> [u64; 8] {
+        let i = (r + 1) * self.w + c + 1;
+        let w = self.w;
+        [
+            self.cells[i - w],
+            self.cells[i + w],
+            self.cells[i - 1],
+            self.cells[i + 1],
+            self.cells[i - w - 1],
+            self.cells[i - w + 1],
+            self.cells[i + w - 1],
+            self.cells[i + w + 1],
+        ]
+        .map(u64::from)
+    }
+}
+
+/// [`rule_key`] of kind 1 for every cell: the first non-zero colour up, down, left and right
+/// (11 when there is none), found by one sweep per direction instead of a walk per cell.
+fn ray_keys(g: &Grid) -> Vec<u64> {
+    let (h, w) = g.shape();
+    // `up[i]` is the first non-zero colour above cell i (11 for none), and so on.
+    let (mut up, mut down) = ([11u8; MAX_SIDE * MAX_SIDE], [11u8; MAX_SIDE * MAX_SIDE]);
+    let (mut left, mut right) = ([11u8; MAX_SIDE * MAX_SIDE], [11u8; MAX_SIDE * MAX_SIDE]);
+    let cells = g.cells();
+    let seen = |v: u8, before: u8| if v != 0 { v } else { before };
+    for r in 1..h {
+        for c in 0..w {
+            up[r * w + c] = seen(cells[(r - 1) * w + c], up[(r - 1) * w + c]);
+        }
+    }
+    for r in (0..h.saturating_sub(1)).rev() {
+        for c in 0..w {
+            down[r * w + c] = seen(cells[(r + 1) * w + c], down[(r + 1) * w + c]);
+        }
+    }
+    for r in 0..h {
+        for c in 1..w {
+            left[r * w + c] = seen(cells[r * w + c - 1], left[r * w + c - 1]);
+        }
+        for c in (0..w.saturating_sub(1)).rev() {
+            right[r * w + c] = seen(cells[r * w + c + 1], right[r * w + c + 1]);
+        }
+    }
+    (0..h * w)
+        .map(|i| {
+            u64::from(cells[i])
+                | u64::from(up[i]) << 4
+                | u64::from(down[i]) << 8
+                | u64::from(left[i]) << 12
+                | u64::from(right[i]) << 16
+        })
         .collect()
 }
 
@@ -2271,6 +2445,55 @@ pub fn apply_rule(g: &Grid, rule: &LocalRule) -> Grid {
 #[cfg(test)]
 mod rule_tests {
     use super::*;
+
+    /// The whole-grid keys (padded reads, direction sweeps) equal the per-cell definition.
+    #[test]
+    fn rule_keys_agree_with_rule_key_on_random_grids() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(13);
+        let mut next = |n: u64| rng.random_range(0..n);
+        for _ in 0..200 {
+            let (h, w) = (1 + next(30) as usize, 1 + next(30) as usize);
+            let sparse = next(2) == 0;
+            let cells = (0..h * w)
+                .map(|_| {
+                    if sparse && next(3) > 0 {
+                        0
+                    } else {
+                        next(10) as u8
+                    }
+                })
+                .collect();
+            let g = Grid::from_cells(h, w, cells).unwrap();
+            for kind in 0..4 {
+                let keys = rule_keys(&g, kind);
+                for r in 0..h {
+                    for c in 0..w {
+                        assert_eq!(keys[r * w + c], rule_key(&g, r, c, kind), "kind {kind}");
+                    }
+                }
+            }
+            let keys = rule_keys(&g, 6);
+            for r in 0..h {
+                for c in 0..w {
+                    let (mut ortho, mut diag) = (0u64, 0u64);
+                    for (k, (dr, dc)) in crate::object::NEIGHBOURS_8.into_iter().enumerate() {
+                        if let Some(v) = g.get((r as i32 + dr) as usize, (c as i32 + dc) as usize) {
+                            if k < 4 {
+                                ortho |= 1 << v;
+                            } else {
+                                diag |= 1 << v;
+                            }
+                        }
+                    }
+                    assert_eq!(
+                        keys[r * w + c],
+                        u64::from(g.at(r, c)) | ortho << 4 | diag << 14
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn a_rule_is_learned_applied_and_round_trips() {

@@ -124,6 +124,43 @@ impl SearchConfig {
     }
 }
 
+/// Nodes a search typically makes per second of budget (an upper quartile on the training
+/// tasks), and memo entries (applications that were not memo hits): the node list and the
+/// tables start at this size (within [`table_capacity`]'s bounds) so that they rarely grow, as
+/// rehashing a growing memo took about 4 % of a search.
+const NODES_PER_SECOND: f64 = 150e3;
+/// See [`NODES_PER_SECOND`].
+const MEMO_PER_SECOND: f64 = 400e3;
+
+/// The initial capacity of a table expected to hold `per_second` entries per second of
+/// budget: at least 2^14, at most 2^20 (a larger search grows the table as before).
+fn table_capacity(budget_s: f64, per_second: f64) -> usize {
+    (budget_s * per_second).clamp(16_384.0, 1_048_576.0) as usize
+}
+
+/// The memo's key: the primitive, then each argument's code (a node id, or a literal's hash
+/// with the top bit set), `u64::MAX` for absent arguments. Compared and hashed word by word:
+/// the derived array comparison called `bcmp` on every probe.
+#[derive(Clone, Copy, Eq)]
+struct MemoKey([u64; 5]);
+
+impl PartialEq for MemoKey {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (&self.0, &other.0);
+        ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) | (a[4] ^ b[4])) == 0
+    }
+}
+
+impl std::hash::Hash for MemoKey {
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        for w in self.0 {
+            state.write_u64(w);
+        }
+    }
+}
+
 /// A node's argument: another node or a literal.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SArg {
@@ -167,8 +204,10 @@ pub struct Space {
     n_train: usize,
     outputs: Vec<Grid>,
     nodes: Vec<Node>,
-    by_value: FxHashMap<u64, Vec<u32>>,
-    memo: FxHashMap<[u64; 5], Option<u32>>,
+    /// Nodes by the hash of their values; distinct values rarely share a hash, so the ids
+    /// stay inline (no allocation per node).
+    by_value: FxHashMap<u64, smallvec::SmallVec<[u32; 1]>>,
+    memo: FxHashMap<MemoKey, Option<u32>>,
     /// Work units spent.
     pub work: u64,
     /// Primitive applications on single inputs.
@@ -197,9 +236,15 @@ impl Space {
         let mut s = Self {
             n_train: task.train.len(),
             outputs: task.train.iter().map(|p| p.output.clone()).collect(),
-            nodes: Vec::new(),
-            by_value: FxHashMap::with_capacity_and_hasher(1 << 14, Default::default()),
-            memo: FxHashMap::with_capacity_and_hasher(1 << 15, Default::default()),
+            nodes: Vec::with_capacity(table_capacity(cfg.budget_s, NODES_PER_SECOND)),
+            by_value: FxHashMap::with_capacity_and_hasher(
+                table_capacity(cfg.budget_s, NODES_PER_SECOND),
+                Default::default(),
+            ),
+            memo: FxHashMap::with_capacity_and_hasher(
+                table_capacity(cfg.budget_s, MEMO_PER_SECOND),
+                Default::default(),
+            ),
             work: 0,
             ops: 0,
             bytes: 0,
@@ -373,6 +418,20 @@ impl Space {
         if args.len() != d.args.len() || !self.check_limits() {
             return None;
         }
+        let mut key = [u64::MAX; 5];
+        key[0] = u64::from(prim.0);
+        for (slot, a) in key[1..].iter_mut().zip(args) {
+            *slot = match a {
+                SArg::Node(n) => u64::from(*n),
+                SArg::Lit(v) => v.hash64() | (1 << 63),
+            };
+        }
+        let key = MemoKey(key);
+        // The memo first: only applications that type-checked are stored, so a hit needs no
+        // type check (which reads every argument node's values, two cache misses apiece).
+        if let Some(hit) = self.memo.get(&key) {
+            return *hit;
+        }
         for (a, &t) in args.iter().zip(d.args) {
             let ty = match a {
                 SArg::Node(n) => self.nodes.get(*n as usize)?.vals[0].ty(),
@@ -382,38 +441,27 @@ impl Space {
                 return None;
             }
         }
-        let mut key = [u64::MAX; 5];
-        key[0] = u64::from(prim.0);
-        for (slot, a) in key[1..].iter_mut().zip(args) {
-            *slot = match a {
-                SArg::Node(n) => u64::from(*n),
-                SArg::Lit(v) => v.hash64() | (1 << 63),
-            };
-        }
-        if let Some(hit) = self.memo.get(&key) {
-            return *hit;
-        }
         let n = self.nodes[0].vals.len();
         let mut vals = Vec::with_capacity(n);
         let mut ok = true;
         for i in 0..n {
             let mut cells = 8u64;
-            let argv: smallvec::SmallVec<[&Value; 4]> = args
-                .iter()
-                .map(|a| {
-                    let v = match a {
-                        SArg::Node(id) => &self.nodes[*id as usize].vals[i],
-                        SArg::Lit(v) => v,
-                    };
-                    cells += match v {
-                        Value::Grid(g) => g.area() as u64,
-                        Value::Objs(o) => 4 * o.len() as u64,
-                        Value::Grids(g) => g.iter().map(|x| x.area() as u64).sum(),
-                        _ => 1,
-                    };
-                    v
-                })
-                .collect();
+            // Filled by a plain loop: the collected form was an out-of-line `extend` call per
+            // input.
+            let mut argv: smallvec::SmallVec<[&Value; 4]> = smallvec::SmallVec::new();
+            for a in args {
+                let v = match a {
+                    SArg::Node(id) => &self.nodes[*id as usize].vals[i],
+                    SArg::Lit(v) => v,
+                };
+                cells += match v {
+                    Value::Grid(g) => g.area() as u64,
+                    Value::Objs(o) => 4 * o.len() as u64,
+                    Value::Grids(g) => g.iter().map(|x| x.area() as u64).sum(),
+                    _ => 1,
+                };
+                argv.push(v);
+            }
             let out = prim.apply(&argv);
             self.ops += 1;
             cells += match &out {
@@ -549,12 +597,13 @@ fn literal_cost(v: &Value) -> u16 {
 /// shapes agree; otherwise a quarter of the overlap of their colour sets.
 pub fn partial_credit(got: &Grid, want: &Grid) -> f32 {
     if got.shape() == want.shape() {
-        let same = got
+        // Summed as 0/1 bytes per cell (which vectorises), not counted through a filter.
+        let same: usize = got
             .cells()
             .iter()
             .zip(want.cells())
-            .filter(|(a, b)| a == b)
-            .count();
+            .map(|(a, b)| usize::from(a == b))
+            .sum();
         0.5 + 0.5 * same as f32 / want.area().max(1) as f32
     } else {
         let (a, b) = (got.colour_mask(), want.colour_mask());
@@ -628,15 +677,16 @@ impl Fragment {
     /// Applies the fragment to node `x`; the result node.
     pub fn apply(&self, space: &mut Space, x: u32, depth: u8) -> Option<u32> {
         let mut ids: smallvec::SmallVec<[u32; 8]> = smallvec::SmallVec::new();
+        // One argument buffer refilled for every line: collecting a fresh one per line and
+        // moving it into place cost a visible share of the search (most lines are memo hits).
+        let mut sargs: smallvec::SmallVec<[SArg; 4]> = smallvec::SmallVec::new();
         for (prim, args) in &self.lines {
-            let sargs: smallvec::SmallVec<[SArg; 4]> = args
-                .iter()
-                .map(|a| match a {
-                    FArg::Hole => SArg::Node(x),
-                    FArg::Prev(k) => SArg::Node(ids[*k]),
-                    FArg::Lit(v) => SArg::Lit(v.clone()),
-                })
-                .collect();
+            sargs.clear();
+            sargs.extend(args.iter().map(|a| match a {
+                FArg::Hole => SArg::Node(x),
+                FArg::Prev(k) => SArg::Node(ids[*k]),
+                FArg::Lit(v) => SArg::Lit(v.clone()),
+            }));
             ids.push(space.apply(*prim, &sargs, depth)?);
         }
         ids.last().copied()

@@ -1814,14 +1814,15 @@ pub struct LocalRule {
     /// the size of the cell's component, 6 to 19 neighbour colour sets and object features
     /// (see [`rule_keys`]), 20 and 21 a learned subset of the neighbours or of the rays
     /// ([`SUBSET_KIND`], [`RAY_SUBSET_KIND`]), 22 the neighbour subset with colours relative
-    /// to the cell's ([`RELATIVE_SUBSET_KIND`]).
+    /// to the cell's ([`RELATIVE_SUBSET_KIND`]), 23 stamps painted around cells
+    /// ([`STAMP_KIND`]).
     pub kind: u8,
     /// `(key, colour)`, sorted by key.
     pub table: Vec<(u64, u8)>,
 }
 
 /// Number of feature kinds of [`LocalRule`].
-pub const RULE_KINDS: u8 = 23;
+pub const RULE_KINDS: u8 = 24;
 
 /// The kind whose key is the cell's colour and the colours of a chosen subset of its eight
 /// neighbours (the subset learned: the smallest that explains the demonstrations). Its keys
@@ -1837,6 +1838,93 @@ pub const RAY_SUBSET_KIND: u8 = 21;
 /// not (15, any colour), each neighbour background, the cell's colour, another colour or the
 /// border (0 to 3), so that a rule learned on shapes of some colours applies to others.
 pub const RELATIVE_SUBSET_KIND: u8 = 22;
+
+/// The stamp kind: every non-zero cell of colour `c` paints a learned pattern of colours
+/// around itself (offsets up to [`STAMP_RADIUS`] away) on cells that are 0 in the input, the
+/// first stamp in reading order winning where two overlap. Its table maps `c << 8 | offset`
+/// (the offset's index in the 5 x 5 square, row-major, centre left out) to the colour painted.
+pub const STAMP_KIND: u8 = 23;
+
+/// How far a stamp reaches from its cell.
+const STAMP_RADIUS: i32 = 2;
+
+/// The stamp offsets with their indices (the 5 x 5 square without its centre, row-major).
+fn stamp_offsets() -> impl Iterator<Item = (u64, i32, i32)> {
+    (-STAMP_RADIUS..=STAMP_RADIUS)
+        .flat_map(|dr| (-STAMP_RADIUS..=STAMP_RADIUS).map(move |dc| (dr, dc)))
+        .filter(|&d| d != (0, 0))
+        .enumerate()
+        .map(|(k, (dr, dc))| (k as u64, dr, dc))
+}
+
+/// The cell `(r + dr, c + dc)` when it is inside the grid.
+fn offset_cell(g: &Grid, r: usize, c: usize, dr: i32, dc: i32) -> Option<(usize, usize)> {
+    let (rr, cc) = (r as i32 + dr, c as i32 + dc);
+    (rr >= 0 && cc >= 0 && (rr as usize) < g.height() && (cc as usize) < g.width())
+        .then_some((rr as usize, cc as usize))
+}
+
+/// The stamp table the demonstrations agree on: for each source colour and offset, the
+/// colour every such 0 cell of the input became (entries whose cells stayed 0 or disagree
+/// are left out).
+fn stamp_table(srcs: &[&Grid], outs: &[&Grid]) -> Vec<(u64, u8)> {
+    const CONFLICT: u8 = u8::MAX;
+    let mut table: rustc_hash::FxHashMap<u64, u8> = rustc_hash::FxHashMap::default();
+    for (s, o) in srcs.iter().zip(outs) {
+        for r in 0..s.height() {
+            for c in 0..s.width() {
+                let v = s.at(r, c);
+                if v == 0 {
+                    continue;
+                }
+                for (k, dr, dc) in stamp_offsets() {
+                    let Some((rr, cc)) = offset_cell(s, r, c, dr, dc) else {
+                        continue;
+                    };
+                    if s.at(rr, cc) != 0 {
+                        continue;
+                    }
+                    let t = o.at(rr, cc);
+                    let e = table.entry(u64::from(v) << 8 | k).or_insert(t);
+                    if *e != t {
+                        *e = CONFLICT;
+                    }
+                }
+            }
+        }
+    }
+    let mut table: Vec<(u64, u8)> = table
+        .into_iter()
+        .filter(|&(_, t)| t != CONFLICT && t != 0)
+        .collect();
+    table.sort_unstable();
+    table
+}
+
+/// Paints the stamps of `table` (see [`STAMP_KIND`]).
+fn apply_stamps(g: &Grid, table: &[(u64, u8)]) -> Grid {
+    let mut b = g.to_buf();
+    for r in 0..g.height() {
+        for c in 0..g.width() {
+            let v = g.at(r, c);
+            if v == 0 {
+                continue;
+            }
+            for (k, dr, dc) in stamp_offsets() {
+                let Ok(i) = table.binary_search_by_key(&(u64::from(v) << 8 | k), |e| e.0) else {
+                    continue;
+                };
+                if let Some((rr, cc)) = offset_cell(g, r, c, dr, dc)
+                    && g.at(rr, cc) == 0
+                    && b.get(rr, cc) == Some(0)
+                {
+                    b.set(rr, cc, table[i].1);
+                }
+            }
+        }
+    }
+    b.freeze()
+}
 
 /// Whether `kind` is one of the learned-subset kinds.
 fn is_subset_kind(kind: u8) -> bool {
@@ -2005,6 +2093,9 @@ fn encloses_background(o: &Object) -> bool {
 /// in the key).
 pub fn rule_keys(g: &Grid, kind: u8) -> Vec<u64> {
     let (h, w) = g.shape();
+    if kind == STAMP_KIND {
+        return g.cells().iter().map(|&v| u64::from(v)).collect();
+    }
     if is_subset_kind(kind) {
         return subset_keys(&full_keys(g, kind), u8::MAX);
     }
@@ -2295,6 +2386,25 @@ impl LocalRule {
         if is_subset_kind(kind) {
             return Self::learn_subset(srcs, outs, tests, kind);
         }
+        if kind == STAMP_KIND {
+            let table = stamp_table(srcs, outs);
+            let fits = |table: &[(u64, u8)], d: usize| apply_stamps(srcs[d], table) == *outs[d];
+            if table.is_empty() || !(0..srcs.len()).all(|d| fits(&table, d)) {
+                return None;
+            }
+            let validated = srcs.len() >= 2
+                && (0..srcs.len()).all(|d| {
+                    let (s_rest, o_rest): (Vec<&Grid>, Vec<&Grid>) = srcs
+                        .iter()
+                        .zip(outs)
+                        .enumerate()
+                        .filter(|&(e, _)| e != d)
+                        .map(|(_, (s, o))| (*s, *o))
+                        .unzip();
+                    fits(&stamp_table(&s_rest, &o_rest), d)
+                });
+            return Some((Self { kind, table }, validated));
+        }
         let keys: Vec<Vec<u64>> = srcs.iter().map(|s| rule_keys(s, kind)).collect();
         let test_keys: Vec<Vec<u64>> = tests.iter().map(|t| rule_keys(t, kind)).collect();
         let (table, validated) = fit_table(srcs, outs, &keys, &test_keys)?;
@@ -2423,6 +2533,9 @@ impl LocalRule {
 
 /// Applies a learned local rule to every cell (keys not in the table keep their colour).
 pub fn apply_rule(g: &Grid, rule: &LocalRule) -> Grid {
+    if rule.kind == STAMP_KIND {
+        return apply_stamps(g, &rule.table);
+    }
     let keys = if is_subset_kind(rule.kind) {
         let mask = rule.table.first().map_or(0, |&(k, _)| (k >> 40) as u8);
         subset_keys(&full_keys(g, rule.kind), mask)
@@ -2664,6 +2777,43 @@ mod rule_tests {
         assert_eq!(LocalRule::parse(&rule.text()), Some(rule.clone()));
         let want = g(&[&[0, 0, 0, 0], &[5, 5, 5, 0], &[5, 0, 5, 0], &[5, 5, 5, 0]]);
         assert_eq!(apply_rule(&test, &rule), want);
+    }
+
+    #[test]
+    fn stamps_are_learned_around_each_colour_and_cross_validated() {
+        // A 1 gets 7 above and below it; a 2 gets 4 on its diagonals.
+        let g = |rows: &[&[i64]]| Grid::from_rows(rows).unwrap();
+        let a = g(&[&[0, 0, 0, 0], &[0, 1, 0, 0], &[0, 0, 0, 0], &[0, 0, 0, 0]]);
+        let a_out = g(&[&[0, 7, 0, 0], &[0, 1, 0, 0], &[0, 7, 0, 0], &[0, 0, 0, 0]]);
+        let b = g(&[&[0, 0, 0, 0], &[0, 0, 2, 0], &[0, 0, 0, 0], &[0, 0, 0, 0]]);
+        let b_out = g(&[&[0, 4, 0, 4], &[0, 0, 2, 0], &[0, 4, 0, 4], &[0, 0, 0, 0]]);
+        let c = g(&[
+            &[0, 0, 0, 0, 0, 0],
+            &[0, 0, 0, 0, 0, 0],
+            &[1, 0, 0, 0, 2, 0],
+            &[0, 0, 0, 0, 0, 0],
+        ]);
+        let c_out = g(&[
+            &[0, 0, 0, 0, 0, 0],
+            &[7, 0, 0, 4, 0, 4],
+            &[1, 0, 0, 0, 2, 0],
+            &[7, 0, 0, 4, 0, 4],
+        ]);
+        let test = g(&[&[0, 0, 0, 0], &[0, 0, 0, 1], &[0, 2, 0, 0], &[0, 0, 0, 0]]);
+        let (rule, ok) = LocalRule::learn_validated(
+            &[&a, &b, &c],
+            &[&a_out, &b_out, &c_out],
+            &[&test],
+            STAMP_KIND,
+        )
+        .unwrap();
+        assert!(ok, "{rule:?}");
+        assert_eq!(LocalRule::parse(&rule.text()), Some(rule.clone()));
+        let want = g(&[&[0, 0, 0, 7], &[4, 0, 4, 1], &[0, 2, 0, 7], &[4, 0, 4, 0]]);
+        assert_eq!(apply_rule(&test, &rule), want);
+        // One demonstration alone cannot be cross-validated.
+        let (_, ok) = LocalRule::learn_validated(&[&a], &[&a_out], &[&test], STAMP_KIND).unwrap();
+        assert!(!ok);
     }
 
     #[test]

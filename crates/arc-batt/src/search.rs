@@ -839,6 +839,22 @@ fn more_fragments(colours: &TaskColours) -> Vec<Fragment> {
             f.push(Fragment::one(name, vec![c(col)]));
         }
     }
+    // Colours exchanged or merged by their frequency in the grid itself.
+    f.push(frag!(
+        ("most_colour", [H]),
+        ("least_colour", [H]),
+        ("swap", [H, P(0), P(1)])
+    ));
+    f.push(frag!(
+        ("main_colour", [H]),
+        ("least_colour", [H]),
+        ("replace", [H, P(0), P(1)])
+    ));
+    f.push(frag!(
+        ("least_colour", [H]),
+        ("main_colour", [H]),
+        ("replace", [H, P(0), P(1)])
+    ));
     // Outlines, in a colour the inputs do not show, around the cells of one colour only.
     for &col in &colours.input {
         for &out in colours.output.iter().filter(|o| !colours.input.contains(o)) {

@@ -1962,17 +1962,7 @@ fn full_keys(g: &Grid, kind: u8) -> Vec<u64> {
         for c in 0..w {
             let mut key = u64::from(g.at(r, c));
             for (k, (dr, dc)) in crate::object::NEIGHBOURS_8.into_iter().enumerate() {
-                let mut found = 11u64;
-                let (mut rr, mut cc) = (r as i32 + dr, c as i32 + dc);
-                while rr >= 0 && cc >= 0 && rr < h as i32 && cc < w as i32 {
-                    let v = g.at(rr as usize, cc as usize);
-                    if v != 0 {
-                        found = u64::from(v);
-                        break;
-                    }
-                    rr += dr;
-                    cc += dc;
-                }
+                let found = first_colour_along(g, r, c, dr, dc);
                 key |= found << (4 + 4 * k);
             }
             out.push(key);
@@ -2257,6 +2247,22 @@ fn ray_keys(g: &Grid) -> Vec<u64> {
         .collect()
 }
 
+/// The first non-zero colour met walking from `(r, c)` in the direction `(dr, dc)`, or 11
+/// when the walk reaches the border first.
+fn first_colour_along(g: &Grid, r: usize, c: usize, dr: i32, dc: i32) -> u64 {
+    let (h, w) = (g.height() as i32, g.width() as i32);
+    let (mut rr, mut cc) = (r as i32 + dr, c as i32 + dc);
+    while rr >= 0 && cc >= 0 && rr < h && cc < w {
+        let v = g.at(rr as usize, cc as usize);
+        if v != 0 {
+            return u64::from(v);
+        }
+        rr += dr;
+        cc += dc;
+    }
+    11
+}
+
 /// The key of cell `(r, c)` of `g` under feature `kind`.
 pub fn rule_key(g: &Grid, r: usize, c: usize, kind: u8) -> u64 {
     let (h, w) = g.shape();
@@ -2277,17 +2283,7 @@ pub fn rule_key(g: &Grid, r: usize, c: usize, kind: u8) -> u64 {
                 .into_iter()
                 .enumerate()
             {
-                let mut found = 11u64;
-                let (mut rr, mut cc) = (r as i32 + dr, c as i32 + dc);
-                while rr >= 0 && cc >= 0 && rr < h as i32 && cc < w as i32 {
-                    let v = g.at(rr as usize, cc as usize);
-                    if v != 0 {
-                        found = u64::from(v);
-                        break;
-                    }
-                    rr += dr;
-                    cc += dc;
-                }
+                let found = first_colour_along(g, r, c, dr, dc);
                 key |= found << (4 + 4 * k);
             }
             key
@@ -2559,6 +2555,15 @@ pub fn apply_rule(g: &Grid, rule: &LocalRule) -> Grid {
 mod rule_tests {
     use super::*;
 
+    /// Learns a rule of `kind`, checks that it cross-validates and round-trips through its
+    /// text form, and that it maps `test` onto `want`.
+    fn check_learned(srcs: &[&Grid], outs: &[&Grid], test: &Grid, kind: u8, want: &Grid) {
+        let (rule, ok) = LocalRule::learn_validated(srcs, outs, &[test], kind).unwrap();
+        assert!(ok, "{rule:?}");
+        assert_eq!(LocalRule::parse(&rule.text()), Some(rule.clone()));
+        assert_eq!(apply_rule(test, &rule), *want);
+    }
+
     /// The whole-grid keys (padded reads, direction sweeps) equal the per-cell definition.
     #[test]
     fn rule_keys_agree_with_rule_key_on_random_grids() {
@@ -2733,13 +2738,8 @@ mod rule_tests {
         let b = g(&[&[0, 0, 3, 0, 0], &[0, 1, 0, 1, 0], &[0, 0, 0, 0, 0]]);
         let b_out = g(&[&[0, 0, 3, 0, 0], &[0, 1, 2, 1, 0], &[0, 0, 0, 0, 0]]);
         let test = g(&[&[0, 0, 0, 0, 0], &[0, 0, 1, 0, 1], &[0, 0, 0, 7, 0]]);
-        let (rule, ok) =
-            LocalRule::learn_validated(&[&a, &b], &[&a_out, &b_out], &[&test], SUBSET_KIND)
-                .unwrap();
-        assert!(ok, "{rule:?}");
-        assert_eq!(LocalRule::parse(&rule.text()), Some(rule.clone()));
         let want = g(&[&[0, 0, 0, 0, 0], &[0, 0, 1, 2, 1], &[0, 0, 0, 7, 0]]);
-        assert_eq!(apply_rule(&test, &rule), want);
+        check_learned(&[&a, &b], &[&a_out, &b_out], &test, SUBSET_KIND, &want);
         // The full eight-neighbour rule cannot say what to do under the 7.
         assert!(
             LocalRule::learn_validated(&[&a, &b], &[&a_out, &b_out], &[&test], 3)
@@ -2766,17 +2766,14 @@ mod rule_tests {
             &[0, 0, 0, 0, 0],
         ]);
         let test = g(&[&[0, 0, 0, 0], &[5, 5, 5, 0], &[5, 5, 5, 0], &[5, 5, 5, 0]]);
-        let (rule, ok) = LocalRule::learn_validated(
+        let want = g(&[&[0, 0, 0, 0], &[5, 5, 5, 0], &[5, 0, 5, 0], &[5, 5, 5, 0]]);
+        check_learned(
             &[&a, &b],
             &[&a_out, &b_out],
-            &[&test],
+            &test,
             RELATIVE_SUBSET_KIND,
-        )
-        .unwrap();
-        assert!(ok, "{rule:?}");
-        assert_eq!(LocalRule::parse(&rule.text()), Some(rule.clone()));
-        let want = g(&[&[0, 0, 0, 0], &[5, 5, 5, 0], &[5, 0, 5, 0], &[5, 5, 5, 0]]);
-        assert_eq!(apply_rule(&test, &rule), want);
+            &want,
+        );
     }
 
     #[test]
@@ -2800,17 +2797,14 @@ mod rule_tests {
             &[7, 0, 0, 4, 0, 4],
         ]);
         let test = g(&[&[0, 0, 0, 0], &[0, 0, 0, 1], &[0, 2, 0, 0], &[0, 0, 0, 0]]);
-        let (rule, ok) = LocalRule::learn_validated(
+        let want = g(&[&[0, 0, 0, 7], &[4, 0, 4, 1], &[0, 2, 0, 7], &[4, 0, 4, 0]]);
+        check_learned(
             &[&a, &b, &c],
             &[&a_out, &b_out, &c_out],
-            &[&test],
+            &test,
             STAMP_KIND,
-        )
-        .unwrap();
-        assert!(ok, "{rule:?}");
-        assert_eq!(LocalRule::parse(&rule.text()), Some(rule.clone()));
-        let want = g(&[&[0, 0, 0, 7], &[4, 0, 4, 1], &[0, 2, 0, 7], &[4, 0, 4, 0]]);
-        assert_eq!(apply_rule(&test, &rule), want);
+            &want,
+        );
         // One demonstration alone cannot be cross-validated.
         let (_, ok) = LocalRule::learn_validated(&[&a], &[&a_out], &[&test], STAMP_KIND).unwrap();
         assert!(!ok);
@@ -2825,12 +2819,7 @@ mod rule_tests {
         let b = g(&[&[0, 0, 0, 0, 0], &[0, 4, 0, 4, 0], &[4, 0, 0, 0, 0]]);
         let b_out = g(&[&[0, 0, 0, 0, 0], &[0, 4, 8, 4, 0], &[4, 0, 0, 0, 0]]);
         let test = g(&[&[4, 0, 0, 0, 4], &[0, 0, 0, 0, 0], &[0, 0, 0, 0, 4]]);
-        let (rule, ok) =
-            LocalRule::learn_validated(&[&a, &b], &[&a_out, &b_out], &[&test], RAY_SUBSET_KIND)
-                .unwrap();
-        assert!(ok, "{rule:?}");
-        assert_eq!(LocalRule::parse(&rule.text()), Some(rule.clone()));
         let want = g(&[&[4, 8, 8, 8, 4], &[0, 0, 0, 0, 0], &[0, 0, 0, 0, 4]]);
-        assert_eq!(apply_rule(&test, &rule), want);
+        check_learned(&[&a, &b], &[&a_out, &b_out], &test, RAY_SUBSET_KIND, &want);
     }
 }

@@ -1840,7 +1840,7 @@ pub const RAY_SUBSET_KIND: u8 = 21;
 pub const RELATIVE_SUBSET_KIND: u8 = 22;
 
 /// The stamp kind: every non-zero cell of colour `c` paints a learned pattern of colours
-/// around itself (offsets up to [`STAMP_RADIUS`] away) on cells that are 0 in the input, the
+/// around itself (offsets up to two cells away) on cells that are 0 in the input, the
 /// first stamp in reading order winning where two overlap. Its table maps `c << 8 | offset`
 /// (the offset's index in the 5 x 5 square, row-major, centre left out) to the colour painted.
 pub const STAMP_KIND: u8 = 23;

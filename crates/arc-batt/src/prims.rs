@@ -2383,28 +2383,41 @@ impl LocalRule {
             return Self::learn_subset(srcs, outs, tests, kind);
         }
         if kind == STAMP_KIND {
-            let table = stamp_table(srcs, outs);
-            let fits = |table: &[(u64, u8)], d: usize| apply_stamps(srcs[d], table) == *outs[d];
-            if table.is_empty() || !(0..srcs.len()).all(|d| fits(&table, d)) {
-                return None;
-            }
-            let validated = srcs.len() >= 2
-                && (0..srcs.len()).all(|d| {
-                    let (s_rest, o_rest): (Vec<&Grid>, Vec<&Grid>) = srcs
-                        .iter()
-                        .zip(outs)
-                        .enumerate()
-                        .filter(|&(e, _)| e != d)
-                        .map(|(_, (s, o))| (*s, *o))
-                        .unzip();
-                    fits(&stamp_table(&s_rest, &o_rest), d)
-                });
-            return Some((Self { kind, table }, validated));
+            return Self::learn_stamps(srcs, outs);
         }
         let keys: Vec<Vec<u64>> = srcs.iter().map(|s| rule_keys(s, kind)).collect();
         let test_keys: Vec<Vec<u64>> = tests.iter().map(|t| rule_keys(t, kind)).collect();
         let (table, validated) = fit_table(srcs, outs, &keys, &test_keys)?;
         Some((Self { kind, table }, validated))
+    }
+
+    /// [`STAMP_KIND`]: the stamp table the demonstrations agree on, when it reproduces every
+    /// one of them; cross-validated when each demonstration is reproduced by the table the
+    /// others alone give.
+    fn learn_stamps(srcs: &[&Grid], outs: &[&Grid]) -> Option<(Self, bool)> {
+        let table = stamp_table(srcs, outs);
+        let fits = |table: &[(u64, u8)], d: usize| apply_stamps(srcs[d], table) == *outs[d];
+        if table.is_empty() || !(0..srcs.len()).all(|d| fits(&table, d)) {
+            return None;
+        }
+        let validated = srcs.len() >= 2
+            && (0..srcs.len()).all(|d| {
+                let (s_rest, o_rest): (Vec<&Grid>, Vec<&Grid>) = srcs
+                    .iter()
+                    .zip(outs)
+                    .enumerate()
+                    .filter(|&(e, _)| e != d)
+                    .map(|(_, (s, o))| (*s, *o))
+                    .unzip();
+                fits(&stamp_table(&s_rest, &o_rest), d)
+            });
+        Some((
+            Self {
+                kind: STAMP_KIND,
+                table,
+            },
+            validated,
+        ))
     }
 
     /// The subset kinds ([`SUBSET_KIND`], [`RAY_SUBSET_KIND`], [`RELATIVE_SUBSET_KIND`]): the
@@ -2444,7 +2457,6 @@ impl LocalRule {
 /// The table mapping every demonstration's cell keys (`keys[d]`, row-major) onto its output,
 /// when it is consistent, changes some cell, and either covers every test key or
 /// cross-validates (see [`LocalRule::learn_validated`]); with whether it cross-validates.
-#[allow(clippy::type_complexity)]
 fn fit_table(
     srcs: &[&Grid],
     outs: &[&Grid],

@@ -725,16 +725,9 @@ fn L(v: Value) -> FArg {
 
 const CONNS: [(bool, bool); 3] = [(true, false), (true, true), (false, true)];
 
-/// The transform fragments for a task with these colours, cheapest and most common first;
-/// the first [`core_fragments`] of them are the core.
-pub fn fragments(colours: &TaskColours) -> Vec<Fragment> {
-    let mut f = core_fragments(colours);
-    f.extend(more_fragments(colours));
-    f
-}
-
-/// The core fragments: one-line geometric transforms, crops, scalings and tilings, which
-/// every node of a depth meets before any node meets the others.
+/// The core transform fragments for a task with these colours: one-line geometric
+/// transforms, crops, scalings and tilings, which every node of a depth meets before any node
+/// meets the others ([`more_fragments`]).
 pub fn core_fragments(colours: &TaskColours) -> Vec<Fragment> {
     let mut f = Vec::new();
     for name in [
@@ -777,8 +770,9 @@ pub fn core_fragments(colours: &TaskColours) -> Vec<Fragment> {
     f
 }
 
-/// The fragments after the core: colours, objects, splits and multi-line transforms.
-fn more_fragments(colours: &TaskColours) -> Vec<Fragment> {
+/// The transform fragments after the core: colours, objects, splits and multi-line
+/// transforms, cheapest and most common first.
+pub fn more_fragments(colours: &TaskColours) -> Vec<Fragment> {
     let mut f = Vec::new();
     f.push(frag!(("kronecker", [H, H])));
     // A copy of the grid for each cell of its most frequent colour, or of one colour.
@@ -1186,8 +1180,8 @@ pub fn search(space: &mut Space, task: &Task, cfg: &SearchConfig, library: &Libr
     // 2. Enumeration.
     let enumerated = enumerate(space, &colours);
     // 3. Transform search, best-first within each depth.
-    let frags = fragments(&colours);
-    let n_core = core_fragments(&colours).len();
+    let core = core_fragments(&colours);
+    let more = more_fragments(&colours);
     let mut frontier: Vec<u32> = vec![Space::INPUT];
     // Enumerated grids join the frontier only when they already have the outputs' shapes
     // (the others stay candidates): most are canvases and crops of arbitrary sizes.
@@ -1217,7 +1211,6 @@ pub fn search(space: &mut Space, task: &Task, cfg: &SearchConfig, library: &Libr
         let mut next = Vec::new();
         // The core fragments on every node first, then the rest: a budget that ends within
         // a depth has tried the common one-line transforms everywhere.
-        let (core, more) = frags.split_at(n_core);
         for (x, fr) in frontier
             .iter()
             .flat_map(|&x| core.iter().map(move |fr| (x, fr)))
